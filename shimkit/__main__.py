@@ -1,0 +1,7 @@
+"""``python -m shimkit``."""
+
+import sys
+
+from .entry import main
+
+sys.exit(main())

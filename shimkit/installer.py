@@ -1,0 +1,284 @@
+"""Installing interpreters: resolve requests, download/extract/verify concurrently, commit atomically.
+
+One installation goes through these steps, all but the last inside ``.temp/``::
+
+    download (streamed) -> sha256 while streaming -> unpack in the same pass -> checksum check
+      -> run the interpreter once (-I -S) and compare with what the metadata promised
+      -> compile the stdlib's bytecode -> one rename into the install dir -> minor link update
+
+Several installations download and unpack concurrently (threads: the work is I/O and zlib,
+which release the GIL); commits happen one at a time under the store lock.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Protocol, Sequence
+
+from . import archive, fetch
+from .downloads import Download, Metadata, best_download, parse_archive_filename
+from .errors import NotFoundError, ShimkitError, StoreError, VerificationError
+from .keys import PlatformTriple, PythonKey
+from .platform import normalize_arch
+from .probe import probe
+from .requests import PythonRequest
+from .store import Installation, Store
+
+
+class Reporter(Protocol):
+    """How the installer tells the user what is happening (the CLI renders it)."""
+
+    def download_started(self, label: str, total: Optional[int]) -> Callable[[int], None]: ...
+    def download_finished(self, label: str) -> None: ...
+    def info(self, text: str) -> None: ...
+    def warn(self, text: str) -> None: ...
+
+
+class NullReporter:
+    def download_started(self, label: str, total: Optional[int]) -> Callable[[int], None]:
+        return lambda n: None
+
+    def download_finished(self, label: str) -> None:
+        pass
+
+    def info(self, text: str) -> None:
+        pass
+
+    def warn(self, text: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an installation comes from: a download, or a local archive."""
+
+    key: PythonKey
+    download: Optional[Download] = None
+    archive_path: Optional[Path] = None
+    sha256: Optional[str] = None
+
+    @property
+    def label(self) -> str:
+        return str(self.key)
+
+
+@dataclass
+class Outcome:
+    """What happened to one requested installation."""
+
+    key: PythonKey
+    status: str  # "installed", "reinstalled", "already-installed", "failed"
+    installation: Optional[Installation] = None
+    error: Optional[ShimkitError] = None
+    link_change: tuple[Optional[str], Optional[str]] = (None, None)
+    notes: list[str] = field(default_factory=list)
+
+
+def resolve(
+    request: PythonRequest, metadata: Metadata, host: PlatformTriple, mirror: Optional[str]
+) -> Source:
+    """The download a request installs."""
+    d = best_download(request, metadata, host, mirror)
+    return Source(d.key, download=d, sha256=d.sha256)
+
+
+def local_archive_source(path: Path, metadata: Optional[Metadata]) -> Source:
+    """A local PBS archive: key from its file name; checksum checked if the metadata knows the file."""
+    key, _build = parse_archive_filename(path.name)
+    if not path.is_file():
+        raise NotFoundError(f"archive {path} does not exist", "check the path")
+    sha = None
+    if metadata is not None:
+        for d in metadata.downloads:
+            if d.filename == path.name:
+                sha = d.sha256
+                break
+    return Source(key, archive_path=path, sha256=sha)
+
+
+def _verify(root: Path, key: PythonKey) -> None:
+    """Run the staged interpreter once; it must be what the key says."""
+    inst = Installation(key, root)
+    exe = inst.executable
+    if not exe.exists():
+        raise VerificationError(
+            f"{key}: the archive has no interpreter at {'/'.join(exe.relative_to(root).parts)}",
+            "the archive does not have the python-build-standalone layout",
+        )
+    info = probe(exe, timeout=float(os.environ.get("SHIMKIT_VERIFY_TIMEOUT", 30)))
+    problems = []
+    if info.implementation != key.implementation:
+        problems.append(f"implementation {info.implementation}")
+    if info.parsed_version != key.version:
+        problems.append(f"version {info.version}")
+    if info.freethreaded != key.freethreaded:
+        problems.append("a free-threaded build" if info.freethreaded else "not a free-threaded build")
+    if info.debug != key.debug:
+        problems.append("a debug build" if info.debug else "not a debug build")
+    if normalize_arch(info.machine) != key.platform.arch.split("_v")[0] and key.platform.os == "linux":
+        problems.append(f"architecture {info.machine}")
+    if problems:
+        raise VerificationError(
+            f"the archive for {key} holds an interpreter reporting {', '.join(problems)}",
+            "the download metadata or the mirror is wrong; nothing was installed",
+        )
+
+
+def _compile_bytecode(inst_root: Path, key: PythonKey) -> None:
+    """Compile the stdlib once, so that no later start pays for it (PYTHONDONTWRITEBYTECODE is common)."""
+    if os.environ.get("SHIMKIT_NO_COMPILE") or key.platform.os == "windows" or key.implementation != "cpython":
+        return
+    lib = inst_root / "lib" / f"python{key.major}.{key.minor}{'t' if key.freethreaded else ''}"
+    if not lib.is_dir() or (lib / "__pycache__").is_dir():
+        return  # nothing to do, or the archive ships bytecode
+    exe = Installation(key, inst_root).executable
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    # Failing to compile is not fatal: the interpreter works, it just starts slower.
+    subprocess.run(
+        [str(exe), "-I", "-m", "compileall", "-q", "-j", "0", "-x", r"[/\\](test|tests|idle_test)[/\\]",
+         str(lib)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env, timeout=600, check=False,
+    )
+
+
+def _unpack(source: Source, staging: Path, options: fetch.FetchOptions, reporter: Reporter) -> None:
+    """Download (or read) and unpack ``source`` into ``staging/unpacked``, verifying the checksum."""
+    label = source.label
+    if source.archive_path is not None:
+        url = source.archive_path.resolve().as_uri()
+        filename = source.archive_path.name
+    else:
+        assert source.download is not None
+        url = source.download.url
+        filename = source.download.filename
+    fmt = archive.archive_format(filename)
+
+    def attempt(n: int) -> None:
+        dest = staging / "unpacked"
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir()
+        with fetch.open_body(url, options) as body:
+            body.on_progress(reporter.download_started(label, body.total))
+            try:
+                if fmt == "zip":
+                    tmp = staging / "archive.zip"
+                    with open(tmp, "wb") as out:
+                        shutil.copyfileobj(body, out, fetch.CHUNK)  # type: ignore[misc]
+                    body.verify(source.sha256, label)
+                    archive.extract_file(tmp, dest)
+                    tmp.unlink()
+                else:
+                    archive.extract_stream(body, fmt, dest)  # type: ignore[arg-type]
+                    body.verify(source.sha256, label)
+            finally:
+                reporter.download_finished(label)
+
+    def on_retry(n: int, exc: Exception) -> None:
+        reporter.warn(f"{label}: {exc}; retrying")
+
+    fetch.with_retries(attempt, options, on_retry)
+
+
+def _find_root(unpacked: Path, key: PythonKey) -> Path:
+    """The installation root inside the unpacked archive (``python/``, ``python/install/``, or the one top dir)."""
+    try:
+        return archive.find_install_root(unpacked)
+    except ShimkitError:
+        entries = [p for p in unpacked.iterdir()]
+        if key.implementation != "cpython" and len(entries) == 1 and entries[0].is_dir():
+            return entries[0]  # PyPy and GraalPy archives have a versioned top directory
+        raise
+
+
+def prepare(source: Source, store: Store, options: fetch.FetchOptions, reporter: Reporter) -> Path:
+    """Everything up to the commit: returns the verified root inside a staging dir."""
+    staging = store.new_staging_dir(f"stage-{source.key}")
+    try:
+        _unpack(source, staging, options, reporter)
+        root = _find_root(staging / "unpacked", source.key)
+        _verify(root, source.key)
+        _compile_bytecode(root, source.key)
+        return root
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def install_sources(
+    sources: Sequence[Source],
+    store: Store,
+    *,
+    reinstall: bool = False,
+    options: Optional[fetch.FetchOptions] = None,
+    reporter: Optional[Reporter] = None,
+    on_committed: Optional[Callable[[Outcome], None]] = None,
+) -> list[Outcome]:
+    """Install ``sources`` (concurrently) into ``store``; the caller holds no lock, this takes it.
+
+    Each failure is reported in its Outcome; the others still install.
+    """
+    rep: Reporter = reporter or NullReporter()
+    opts = options or fetch.FetchOptions.from_env()
+    outcomes: dict[str, Outcome] = {}
+    unique: dict[str, Source] = {}
+    for s in sources:
+        unique.setdefault(str(s.key), s)
+
+    with store.locked(on_wait=lambda: rep.info("waiting for another shimkit process to finish…")):
+        todo = []
+        for name, s in unique.items():
+            if store.find(s.key) is not None and not reinstall:
+                outcomes[name] = Outcome(s.key, "already-installed", store.find(s.key))
+            else:
+                todo.append(s)
+
+        def work(s: Source) -> tuple[Source, Optional[Path], Optional[ShimkitError]]:
+            try:
+                return s, prepare(s, store, opts, rep), None
+            except ShimkitError as exc:
+                return s, None, exc
+            except OSError as exc:
+                return s, None, _disk_error(exc, store)
+
+        workers = max(1, min(len(todo), int(os.environ.get("SHIMKIT_CONCURRENT_DOWNLOADS", 4))))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for s, root, error in pool.map(work, todo):
+                name = str(s.key)
+                if error is not None or root is None:
+                    outcomes[name] = Outcome(s.key, "failed", error=error)
+                    continue
+                existed = store.find(s.key) is not None
+                try:
+                    inst = store.commit(root, s.key, replace=reinstall)
+                    change = store.sync_minor_link(s.key)
+                except OSError as exc:
+                    outcomes[name] = Outcome(s.key, "failed", error=_disk_error(exc, store))
+                    continue
+                except ShimkitError as exc:
+                    outcomes[name] = Outcome(s.key, "failed", error=exc)
+                    continue
+                outcome = Outcome(s.key, "reinstalled" if existed else "installed", inst, link_change=change)
+                outcomes[name] = outcome
+                if on_committed is not None:
+                    on_committed(outcome)
+    return [outcomes[str(s.key)] for s in unique.values()]
+
+
+def _disk_error(exc: OSError, store: Store) -> ShimkitError:
+    import errno
+
+    if exc.errno == errno.ENOSPC:
+        return StoreError(f"no space left on the device holding {store.root}", "free some space and retry")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return StoreError(
+            f"cannot write to {store.root}: {exc.strerror}",
+            "choose a writable location with --install-dir or SHIMKIT_PYTHON_INSTALL_DIR",
+        )
+    return StoreError(f"disk error in {store.root}: {exc.strerror or exc}", "check the disk and retry")

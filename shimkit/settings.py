@@ -1,0 +1,200 @@
+"""Settings: command-line flags > ``SHIMKIT_*`` environment variables > ``shimkit.toml``.
+
+Every setting is declared once in :data:`SETTINGS` (name in the config file, environment
+variable, type, accepted values, help).  The docs' configuration reference and the
+``--help`` texts are generated from that table, so they cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional
+
+from . import dirs
+from .errors import ConfigError
+
+PYTHON_PREFERENCES = ("only-managed", "managed", "system", "only-system")
+PYTHON_DOWNLOADS = ("automatic", "manual", "never")
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off", "")
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One setting: where it can come from and what it accepts."""
+
+    attr: str  # attribute of Settings
+    key: str  # key in shimkit.toml
+    env: str  # environment variable
+    kind: str  # "path", "str", "bool", "choice", "int"
+    help: str
+    choices: tuple[str, ...] = ()
+    default_doc: str = ""
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "install_dir", "install-dir", "SHIMKIT_PYTHON_INSTALL_DIR", "path",
+        "Directory holding managed Python installations and their minor-version links.",
+        default_doc="<user data dir>/shimkit/python (~/.local/share/shimkit/python)",
+    ),
+    SettingSpec(
+        "bin_dir", "bin-dir", "SHIMKIT_BIN_DIR", "path",
+        "Directory receiving python3.X executables (symlinks on POSIX, trampolines on Windows).",
+        default_doc="$XDG_BIN_HOME, else ~/.local/bin",
+    ),
+    SettingSpec(
+        "mirror", "mirror", "SHIMKIT_PYTHON_INSTALL_MIRROR", "str",
+        "URL replacing https://github.com/astral-sh/python-build-standalone/releases/download "
+        "in download URLs (http://, https:// or file://).",
+    ),
+    SettingSpec(
+        "downloads_json", "downloads-json", "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL", "str",
+        "Path or URL of a download metadata file (the python-downloads.json shape) used instead "
+        "of the embedded list.",
+    ),
+    SettingSpec(
+        "offline", "offline", "SHIMKIT_OFFLINE", "bool",
+        "Never touch the network; installs from local archives and file:// mirrors still work.",
+        default_doc="false",
+    ),
+    SettingSpec(
+        "python_preference", "python-preference", "SHIMKIT_PYTHON_PREFERENCE", "choice",
+        "Which interpreters `find` and `venv` consider: only-managed, managed (managed first), "
+        "system (system first), only-system.",
+        choices=PYTHON_PREFERENCES, default_doc="managed",
+    ),
+    SettingSpec(
+        "python_downloads", "python-downloads", "SHIMKIT_PYTHON_DOWNLOADS", "choice",
+        "Whether a missing version may be downloaded by `venv -p`/`find` (automatic), only by "
+        "`install` (manual), or never.",
+        choices=PYTHON_DOWNLOADS, default_doc="automatic",
+    ),
+    SettingSpec(
+        "no_config", "", "SHIMKIT_NO_CONFIG", "bool",
+        "Ignore .python-version files and shimkit.toml.", default_doc="false",
+    ),
+    SettingSpec(
+        "metadata_auto_refresh", "metadata-auto-refresh", "SHIMKIT_METADATA_AUTO_REFRESH", "bool",
+        "Refresh the download list automatically, at most once a day (never from a shell hook).",
+        default_doc="false",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings, built once per command and passed explicitly to core functions."""
+
+    install_dir: Path = field(default_factory=dirs.default_install_dir)
+    bin_dir: Path = field(default_factory=dirs.default_bin_dir)
+    mirror: Optional[str] = None
+    downloads_json: Optional[str] = None
+    offline: bool = False
+    python_preference: str = "managed"
+    python_downloads: str = "automatic"
+    no_config: bool = False
+    metadata_auto_refresh: bool = False
+    config_file: Optional[Path] = None  # the shimkit.toml that was read, if any
+
+    @property
+    def cache_dir(self) -> Path:
+        return dirs.user_cache_dir()
+
+    def with_overrides(self, **flags: Any) -> Settings:
+        """A copy with the command-line flags that were given (None means 'not given')."""
+        given = {k: v for k, v in flags.items() if v is not None}
+        for k in ("install_dir", "bin_dir"):
+            if k in given:
+                given[k] = Path(given[k]).expanduser()
+        return replace(self, **given)
+
+
+def config_path() -> Path:
+    """``$SHIMKIT_CONFIG_FILE`` if set, else ``<user config dir>/shimkit/shimkit.toml``."""
+    explicit = os.environ.get("SHIMKIT_CONFIG_FILE")
+    if explicit:
+        return Path(explicit)
+    return dirs.user_config_dir() / "shimkit.toml"
+
+
+def _convert(spec: SettingSpec, value: Any, origin: str) -> Any:
+    def bad(expected: str) -> ConfigError:
+        return ConfigError(
+            f"{origin}: invalid value {value!r} for {spec.key or spec.env}",
+            f"expected {expected}",
+        )
+
+    if spec.kind == "path":
+        if not isinstance(value, str) or not value.strip():
+            raise bad("a path")
+        return Path(os.path.expandvars(value)).expanduser()
+    if spec.kind == "str":
+        if not isinstance(value, str):
+            raise bad("a string")
+        return value.strip() or None
+    if spec.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
+            return value.strip().lower() in TRUE_WORDS
+        raise bad("true or false")
+    if spec.kind == "choice":
+        if isinstance(value, str) and value.strip().lower() in spec.choices:
+            return value.strip().lower()
+        raise bad("one of " + ", ".join(spec.choices))
+    raise AssertionError(spec.kind)  # pragma: no cover
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
+    try:
+        with open(path, "rb") as fh:
+            data: dict[str, Any] = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}", "fix its permissions or remove it") from exc
+    except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
+        raise ConfigError(f"{path} is not valid TOML: {exc}", "fix the syntax or remove the file") from exc
+    return data
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, read_config: bool = True) -> Settings:
+    """Build :class:`Settings` from the environment and the config file (flags are applied later)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    by_attr = {s.attr: s for s in SETTINGS}
+
+    no_config = _convert(by_attr["no_config"], env.get("SHIMKIT_NO_CONFIG", ""), "SHIMKIT_NO_CONFIG")
+    config_file: Path | None = None
+    if read_config and not no_config:
+        path = config_path()
+        if path.is_file():
+            config_file = path
+            data = _read_toml(path)
+            known = {s.key: s for s in SETTINGS if s.key}
+            for key, value in data.items():
+                spec = known.get(key)
+                if spec is None:
+                    raise ConfigError(
+                        f"{path}: unknown setting {key!r}",
+                        "accepted settings: " + ", ".join(sorted(known)),
+                    )
+                values[spec.attr] = _convert(spec, value, str(path))
+
+    for spec in SETTINGS:
+        raw = env.get(spec.env)
+        if raw is not None and (raw.strip() or spec.kind == "bool"):
+            values[spec.attr] = _convert(spec, raw, spec.env)
+
+    values["config_file"] = config_file
+    valid = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in values.items() if k in valid})
+
+
+ENV_DOC: dict[str, str] = {s.env: s.help for s in SETTINGS}
+Converter = Callable[[Any], Any]

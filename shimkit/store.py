@@ -1,0 +1,306 @@
+"""The managed install dir: installations, minor-version links, the lock, and staging.
+
+Layout (design notes §2)::
+
+    <install dir>/
+      cpython-3.12.11-linux-x86_64-gnu/     one installation (the archive's python/ contents)
+      cpython-3.12-linux-x86_64-gnu  ->  cpython-3.12.11-linux-x86_64-gnu    (minor-version link)
+      .lock                                 held by every mutation
+      .temp/                                staging (same filesystem, so renames are atomic)
+
+Invariants, kept by every mutation while it holds the lock:
+
+* a directory named like a key is a complete, verified installation: it only ever appears by
+  an atomic rename out of ``.temp/``, and disappears by an atomic rename back into it;
+* a minor-version link points at the highest installed patch of its key (stable releases
+  preferred over pre-releases), and is replaced atomically.
+
+Readers (``list``, ``find``, shell hooks) never take the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+from . import dirlink
+from .errors import LockTimeoutError, StoreError
+from .keys import PythonKey, is_minor_key, try_parse_key
+
+DEFAULT_LOCK_TIMEOUT = 15 * 60.0
+
+
+@dataclass(frozen=True)
+class Installation:
+    """One installed interpreter."""
+
+    key: PythonKey
+    path: Path
+
+    @property
+    def executable(self) -> Path:
+        """The interpreter inside the installation (real path, not through the minor link)."""
+        return self.executable_in(self.path)
+
+    def executable_in(self, root: Path) -> Path:
+        for rel in self.key.executable_names():
+            candidate = root / rel
+            if candidate.exists():
+                return candidate
+        return root / self.key.executable_names()[0]
+
+
+def _lock_timeout() -> float:
+    try:
+        return float(os.environ.get("SHIMKIT_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT
+
+
+class Store:
+    """Operations on one install dir.  Mutating methods require :meth:`locked`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(os.path.abspath(root))
+        self.temp = self.root / ".temp"
+        self._lock_depth = 0
+
+    # ---- reading (no lock) ----------------------------------------------------------
+    def installations(self) -> list[Installation]:
+        """Every complete installation, newest first."""
+        found = []
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise StoreError(f"cannot read install dir {self.root}: {exc.strerror}") from None
+        for entry in entries:
+            if entry.name.startswith(".") or entry.is_symlink() or not entry.is_dir():
+                continue
+            if is_minor_key(entry.name):  # a Windows junction reads as a directory
+                continue
+            key = try_parse_key(entry.name)
+            if key is not None and str(key) == entry.name:
+                found.append(Installation(key, Path(entry.path)))
+        found.sort(key=lambda i: i.key.sort_key(), reverse=True)
+        return found
+
+    def find(self, key: PythonKey) -> Optional[Installation]:
+        path = self.root / str(key)
+        if path.is_dir() and not path.is_symlink():
+            return Installation(key, path)
+        return None
+
+    def minor_links(self) -> dict[str, Optional[str]]:
+        """Minor-version link name -> the installation dir name it points at (None if dangling)."""
+        links: dict[str, Optional[str]] = {}
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError:
+            return links
+        for entry in entries:
+            if is_minor_key(entry.name):
+                target = dirlink.read_link(Path(entry.path))
+                if target is not None:
+                    links[entry.name] = target if (self.root / target).is_dir() else None
+        return links
+
+    def link_path(self, key: PythonKey) -> Path:
+        """Where the minor-version link of ``key`` lives (whether or not it exists)."""
+        return self.root / key.minor_key
+
+    def linked_target(self, key: PythonKey) -> Optional[str]:
+        return dirlink.read_link(self.link_path(key))
+
+    def executable_through_link(self, inst: Installation) -> Path:
+        """The interpreter path that goes through the minor-version link (follows upgrades)."""
+        return inst.executable_in(self.link_path(inst.key))
+
+    # ---- locking ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self, on_wait: Optional[Callable[[], None]] = None) -> Iterator[Store]:
+        """Hold the install dir's lock; waits (up to SHIMKIT_LOCK_TIMEOUT seconds) for other processes.
+
+        The first holder in a process also clears ``.temp/``: anything there was left by a process
+        that was killed, since only lock holders write to it.
+        """
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield self
+            finally:
+                self._lock_depth -= 1
+            return
+        import filelock
+
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create install dir {self.root}: {exc.strerror}",
+                "choose a writable location with --install-dir or SHIMKIT_PYTHON_INSTALL_DIR",
+            ) from None
+        lock = filelock.FileLock(str(self.root / ".lock"))
+        try:
+            try:
+                lock.acquire(timeout=0.2)
+            except filelock.Timeout:
+                if on_wait is not None:
+                    on_wait()
+                lock.acquire(timeout=_lock_timeout())
+        except filelock.Timeout:
+            raise LockTimeoutError(
+                f"another shimkit process has held {self.root / '.lock'} for over {_lock_timeout():.0f}s",
+                "wait for it to finish, or stop it; raise SHIMKIT_LOCK_TIMEOUT to wait longer",
+            ) from None
+        except OSError as exc:
+            raise StoreError(
+                f"cannot lock install dir {self.root}: {exc.strerror}",
+                "check that the directory is writable",
+            ) from None
+        self._lock_depth = 1
+        try:
+            # A killed process may have left staging debris or a stale link: repair first.
+            self._clear_temp()
+            self.sync_all_links()
+            yield self
+        finally:
+            self._lock_depth = 0
+            lock.release()
+
+    def _require_lock(self) -> None:
+        if not self._lock_depth:
+            raise AssertionError("store mutation without holding the lock")
+
+    def _clear_temp(self) -> None:
+        if self.temp.exists():
+            for child in self.temp.iterdir():
+                _remove_tree(child)
+
+    # ---- staging and committing -------------------------------------------------------
+    def new_staging_dir(self, label: str) -> Path:
+        """A fresh, empty directory under ``.temp/`` (same filesystem as the installations)."""
+        self._require_lock()
+        self.temp.mkdir(parents=True, exist_ok=True)
+        path = self.temp / f"{label}-{uuid.uuid4().hex[:10]}"
+        path.mkdir()
+        return path
+
+    def commit(self, staged_root: Path, key: PythonKey, *, replace: bool = False) -> Installation:
+        """Move a verified installation from staging into place with one rename.
+
+        With ``replace``, an existing installation of the same key is first moved aside (into
+        ``.temp/``) and deleted afterwards; between the two renames the key is briefly absent.
+        """
+        self._require_lock()
+        dest = self.root / str(key)
+        old: Optional[Path] = None
+        if dest.exists() or dest.is_symlink():
+            if not replace:
+                raise StoreError(f"{dest} already exists", "use --reinstall to replace it")
+            old = self.temp / f"old-{key}-{uuid.uuid4().hex[:8]}"
+            os.replace(dest, old)
+        try:
+            os.replace(staged_root, dest)
+        except OSError as exc:
+            if old is not None:
+                os.replace(old, dest)
+            raise StoreError(f"cannot move installation into {dest}: {exc.strerror}") from None
+        if old is not None:
+            _remove_tree(old)
+        return Installation(key, dest)
+
+    def remove(self, inst: Installation) -> None:
+        """Delete an installation: rename it into ``.temp/`` (atomic), then delete it there."""
+        self._require_lock()
+        self.temp.mkdir(parents=True, exist_ok=True)
+        trash = self.temp / f"trash-{inst.key}-{uuid.uuid4().hex[:8]}"
+        try:
+            os.replace(inst.path, trash)
+        except OSError as exc:
+            raise StoreError(f"cannot remove {inst.path}: {exc.strerror}", "check its permissions") from None
+        _remove_tree(trash)
+
+    def uninstall(
+        self, inst: Installation, before_unlink: Optional[Callable[[Store, Installation], None]] = None
+    ) -> tuple[Optional[str], Optional[str]]:
+        """Remove ``inst``, first repointing its minor-version link to the next best patch (or
+        removing the link, after ``before_unlink`` — e.g. removing bin entries — when none is left),
+        so that nothing resolving the link ever meets a missing directory.  Returns (old, new) targets.
+        """
+        self._require_lock()
+        link = self.link_path(inst.key)
+        old = dirlink.read_link(link)
+        others = [i for i in self.installations() if i.key.minor_key == inst.key.minor_key and i.key != inst.key]
+        new = str(others[0].key) if others else None
+        if new is not None:
+            if old != new:
+                dirlink.replace_link(link, new, self.temp)
+        else:
+            if before_unlink is not None:
+                before_unlink(self, inst)
+            dirlink.remove_link(link)
+        self.remove(inst)
+        return old, new
+
+    # ---- minor-version links ----------------------------------------------------------
+    def best_for_minor(self, key: PythonKey) -> Optional[Installation]:
+        """The installation a minor-version link should point at: highest patch, stable first."""
+        same = [i for i in self.installations() if i.key.minor_key == key.minor_key]
+        return same[0] if same else None
+
+    def sync_minor_link(self, key: PythonKey) -> tuple[Optional[str], Optional[str]]:
+        """Make the minor-version link of ``key`` satisfy the invariant; returns (old, new) targets."""
+        self._require_lock()
+        link = self.link_path(key)
+        old = dirlink.read_link(link)
+        best = self.best_for_minor(key)
+        new = str(best.key) if best else None
+        if old == new and (new is None or link.exists()):
+            return old, new
+        if new is None:
+            dirlink.remove_link(link)
+        else:
+            dirlink.replace_link(link, new, self.temp)
+        return old, new
+
+    def sync_all_links(self) -> None:
+        """Repair every minor-version link (used after a crash or by ``doctor``)."""
+        self._require_lock()
+        keys = {i.key.minor_key: i.key for i in self.installations()}
+        for name in list(self.minor_links()):
+            if name not in keys:
+                dirlink.remove_link(self.root / name)
+        for key in keys.values():
+            self.sync_minor_link(key)
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete a file, link or directory tree; read-only entries are made writable first."""
+    if path.is_symlink() or not path.is_dir():
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return
+
+    def onerror(func: Callable[..., object], p: str, _exc: object) -> None:
+        try:
+            os.chmod(p, 0o700)
+            func(p)
+        except OSError:
+            pass
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=onerror)
+    else:
+        shutil.rmtree(path, onerror=onerror)
+    if path.exists():
+        time.sleep(0.05)
+        shutil.rmtree(path, ignore_errors=True)
