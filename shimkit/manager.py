@@ -15,6 +15,7 @@ from .downloads import Download, Metadata, load_metadata, select_downloads
 from .errors import NotFoundError, RequestError, ShimkitError, UsageError
 from .installer import Outcome, Reporter, Source, install_sources, local_archive_source, resolve
 from .keys import PythonKey
+from .links import LinkReport, entries_for, install_entries, remove_entries_through
 from .requests import PythonRequest, parse_installable, parse_request
 from .settings import Settings
 from .store import Installation, Store
@@ -47,6 +48,26 @@ def default_requests(cwd: Path, settings: Settings, warn: Callable[[str], None])
 class InstallReport:
     outcomes: list[Outcome] = field(default_factory=list)
     satisfied: list[tuple[PythonRequest, Installation, Optional[Download]]] = field(default_factory=list)
+    bin: LinkReport = field(default_factory=lambda: LinkReport([], [], [], []))
+
+
+@dataclass(frozen=True)
+class BinOptions:
+    """What ``install``/``upgrade`` do to the bin dir."""
+
+    enabled: bool = True
+    default: bool = False  # also python3 and python
+    force: bool = False  # replace entries shimkit did not make
+
+
+def refresh_bin_entries(store: Store, inst: Installation, settings: Settings, opts: BinOptions,
+                        into: LinkReport) -> None:
+    """Make the bin entries of ``inst``'s minor version exist (they go through its minor link)."""
+    if not opts.enabled:
+        return
+    rep = install_entries(entries_for(store, inst, opts.default), settings.bin_dir, store.root, force=opts.force)
+    for name in ("created", "updated", "unchanged", "refused"):
+        getattr(into, name).extend(getattr(rep, name))
 
 
 def install(
@@ -57,7 +78,7 @@ def install(
     reinstall: bool = False,
     reporter: Optional[Reporter] = None,
     warn: Callable[[str], None] = lambda s: None,
-    on_committed: Optional[Callable[[Outcome], None]] = None,
+    bin_options: BinOptions = BinOptions(),
 ) -> InstallReport:
     """Install every target (a request or a local archive path).
 
@@ -106,11 +127,21 @@ def install(
             warn(f"no checksum known for {path.name}; installing it unverified")
         sources.append(src)
 
+    def committed(outcome: Outcome) -> None:
+        if outcome.installation is not None:
+            refresh_bin_entries(store, outcome.installation, settings, bin_options, report.bin)
+
     if sources:
         options = fetch.FetchOptions.from_env(offline=settings.offline)
         report.outcomes = install_sources(
-            sources, store, reinstall=reinstall, options=options, reporter=reporter, on_committed=on_committed
+            sources, store, reinstall=reinstall, options=options, reporter=reporter, on_committed=committed
         )
+    if report.satisfied and bin_options.enabled:
+        # `install 3.12 --default` on an installed 3.12 still (re)creates its entries
+        with store.locked():
+            for _req, inst, _dl in report.satisfied:
+                if store.find(inst.key) is not None:
+                    refresh_bin_entries(store, inst, settings, bin_options, report.bin)
     return report
 
 
@@ -118,6 +149,7 @@ def install(
 class UninstallResult:
     removed: list[PythonKey] = field(default_factory=list)
     link_changes: dict[str, tuple[Optional[str], Optional[str]]] = field(default_factory=dict)
+    bin_removed: list[Path] = field(default_factory=list)
 
 
 def uninstall(
@@ -125,7 +157,6 @@ def uninstall(
     settings: Settings,
     *,
     all_: bool = False,
-    before_remove: Optional[Callable[[Store, Installation], None]] = None,
 ) -> UninstallResult:
     """Remove installations matching the targets; repoint or remove their minor-version links."""
     store = Store(settings.install_dir)
@@ -134,6 +165,10 @@ def uninstall(
         raise UsageError("nothing to uninstall", "name versions (e.g. `shimkit uninstall 3.12.1`) or pass --all")
     requests = [parse_request(t, allow_paths=False) for t in targets]
     result = UninstallResult()
+
+    def remove_bin(store: Store, inst: Installation) -> None:
+        result.bin_removed.extend(remove_entries_through(inst.key.minor_key, settings.bin_dir, store.root))
+
     with store.locked():
         installed = store.installations()
         chosen: list[Installation] = []
@@ -145,7 +180,7 @@ def uninstall(
         if all_:
             chosen = installed
         for inst in chosen:
-            change = store.uninstall(inst, before_unlink=before_remove)
+            change = store.uninstall(inst, before_unlink=remove_bin)
             result.removed.append(inst.key)
             if change[0] != change[1]:
                 result.link_changes[inst.key.minor_key] = change
@@ -236,3 +271,147 @@ def list_rows(
              reverse=True)
     return out
 
+
+
+# ---- upgrade -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UpgradeItem:
+    minor_key: str
+    current: PythonKey
+    newest: Optional[Download]  # None: no newer patch available
+
+    @property
+    def needed(self) -> bool:
+        return self.newest is not None
+
+
+def _minor_request(text: str) -> PythonRequest:
+    req = parse_installable(text)
+    ok = req.kind == "version" and req.version.is_minor or (
+        req.kind == "key" and len(req.version.release) == 2 and req.version.specifier is None
+    )
+    if not ok:
+        raise UsageError(
+            f"`upgrade` takes minor versions such as 3.12 or 3.13t, not {text!r}",
+            "upgrading moves a minor version to its newest patch; to install one exact patch use "
+            f"`shimkit install {text}`",
+        )
+    return req
+
+
+def plan_upgrade(targets: Sequence[str], settings: Settings) -> list[UpgradeItem]:
+    """For each installed minor version (or the named ones): its newest download if newer than installed."""
+    store = Store(settings.install_dir)
+    host = platform.host()
+    requests = [_minor_request(t) for t in targets]
+    groups: dict[str, Installation] = {}
+    for inst in store.installations():  # newest first, so the first of each group is the best
+        groups.setdefault(inst.key.minor_key, inst)
+    if requests:
+        chosen = {k: i for k, i in groups.items() if any(r.matches_key(i.key, host) for r in requests)}
+        for r in requests:
+            if not any(r.matches_key(i.key, host) for i in groups.values()):
+                raise NotFoundError(f"{r} is not installed", f"install it with `shimkit install {r}`")
+        groups = chosen
+    if not groups:
+        return []
+    metadata = metadata_for(settings)
+    items = []
+    for minor_key, inst in sorted(groups.items()):
+        k = inst.key
+        same_minor = [
+            d for d in metadata.downloads
+            if d.key_text.startswith(f"{k.implementation}-{k.major}.{k.minor}.")
+            and d.key_text.endswith(f"-{k.platform}")
+            and d.key.minor_key == minor_key
+            and (k.is_prerelease or not d.key.is_prerelease)
+        ]
+        same_minor.sort(key=lambda d: (d.key.sort_key(), d.build), reverse=True)
+        best = same_minor[0] if same_minor else None
+        newer = best if best is not None and best.key.sort_key() > k.sort_key() else None
+        items.append(UpgradeItem(minor_key, k, newer.with_mirror(settings.mirror) if newer else None))
+    return items
+
+
+def upgrade(
+    items: Sequence[UpgradeItem],
+    settings: Settings,
+    *,
+    reporter: Optional[Reporter] = None,
+    bin_options: BinOptions = BinOptions(),
+) -> tuple[list[Outcome], LinkReport]:
+    """Install the newest patch of each item that needs it; links repoint, old patches stay."""
+    store = Store(settings.install_dir)
+    links = LinkReport([], [], [], [])
+
+    def committed(outcome: Outcome) -> None:
+        if outcome.installation is not None:
+            refresh_bin_entries(store, outcome.installation, settings, bin_options, links)
+
+    sources = [Source(i.newest.key, download=i.newest, sha256=i.newest.sha256) for i in items if i.newest]
+    if not sources:
+        return [], links
+    outcomes = install_sources(
+        sources, store, options=fetch.FetchOptions.from_env(offline=settings.offline),
+        reporter=reporter, on_committed=committed,
+    )
+    return outcomes, links
+
+
+# ---- uninstall --outdated ------------------------------------------------------------------
+def outdated(settings: Settings) -> list[Installation]:
+    """Installed patches that no minor-version link points to."""
+    store = Store(settings.install_dir)
+    linked = {t for t in store.minor_links().values() if t}
+    return [i for i in store.installations() if str(i.key) not in linked]
+
+
+# ---- choosing an interpreter for `venv` ----------------------------------------------------
+def managed_interpreter(req: PythonRequest, store: Store, host: platform.PlatformTriple) -> Optional[Path]:
+    """The managed interpreter for ``req``: through the minor link, or the patch dir if ``req`` names a patch."""
+    for inst in store.installations():  # stable first, newest first
+        if req.matches_key(inst.key, None if req.kind == "key" else host):
+            if req.version.names_patch:
+                return inst.executable
+            return store.executable_through_link(inst)
+    return None
+
+
+def venv_interpreter(
+    request_text: Optional[str],
+    settings: Settings,
+    *,
+    cwd: Path,
+    reporter: Optional[Reporter] = None,
+    warn: Callable[[str], None] = lambda s: None,
+) -> Path:
+    """Which interpreter ``shimkit venv -p REQ`` runs (installing it when downloads are automatic)."""
+    from .discovery import resolve_path_request
+
+    if request_text is not None:
+        req = parse_request(request_text)
+    else:
+        reqs, _ = default_requests(cwd, settings, warn)
+        req = reqs[0]
+    if req.kind in ("path", "name"):
+        return resolve_path_request(req, cwd)
+    store = Store(settings.install_dir)
+    host = platform.host()
+    exe = managed_interpreter(req, store, host)
+    if exe is not None:
+        return exe
+    if settings.python_downloads == "automatic" and settings.python_preference != "only-system":
+        report = install([str(req)], settings, cwd=cwd, reporter=reporter, warn=warn,
+                         bin_options=BinOptions(enabled=False))
+        for o in report.outcomes:
+            if o.error is not None:
+                raise o.error
+        exe = managed_interpreter(req, store, host)
+        if exe is not None:
+            return exe
+    raise NotFoundError(
+        f"no installed Python satisfies {req}",
+        f"install it with `shimkit install {req}`" + (
+            "" if settings.python_downloads == "automatic" else " (python-downloads is " + settings.python_downloads + ")"
+        ),
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from pathlib import Path
 from typing import List, Optional
@@ -10,7 +12,9 @@ from typing import List, Optional
 import typer
 
 from .. import manager
-from ..errors import ShimkitError
+from .. import venv as venv_mod
+from ..errors import ShimkitError, UsageError
+from ..links import LinkReport, current_target, on_path
 from ..requests import parse_request
 from ..store import Store
 from . import output
@@ -36,6 +40,8 @@ def install(
     ),
     reinstall: bool = typer.Option(False, "--reinstall", help="Install again even if already installed."),
     force: bool = typer.Option(False, "--force", help="Replace bin dir entries that shimkit did not create."),
+    default: bool = typer.Option(False, "--default", help="Also create python3 and python in the bin dir."),
+    no_bin: bool = typer.Option(False, "--no-bin", help="Do not create executables in the bin dir."),
     mirror: Optional[str] = MirrorOpt,
     downloads_json: Optional[str] = DownloadsJsonOpt,
     install_dir: Optional[Path] = InstallDirOpt,
@@ -52,6 +58,7 @@ def install(
     with output.CliReporter() as reporter:
         report = manager.install(
             targets or [], settings, cwd=Path.cwd(), reinstall=reinstall, reporter=reporter, warn=output.warn,
+            bin_options=manager.BinOptions(enabled=not no_bin, default=default, force=force),
         )
     for req, inst, newest in report.satisfied:
         line = f"{inst.key} is already installed (satisfies {req})"
@@ -72,8 +79,20 @@ def install(
         old, new = o.link_change
         if new is not None and old != new:
             output.note(f"  {o.key.minor_key} -> {new}" + (f" (was {old})" if old else ""))
+    _report_bin(report.bin, settings.bin_dir)
+    if report.bin.refused:
+        failures.append(ShimkitError(""))
     if failures:
         raise typer.Exit(max(e.exit_code for e in failures))
+
+
+def _report_bin(rep: LinkReport, bin_dir: Path) -> None:
+    for p in rep.created + rep.updated:
+        output.note(f"  {p} -> {current_target(p)}")
+    for p in rep.refused:
+        output.error(f"{p} exists and was not created by shimkit; left unchanged; hint: pass --force to replace it")
+    if (rep.created or rep.updated) and not on_path(bin_dir):
+        output.warn(f"{bin_dir} is not on PATH; run `shimkit update-shell` to add it")
 
 
 @app.command()
@@ -81,16 +100,117 @@ def uninstall(
     targets: Optional[List[str]] = typer.Argument(None, help="Versions or keys to remove (3.12.1, 3.11 …).",
                                                    show_default=False),
     all_: bool = typer.Option(False, "--all", help="Remove every managed installation."),
+    outdated: bool = typer.Option(False, "--outdated", help="Remove every patch that no minor-version link points to."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="With --outdated: only show what would be removed."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="With --outdated: do not ask for confirmation."),
     install_dir: Optional[Path] = InstallDirOpt,
     bin_dir: Optional[Path] = BinDirOpt,
 ) -> None:
     """Remove installations; minor-version links move to the next highest patch or go away."""
     settings = settings_from(install_dir=install_dir, bin_dir=bin_dir)
+    store = Store(settings.install_dir)
+    if outdated:
+        if targets or all_:
+            raise typer.BadParameter("--outdated takes no versions and excludes --all")
+        old = manager.outdated(settings)
+        if not old:
+            output.note("Nothing to remove: every installed patch is the one its minor-version link points to")
+            return
+        for inst in old:
+            output.out(f"{'would remove' if dry_run else 'remove'} {inst.key}  ({inst.path})")
+            for v in venv_mod.pinning(store, inst.path):
+                output.warn(f"virtual environment {v.path} uses {inst.key} and will stop working")
+        if dry_run:
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                raise UsageError("refusing to remove installations without confirmation", "pass --yes")
+            if not typer.confirm(f"Remove {len(old)} installation(s)?", default=False, err=True):
+                raise typer.Exit(1)
+        targets = [str(i.key) for i in old]
+    for t in targets or []:
+        # warn about recorded venvs pinned to what is about to go away
+        try:
+            req = parse_request(t, allow_paths=False)
+        except ShimkitError:
+            continue
+        for inst in store.installations():
+            if req.matches_key(inst.key):
+                for v in venv_mod.pinning(store, inst.path):
+                    output.warn(f"virtual environment {v.path} uses {inst.key} and will stop working")
     result = manager.uninstall(targets or [], settings, all_=all_)
     for key in result.removed:
         output.note(f"Uninstalled {key}")
-    for minor, (old, new) in result.link_changes.items():
+    for minor, (_old, new) in result.link_changes.items():
         output.note(f"  {minor} -> {new}" if new else f"  removed link {minor}")
+    for p in result.bin_removed:
+        output.note(f"  removed {p}")
+
+
+@app.command()
+def upgrade(
+    targets: Optional[List[str]] = typer.Argument(None, help="Minor versions to upgrade (3.12, 3.13t). "
+                                                   "Default: every installed minor version.", show_default=False),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would change."),
+    no_bin: bool = typer.Option(False, "--no-bin", help="Do not touch the bin dir."),
+    mirror: Optional[str] = MirrorOpt,
+    downloads_json: Optional[str] = DownloadsJsonOpt,
+    install_dir: Optional[Path] = InstallDirOpt,
+    bin_dir: Optional[Path] = BinDirOpt,
+    offline: Optional[bool] = OfflineOpt,
+) -> None:
+    """Move installed minor versions to their newest patch; venvs and bin entries follow."""
+    settings = settings_from(install_dir=install_dir, bin_dir=bin_dir, mirror=mirror,
+                             downloads_json=downloads_json, offline=offline)
+    items = manager.plan_upgrade(targets or [], settings)
+    if not items:
+        output.note("No managed Python installations to upgrade")
+        return
+    if not any(i.needed for i in items):
+        output.note("Everything is up to date: " + ", ".join(str(i.current.version) + (
+            "t" if i.current.freethreaded else "") for i in items))
+        return
+    for i in items:
+        if i.newest is not None:
+            output.out(f"{i.current.version} -> {i.newest.key.version}  ({i.minor_key})"
+                       + ("  [dry run]" if dry_run else ""))
+        else:
+            output.note(f"{i.current.version} is up to date  ({i.minor_key})")
+    if dry_run:
+        return
+    with output.CliReporter() as reporter:
+        outcomes, links = manager.upgrade(items, settings, reporter=reporter,
+                                          bin_options=manager.BinOptions(enabled=not no_bin))
+    failed = [o.error for o in outcomes if o.error is not None]
+    for e in failed:
+        output.error(e.one_line())
+    _report_bin(links, settings.bin_dir)
+    if failed:
+        raise typer.Exit(max(e.exit_code for e in failed))
+
+
+@app.command()
+def venv(
+    path: Path = typer.Argument(Path(".venv"), help="Where to create the environment."),
+    python: Optional[str] = typer.Option(None, "--python", "-p", help="The interpreter request (3.12, 3.12.1, a path …). "
+                                         "Default: the version file's, else the newest installed."),
+    seed: bool = typer.Option(False, "--seed", help="Install pip into the environment."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="The prompt prefix shown when activated."),
+    clear: bool = typer.Option(False, "--clear", help="Replace an existing environment at PATH."),
+    install_dir: Optional[Path] = InstallDirOpt,
+    no_config: Optional[bool] = NoConfigOpt,
+    offline: Optional[bool] = OfflineOpt,
+) -> None:
+    """Create a virtual environment that follows patch upgrades of its minor version."""
+    settings = settings_from(install_dir=install_dir, no_config=no_config, offline=offline)
+    with output.CliReporter() as reporter:
+        exe = manager.venv_interpreter(python, settings, cwd=Path.cwd(), reporter=reporter, warn=output.warn)
+    venv_mod.create(path, exe, seed=seed, prompt=prompt, clear=clear)
+    store = Store(settings.install_dir)
+    if str(exe).startswith(str(store.root) + os.sep):
+        venv_mod.record(store, path)
+    output.note(f"Created virtual environment {path} with {exe}")
+    output.note(f"Activate with: source {path}/bin/activate")
 
 
 @app.command("list")

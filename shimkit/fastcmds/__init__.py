@@ -1,0 +1,1 @@
+"""Fast implementations of hot commands (see shimkit.fastpath)."""

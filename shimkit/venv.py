@@ -1,0 +1,130 @@
+"""Virtual environments that follow patch upgrades.
+
+``shimkit venv -p 3.12 .venv`` runs the interpreter *through* the minor-version link
+(``<install dir>/cpython-3.12-…/bin/python3.12``).  The stdlib ``venv`` module records the
+directory of the interpreter it was started as, so ``pyvenv.cfg`` says
+``home = <install dir>/cpython-3.12-…/bin`` and ``.venv/bin/python`` links to the same path:
+after ``shimkit upgrade 3.12`` repoints the link, the venv runs the new patch without being
+recreated.  A request naming a patch (``-p 3.12.1``) uses the patch directory instead, so
+that venv stays on 3.12.1.
+
+shimkit keeps a small record of the venvs it created (``<install dir>/.venvs.json``) so that
+``uninstall --outdated`` can say which of them still pin an old patch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from .errors import ShimkitError, StoreError
+from .store import Store
+
+RECORD = ".venvs.json"
+
+
+@dataclass(frozen=True)
+class VenvInfo:
+    """A venv shimkit created, as recorded."""
+
+    path: Path
+    home: Optional[str]  # from its pyvenv.cfg, None if unreadable
+
+    @property
+    def exists(self) -> bool:
+        return (self.path / "pyvenv.cfg").is_file()
+
+    @property
+    def broken(self) -> bool:
+        """The venv exists but its base interpreter directory is gone."""
+        return self.exists and (self.home is None or not os.path.isdir(self.home))
+
+
+def read_home(venv: Path) -> Optional[str]:
+    """The ``home`` key of a venv's ``pyvenv.cfg``."""
+    try:
+        text = (venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip().lower() == "home":
+            return value.strip()
+    return None
+
+
+def create(
+    path: Path,
+    interpreter: Path,
+    *,
+    seed: bool = False,
+    prompt: Optional[str] = None,
+    clear: bool = False,
+) -> None:
+    """Create a venv at ``path`` by running ``interpreter -m venv`` (the interpreter path is kept as given)."""
+    if (path / "pyvenv.cfg").exists() and not clear:
+        raise ShimkitError(f"{path} is already a virtual environment", "pass --clear to replace it")
+    if path.exists() and not (path / "pyvenv.cfg").exists() and any(path.iterdir()):
+        raise ShimkitError(f"{path} exists and is not an empty directory or a virtual environment",
+                           "choose another path")
+    cmd = [str(interpreter), "-I", "-m", "venv"]
+    if not seed:
+        cmd.append("--without-pip")
+    if prompt:
+        cmd += ["--prompt", prompt]
+    if clear:
+        cmd.append("--clear")
+    cmd.append(str(path))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "VIRTUAL_ENV"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False)
+    if proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        raise ShimkitError(
+            f"creating the virtual environment at {path} failed: {lines[-1] if lines else proc.returncode}",
+            "try --seed off, or check that the target directory is writable",
+        )
+
+
+# ---- the record of created venvs --------------------------------------------------------
+def _record_path(store: Store) -> Path:
+    return store.root / RECORD
+
+
+def recorded(store: Store) -> list[VenvInfo]:
+    """The venvs shimkit created that still exist."""
+    try:
+        paths = json.loads(_record_path(store).read_text())
+    except (OSError, ValueError):
+        return []
+    out = []
+    for p in paths if isinstance(paths, list) else []:
+        if isinstance(p, str):
+            info = VenvInfo(Path(p), read_home(Path(p)))
+            if info.exists:
+                out.append(info)
+    return out
+
+
+def record(store: Store, venv: Path) -> None:
+    """Remember ``venv`` (under the store lock; the file is replaced atomically)."""
+    with store.locked():
+        known = [str(v.path) for v in recorded(store)]
+        p = str(venv.resolve())
+        if p not in known:
+            known.append(p)
+        tmp = store.root / f"{RECORD}.{os.getpid()}.tmp"
+        try:
+            tmp.write_text(json.dumps(known, indent=1))
+            os.replace(tmp, _record_path(store))
+        except OSError as exc:
+            raise StoreError(f"cannot update {_record_path(store)}: {exc.strerror}") from None
+
+
+def pinning(store: Store, installation_dir: Path) -> list[VenvInfo]:
+    """Recorded venvs whose ``home`` lies inside ``installation_dir`` (pinned to that patch)."""
+    prefix = str(installation_dir) + os.sep
+    return [v for v in recorded(store) if v.home and (v.home + os.sep).startswith(prefix)]
