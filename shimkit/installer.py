@@ -129,13 +129,21 @@ def _verify(root: Path, key: PythonKey) -> None:
         )
 
 
+def _stdlib_dir(inst_root: Path, key: PythonKey) -> Path:
+    return inst_root / "lib" / f"python{key.major}.{key.minor}{'t' if key.freethreaded else ''}"
+
+
+def _needs_bytecode(inst_root: Path, key: PythonKey) -> bool:
+    """Whether the unpacked archive lacks stdlib bytecode (checked before anything runs the interpreter)."""
+    if os.environ.get("SHIMKIT_NO_COMPILE") or key.platform.os == "windows" or key.implementation != "cpython":
+        return False
+    lib = _stdlib_dir(inst_root, key)
+    return lib.is_dir() and not (lib / "__pycache__").is_dir()
+
+
 def _compile_bytecode(inst_root: Path, key: PythonKey) -> None:
     """Compile the stdlib once, so that no later start pays for it (PYTHONDONTWRITEBYTECODE is common)."""
-    if os.environ.get("SHIMKIT_NO_COMPILE") or key.platform.os == "windows" or key.implementation != "cpython":
-        return
-    lib = inst_root / "lib" / f"python{key.major}.{key.minor}{'t' if key.freethreaded else ''}"
-    if not lib.is_dir() or (lib / "__pycache__").is_dir():
-        return  # nothing to do, or the archive ships bytecode
+    lib = _stdlib_dir(inst_root, key)
     exe = Installation(key, inst_root).executable
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     # Failing to compile is not fatal: the interpreter works, it just starts slower.
@@ -197,15 +205,17 @@ def _find_root(unpacked: Path, key: PythonKey) -> Path:
         raise
 
 
-def prepare(source: Source, store: Store, options: fetch.FetchOptions, reporter: Reporter) -> Path:
-    """Everything up to the commit: returns the verified root inside a staging dir."""
+def prepare(source: Source, store: Store, options: fetch.FetchOptions, reporter: Reporter) -> tuple[Path, Path]:
+    """Everything up to the commit: returns (staging dir, verified installation root inside it)."""
     staging = store.new_staging_dir(f"stage-{source.key}")
     try:
         _unpack(source, staging, options, reporter)
         root = _find_root(staging / "unpacked", source.key)
+        compile_needed = _needs_bytecode(root, source.key)
         _verify(root, source.key)
-        _compile_bytecode(root, source.key)
-        return root
+        if compile_needed:
+            _compile_bytecode(root, source.key)
+        return staging, root
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -239,7 +249,7 @@ def install_sources(
             else:
                 todo.append(s)
 
-        def work(s: Source) -> tuple[Source, Optional[Path], Optional[ShimkitError]]:
+        def work(s: Source) -> tuple[Source, Optional[tuple[Path, Path]], Optional[ShimkitError]]:
             try:
                 return s, prepare(s, store, opts, rep), None
             except ShimkitError as exc:
@@ -249,11 +259,12 @@ def install_sources(
 
         workers = max(1, min(len(todo), int(os.environ.get("SHIMKIT_CONCURRENT_DOWNLOADS", 4))))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for s, root, error in pool.map(work, todo):
+            for s, staged, error in pool.map(work, todo):
                 name = str(s.key)
-                if error is not None or root is None:
+                if error is not None or staged is None:
                     outcomes[name] = Outcome(s.key, "failed", error=error)
                     continue
+                staging, root = staged
                 existed = store.find(s.key) is not None
                 try:
                     inst = store.commit(root, s.key, replace=reinstall)
@@ -264,6 +275,8 @@ def install_sources(
                 except ShimkitError as exc:
                     outcomes[name] = Outcome(s.key, "failed", error=exc)
                     continue
+                finally:
+                    shutil.rmtree(staging, ignore_errors=True)
                 outcome = Outcome(s.key, "reinstalled" if existed else "installed", inst, link_change=change)
                 outcomes[name] = outcome
                 if on_committed is not None:

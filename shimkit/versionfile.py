@@ -1,68 +1,199 @@
 """``.python-version`` / ``.python-versions`` discovery and project boundaries (design notes §4).
 
-The contract of :func:`discover` (the shell hooks and the shims implement the same walk in
-shell; ``tests/`` check that they agree on random trees):
+The contract of :func:`discover` (the shell hooks implement the same walk in shell;
+``tests/test_versionfile.py`` checks it against a straightforward reference on random trees):
 
-1. Start in ``start`` (the working directory).  At each directory ``D``, from ``start`` upward:
-   a. if ``D`` is a ceiling path (``SHIMKIT_CEILING_PATHS``), stop without entering it;
-   b. if ``D/.python-version`` (or ``D/.python-versions`` when several versions are wanted,
-      with ``.python-version`` as fallback and vice versa) is a regular, readable file, it is
-      the answer;
-   c. if ``D`` holds a ``pyproject.toml`` it is a project boundary: unless it is a member of a
-      workspace further up (an ancestor ``pyproject.toml`` with a ``[tool.uv.workspace]`` or
-      ``[tool.shimkit.workspace]`` table), the walk ends here, and the project's
-      ``requires-python`` (if any) is the answer; a member continues to its workspace root,
-      which is then the boundary;
-   d. otherwise continue with the parent, until the filesystem root.
-2. If nothing was found, the global file (``<config dir>/.python-version``) is the answer.
+0. ``start`` is the *logical* working directory (``$PWD`` when it names the current directory,
+   as shells keep it: a symlinked directory is walked through its link's parents), made
+   absolute and normalized (``..`` and ``.`` removed lexically); ceilings are normalized the
+   same way and compared as strings.
+1. At each directory ``D``, from ``start`` upward:
+
+   a. if ``D`` is a ceiling path (``SHIMKIT_CEILING_PATHS``), stop without entering it
+      (nothing in ``D`` or above is looked at, except the global file);
+   b. if ``D/.python-version`` is a regular, readable file, it is the answer; else the same
+      for ``D/.python-versions``.  (With ``multiple=True`` — ``install`` with no argument —
+      ``.python-versions`` is tried first.)  An unreadable file is skipped with a warning;
+   c. if ``D`` holds a ``pyproject.toml`` (any kind of file) and no boundary is known yet,
+      ``D`` is the first project, and the boundary is ``D`` itself, or, when ``D`` is a member
+      of a workspace, the workspace root (see :func:`project_root`);
+   d. if ``D`` is the boundary, stop; otherwise continue with the parent, until ``/``.
+
+2. If no version file was found and there is a first project: its ``requires-python``, else
+   (for a workspace member) the workspace root's ``requires-python``, is the answer.
+3. Otherwise the global file (``<user config dir>/.python-version``), if it is a regular,
+   readable file, is the answer; else there is none.
+
+Workspace membership: the nearest ancestor of the project holding a ``pyproject.toml`` (not
+crossing a ceiling) declares ``[tool.uv.workspace]`` or ``[tool.shimkit.workspace]`` whose
+``members`` globs match the project's relative path (``*`` never crosses ``/``, ``**`` matches
+any number of directories) and whose ``exclude`` globs do not.
+
+Reading a file: the first 64 KiB, decoded as UTF-8 (invalid bytes replaced), a leading BOM
+dropped; lines split on ``\\n``, ``\\r\\n`` or ``\\r``, stripped; empty lines and lines starting
+with ``#`` skipped.  A ``.python-version`` holds one request (its first such line); a
+``.python-versions`` file holds one per line.  The walk stops at the first existing file even if
+it holds no usable request (callers warn and fall back to their default).
 
 File contents are untrusted: lines are returned raw, and only :func:`requests_from` turns them
-into requests, refusing paths, executable names and anything malformed.
+into requests, refusing paths, executable names and anything malformed (pyenv's CVE-2022-35861
+came from using such a line as a path).
+
+This module is on the hot path of ``shimkit find``/``pin`` and the shell hooks' helper: it
+imports only ``os`` and ``stat`` at load time (no pathlib, dataclasses or packaging).
 """
 
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Optional, Sequence
+import stat
+from typing import TYPE_CHECKING, Callable, Optional, Sequence, Union
 
-from .errors import RequestError, StoreError
-from .requests import PythonRequest, parse_request
+from .errors import StoreError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .requests import PythonRequest
+
+StrPath = Union[str, "os.PathLike[str]"]
+Warn = Callable[[str], None]
 
 VERSION_FILE = ".python-version"
 VERSIONS_FILE = ".python-versions"
 PYPROJECT = "pyproject.toml"
+CEILING_ENV = "SHIMKIT_CEILING_PATHS"
 MAX_FILE_BYTES = 64 * 1024  # a version file is a few bytes; never read a huge one whole
 
+SOURCE_VERSION_FILE = "version-file"
+SOURCE_VERSIONS_FILE = "versions-file"
+SOURCE_REQUIRES_PYTHON = "requires-python"
+SOURCE_GLOBAL = "global"
 
-@dataclass(frozen=True)
+
+def _path(p: str) -> Path:
+    from pathlib import Path
+
+    return Path(p)
+
+
 class Found:
-    """Where a request came from."""
+    """Where a request came from: the file, what kind of source it is, and its raw lines.
 
-    path: Path  # the version file, pyproject.toml, or global file
-    source: str  # "version-file", "versions-file", "requires-python", "global"
-    lines: tuple[str, ...]  # raw request texts (untrusted)
-    project_root: Optional[Path]
+    ``path`` and ``project_root`` are :class:`~pathlib.Path` objects built on first access
+    (``file`` and :meth:`root_dir` are the plain strings, for the hot path).
+    """
+
+    __slots__ = ("_ceilings", "_root", "_root_from", "file", "lines", "source")
+
+    def __init__(
+        self,
+        path: StrPath,
+        source: str,
+        lines: Sequence[str],
+        project_root: Optional[StrPath] = None,
+        *,
+        root_from: Optional[str] = None,
+        ceilings: Sequence[str] = (),
+    ) -> None:
+        self.file = os.fspath(path)
+        self.source = source
+        self.lines = tuple(lines)
+        self._root: Optional[str] = None if project_root is None else os.fspath(project_root)
+        # a version file found below any pyproject.toml: the project root is searched for lazily
+        self._root_from = root_from if project_root is None else None
+        self._ceilings = tuple(ceilings)
+
+    @property
+    def path(self) -> Path:
+        return _path(self.file)
+
+    def root_dir(self) -> Optional[str]:
+        """The project root (string) the file belongs to, if any."""
+        if self._root_from is not None:
+            self._root = find_project_root(self._root_from, self._ceilings)
+            self._root_from = None
+        return self._root
+
+    @property
+    def project_root(self) -> Optional[Path]:
+        root = self.root_dir()
+        return None if root is None else _path(root)
+
+    def _identity(self) -> tuple[str, str, tuple[str, ...], Optional[str]]:
+        return (self.file, self.source, self.lines, self.root_dir())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Found) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    def __repr__(self) -> str:
+        return f"Found({self.file!r}, {self.source!r}, {self.lines!r}, project_root={self.root_dir()!r})"
+
+    def describe(self) -> str:
+        """Where the request came from, for messages: ``/x/.python-version``, ``requires-python in …``."""
+        if self.source == SOURCE_REQUIRES_PYTHON:
+            return f"requires-python in {self.file}"
+        if self.source == SOURCE_GLOBAL:
+            return f"the global pin {self.file}"
+        return self.file
+
+
+# ---- small helpers -----------------------------------------------------------------------
+def _norm(p: StrPath) -> str:
+    return os.path.normpath(os.path.abspath(os.fspath(p)))
+
+
+def ceiling_dirs(environ: Optional[dict[str, str]] = None) -> tuple[str, ...]:
+    """Directories listed in ``SHIMKIT_CEILING_PATHS`` (``os.pathsep``-separated; relative ones ignored)."""
+    raw = (os.environ if environ is None else environ).get(CEILING_ENV, "")
+    return tuple(os.path.normpath(p) for p in raw.split(os.pathsep) if p and os.path.isabs(p))
 
 
 def ceiling_paths(environ: Optional[dict[str, str]] = None) -> tuple[Path, ...]:
-    """Directories listed in ``SHIMKIT_CEILING_PATHS`` (``os.pathsep``-separated, absolute only)."""
-    raw = (environ if environ is not None else os.environ).get("SHIMKIT_CEILING_PATHS", "")
-    return tuple(Path(os.path.normpath(p)) for p in raw.split(os.pathsep) if p and os.path.isabs(p))
+    """:func:`ceiling_dirs` as :class:`~pathlib.Path` objects."""
+    return tuple(_path(p) for p in ceiling_dirs(environ))
 
 
-def read_lines(path: Path) -> list[str]:
+def logical_cwd() -> str:
+    """The working directory as the shell sees it: ``$PWD`` if it names the current directory
+    (keeping symlinked components, so the walk agrees with the shell hooks), else ``os.getcwd()``."""
+    pwd = os.environ.get("PWD", "")
+    if pwd and os.path.isabs(pwd):
+        try:
+            a, b = os.stat(pwd), os.stat(".")
+            if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
+                return os.path.normpath(pwd)
+        except OSError:
+            pass
+    return os.getcwd()
+
+
+def _regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _exists(path: str) -> bool:
+    try:
+        os.stat(path)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def read_lines(path: StrPath) -> list[str]:
     """The request lines of a version file: non-empty, not comments, stripped; BOM and CRLF tolerated.
 
     Raises OSError if the file cannot be read; a file with NUL bytes or invalid UTF-8 yields
     its lines anyway (they then fail request parsing with a warning naming the file).
     """
     with open(path, "rb") as fh:
-        data = fh.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        data = data[:MAX_FILE_BYTES]
+        data = fh.read(MAX_FILE_BYTES)
     text = data.decode("utf-8", "replace")
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -74,17 +205,20 @@ def read_lines(path: Path) -> list[str]:
     return out
 
 
-def _is_file(path: Path) -> bool:
+def _read_found(path: str, source: str, warn: Optional[Warn]) -> Optional[list[str]]:
     try:
-        return path.is_file()
-    except OSError:
-        return False
+        lines = read_lines(path)
+    except OSError as exc:
+        if warn is not None:
+            warn(f"cannot read {path} ({exc.strerror or exc}); ignoring it")
+        return None
+    if source == SOURCE_VERSION_FILE or source == SOURCE_GLOBAL:
+        return lines[:1]  # a .python-version holds one request: its first line
+    return lines
 
 
-_WORKSPACE_RE = re.compile(r"^\s*\[\s*tool\s*\.\s*(uv|shimkit)\s*\.\s*workspace\s*\]", re.MULTILINE)
-
-
-def _load_toml(path: Path) -> dict[str, object]:
+# ---- pyproject.toml: workspaces and requires-python ----------------------------------------
+def _load_toml(path: str) -> dict[str, object]:
     try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # Python < 3.11
@@ -97,62 +231,93 @@ def _load_toml(path: Path) -> dict[str, object]:
         return {}
 
 
-def _workspace_members(root: Path) -> Optional[tuple[list[str], list[str]]]:
+def _workspace_globs(root: str) -> Optional[tuple[list[str], list[str]]]:
     """(members, exclude) globs if ``root/pyproject.toml`` declares a workspace."""
-    path = root / PYPROJECT
+    path = os.path.join(root, PYPROJECT)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open(path, "rb") as fh:
+            if b"workspace" not in fh.read():  # cheap check before parsing TOML
+                return None
     except OSError:
-        return None
-    if not _WORKSPACE_RE.search(text):  # cheap check before parsing TOML
         return None
     tool = _load_toml(path).get("tool")
     if not isinstance(tool, dict):
         return None
     for name in ("shimkit", "uv"):
-        ws = tool.get(name, {}).get("workspace") if isinstance(tool.get(name), dict) else None
+        section = tool.get(name)
+        ws = section.get("workspace") if isinstance(section, dict) else None
         if isinstance(ws, dict):
-            members = [m for m in ws.get("members", []) if isinstance(m, str)]
-            exclude = [m for m in ws.get("exclude", []) if isinstance(m, str)]
-            return members, exclude
+            members = ws.get("members", [])
+            exclude = ws.get("exclude", [])
+            return (
+                [m for m in members if isinstance(m, str)] if isinstance(members, list) else [],
+                [x for x in exclude if isinstance(x, str)] if isinstance(exclude, list) else [],
+            )
     return None
 
 
-def _workspace_root(project: Path, ceilings: Sequence[Path]) -> Path:
+def glob_match(rel: str, pattern: str) -> bool:
+    """Whether the relative path ``rel`` matches a workspace glob (``*`` stays within one directory,
+    ``**`` matches any number of directories)."""
+    from fnmatch import fnmatchcase
+
+    parts = [p for p in rel.split("/") if p and p != "."]
+    pats = [p for p in pattern.replace("\\", "/").split("/") if p and p != "."]
+
+    def match(i: int, j: int) -> bool:
+        if j == len(pats):
+            return i == len(parts)
+        if pats[j] == "**":
+            return any(match(k, j + 1) for k in range(i, len(parts) + 1))
+        return i < len(parts) and fnmatchcase(parts[i], pats[j]) and match(i + 1, j + 1)
+
+    return match(0, 0)
+
+
+def _workspace_root(project: str, ceilings: Sequence[str]) -> str:
     """The workspace root ``project`` belongs to, or ``project`` itself."""
-    import fnmatch
-
-    for parent in project.parents:
-        if parent in ceilings:
-            break
-        if not _is_file(parent / PYPROJECT):
+    d = project
+    while True:
+        parent = os.path.dirname(d)
+        if parent == d or parent in ceilings:
+            return project
+        d = parent
+        if not _exists(os.path.join(d, PYPROJECT)):
             continue
-        ws = _workspace_members(parent)
-        if ws is None:
-            continue
-        rel = project.relative_to(parent).as_posix()
-        members, exclude = ws
-        if any(fnmatch.fnmatchcase(rel, m) for m in members) and not any(
-            fnmatch.fnmatchcase(rel, x) for x in exclude
-        ):
-            return parent
-        break  # the nearest enclosing project is not a workspace of ours: stop
-    return project
+        ws = _workspace_globs(d)
+        if ws is not None:
+            rel = os.path.relpath(project, d).replace(os.sep, "/")
+            members, exclude = ws
+            if any(glob_match(rel, m) for m in members) and not any(glob_match(rel, x) for x in exclude):
+                return d
+        return project  # the nearest enclosing project does not claim this one: stop
 
 
-def project_root(start: Path, ceilings: Sequence[Path] = ()) -> Optional[Path]:
-    """The project boundary for ``start``: nearest ``pyproject.toml`` dir (or its workspace root)."""
-    for d in (start, *start.parents):
-        if d in ceilings:
+def find_project_root(start: StrPath, ceilings: Sequence[StrPath] = ()) -> Optional[str]:
+    """The project boundary for ``start`` (string form of :func:`project_root`)."""
+    ceil = {os.path.normpath(os.fspath(c)) for c in ceilings}
+    d = _norm(start)
+    while True:
+        if d in ceil:
             return None
-        if _is_file(d / PYPROJECT):
-            return _workspace_root(d, ceilings)
-    return None
+        if _exists(os.path.join(d, PYPROJECT)):
+            return _workspace_root(d, tuple(ceil))
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
 
 
-def requires_python(pyproject: Path) -> Optional[str]:
-    """``[project] requires-python`` of a pyproject.toml, if it is a string."""
-    project = _load_toml(pyproject).get("project")
+def project_root(start: StrPath, ceilings: Sequence[StrPath] = ()) -> Optional[Path]:
+    """The project boundary for ``start``: the nearest directory holding a ``pyproject.toml``, or,
+    for a workspace member, its workspace root; None outside a project."""
+    root = find_project_root(start, ceilings)
+    return None if root is None else _path(root)
+
+
+def requires_python(pyproject: StrPath) -> Optional[str]:
+    """``[project] requires-python`` of a pyproject.toml, if it is a non-empty string."""
+    project = _load_toml(os.fspath(pyproject)).get("project")
     if isinstance(project, dict):
         value = project.get("requires-python")
         if isinstance(value, str) and value.strip():
@@ -160,65 +325,85 @@ def requires_python(pyproject: Path) -> Optional[str]:
     return None
 
 
+# ---- the walk ------------------------------------------------------------------------------
 def discover(
-    start: Path,
+    start: StrPath,
     *,
-    ceilings: Sequence[Path] = (),
-    global_file: Optional[Path] = None,
+    ceilings: Sequence[StrPath] = (),
+    global_file: Optional[StrPath] = None,
     multiple: bool = False,
+    warn: Optional[Warn] = None,
 ) -> Optional[Found]:
-    """Find the request for ``start`` following the module's contract; None if nothing applies."""
-    start = Path(os.path.abspath(start))
-    names = (VERSIONS_FILE, VERSION_FILE) if multiple else (VERSION_FILE, VERSIONS_FILE)
-    boundary: Optional[Path] = None
-    first_project: Optional[Path] = None
-    for d in (start, *start.parents):
-        if d in ceilings:
-            break
-        for name in names:
-            candidate = d / name
-            if _is_file(candidate):
-                try:
-                    lines = read_lines(candidate)
-                except OSError:
-                    continue  # unreadable: as if absent (a warning is the caller's business)
-                source = "versions-file" if name == VERSIONS_FILE else "version-file"
-                return Found(candidate, source, tuple(lines), boundary or project_root(d, ceilings))
-        if boundary is None and _is_file(d / PYPROJECT):
+    """Find the request for ``start`` following the module's contract; None if nothing applies.
+
+    ``warn`` receives one message per version file that exists but cannot be read.
+    """
+    ceil = tuple({os.path.normpath(os.fspath(c)) for c in ceilings})
+    names = (
+        ((VERSIONS_FILE, SOURCE_VERSIONS_FILE), (VERSION_FILE, SOURCE_VERSION_FILE))
+        if multiple
+        else ((VERSION_FILE, SOURCE_VERSION_FILE), (VERSIONS_FILE, SOURCE_VERSIONS_FILE))
+    )
+    boundary: Optional[str] = None
+    first_project: Optional[str] = None
+    d = _norm(start)
+    while d not in ceil:
+        for name, source in names:
+            candidate = os.path.join(d, name)
+            if _regular(candidate):
+                lines = _read_found(candidate, source, warn)
+                if lines is not None:
+                    if boundary is not None:
+                        return Found(candidate, source, lines, boundary)
+                    return Found(candidate, source, lines, root_from=d, ceilings=ceil)
+        if boundary is None and _exists(os.path.join(d, PYPROJECT)):
             first_project = d
-            boundary = _workspace_root(d, ceilings)
-        if boundary is not None and d == boundary:
+            boundary = _workspace_root(d, ceil)
+        if d == boundary:
             break
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
     if first_project is not None:
-        spec = requires_python(first_project / PYPROJECT)
-        if spec is None and boundary is not None and boundary != first_project:
-            spec = requires_python(boundary / PYPROJECT)
-            first_project = boundary if spec else first_project
-        if spec is not None:
-            return Found(first_project / PYPROJECT, "requires-python", (spec,), boundary)
-    if global_file is not None and _is_file(global_file):
-        try:
-            lines = read_lines(global_file)
-        except OSError:
-            return None
-        return Found(global_file, "global", tuple(lines), None)
+        for project in (first_project, boundary):
+            if project is None:
+                continue
+            pyproject = os.path.join(project, PYPROJECT)
+            spec = requires_python(pyproject)
+            if spec is not None:
+                return Found(pyproject, SOURCE_REQUIRES_PYTHON, (spec,), boundary)
+    if global_file is not None:
+        gf = os.fspath(global_file)
+        if _regular(gf):
+            lines = _read_found(gf, SOURCE_GLOBAL, warn)
+            if lines is not None:
+                return Found(gf, SOURCE_GLOBAL, lines, None)
     return None
 
 
-def requests_from(found: Found, warn: Callable[[str], None]) -> list[PythonRequest]:
+def requests_from(found: Found, warn: Warn) -> list[PythonRequest]:
     """Parse the lines of ``found`` as requests; each bad line is dropped with a warning naming the file.
 
     Paths and executable names are refused: a checked-out repository must not be able to make
     shimkit run a program of its choosing (pyenv's CVE-2022-35861).
     """
+    from .errors import RequestError
+    from .requests import parse_request
+
     out = []
     for line in found.lines:
         try:
             out.append(parse_request(line, allow_paths=False))
         except RequestError as exc:
-            shown = line if len(line) <= 40 else line[:37] + "..."
-            warn(f"ignoring {shown!r} in {found.path}: {exc.message}")
+            warn(bad_line_message(found, line, exc.message))
     return out
+
+
+def bad_line_message(found: Found, line: str, why: str) -> str:
+    """The warning for an unusable line (shown truncated and with control characters escaped)."""
+    shown = line if len(line) <= 40 else line[:37] + "..."
+    return f"ignoring {shown!r} in {found.describe()}: {why}"
 
 
 def global_version_file() -> Path:
@@ -228,14 +413,29 @@ def global_version_file() -> Path:
     return user_config_dir() / VERSION_FILE
 
 
-def write_version_file(path: Path, requests: Sequence[PythonRequest]) -> None:
-    """Write requests atomically (temp file in the same directory, then rename)."""
+def write_version_file(path: StrPath, requests: Sequence[PythonRequest | str]) -> None:
+    """Write requests atomically (temp file in the same directory, then rename), one per line."""
+    path = os.fspath(path)
     text = "".join(f"{r}\n" for r in requests)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    directory, name = os.path.split(path)
+    tmp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
+        os.makedirs(directory or ".", exist_ok=True)
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StoreError(f"cannot write {path}: {exc.strerror}", "check the directory's permissions") from None
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}", "check the directory's permissions") from None
+
+
+def remove_version_file(path: StrPath) -> None:
+    """Delete a version file; :class:`StoreError` if that fails."""
+    try:
+        os.unlink(path)
+    except OSError as exc:
+        raise StoreError(f"cannot remove {os.fspath(path)}: {exc.strerror or exc}",
+                         "check the directory's permissions") from None

@@ -75,10 +75,14 @@ def install(
             output.note(f"{o.key} is already installed")
             continue
         verb = "Reinstalled" if o.status == "reinstalled" else "Installed"
-        output.note(f"{verb} {o.key} in {output.seconds(time.monotonic() - started)}")
+        output.note(f"{verb} {o.key}")
         old, new = o.link_change
         if new is not None and old != new:
             output.note(f"  {o.key.minor_key} -> {new}" + (f" (was {old})" if old else ""))
+    done = [o for o in report.outcomes if o.status in ("installed", "reinstalled")]
+    if done:
+        output.note(f"{len(done)} installation{'s' if len(done) > 1 else ''} in "
+                    f"{output.seconds(time.monotonic() - started)}")
     _report_bin(report.bin, settings.bin_dir)
     if report.bin.refused:
         failures.append(ShimkitError(""))
