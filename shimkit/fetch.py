@@ -150,7 +150,8 @@ def client(options: FetchOptions) -> httpx.Client:
             max_redirects=10,
             timeout=httpx.Timeout(options.timeout),
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
-            headers={"User-Agent": f"shimkit/{__version__}"},
+            # identity: the bytes hashed must be the archive's own, never a transfer encoding of it
+            headers={"User-Agent": f"shimkit/{__version__}", "Accept-Encoding": "identity"},
         )
     return _client
 

@@ -103,10 +103,11 @@ def install(
     if requests or archives:
         try:
             metadata = metadata_for(settings)
-        except ShimkitError:
+        except ShimkitError as exc:
             if requests:
                 raise
             # local archives install without metadata; their checksums are then unknown
+            warn(f"download metadata unavailable ({exc.message}); cannot look up archive checksums")
 
     sources: list[Source] = []
     installed = store.installations()

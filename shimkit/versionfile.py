@@ -317,6 +317,12 @@ def project_root(start: StrPath, ceilings: Sequence[StrPath] = ()) -> Optional[P
 
 def requires_python(pyproject: StrPath) -> Optional[str]:
     """``[project] requires-python`` of a pyproject.toml, if it is a non-empty string."""
+    try:
+        with open(pyproject, "rb") as fh:
+            if b"requires-python" not in fh.read():  # skip the TOML parser (and its import) if absent
+                return None
+    except OSError:
+        return None
     project = _load_toml(os.fspath(pyproject)).get("project")
     if isinstance(project, dict):
         value = project.get("requires-python")
@@ -366,9 +372,8 @@ def discover(
             break
         d = parent
     if first_project is not None:
-        for project in (first_project, boundary):
-            if project is None:
-                continue
+        projects = [first_project] if boundary in (None, first_project) else [first_project, boundary]
+        for project in projects:
             pyproject = os.path.join(project, PYPROJECT)
             spec = requires_python(pyproject)
             if spec is not None:
