@@ -240,6 +240,10 @@ def list_(
         all_versions=all_versions, all_platforms=all_platforms,
     )
     store = Store(settings.install_dir)
+    for v in venv_mod.recorded(store):
+        if v.broken:
+            output.warn(f"virtual environment {v.path} is broken: its interpreter dir {v.home} was removed; "
+                        f"recreate it with `shimkit venv --clear {v.path}`")
     if output_format == "json":
         output.out(json.dumps([r.to_json(store) for r in rows], indent=2))
         return

@@ -1,0 +1,224 @@
+"""Transparent patch upgrades: bin entries and venvs follow the minor-version link.
+
+Real 3.11.2 (Debian's) and 3.11.7 (pyenv's) interpreters, packaged as PBS archives and served from
+the loopback mirror, installed by the real CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from support.cli import run_shimkit as run_cli
+
+from shimkit.keys import parse_key
+from shimkit.links import entries_for, install_entries
+from shimkit.store import Store
+
+HOST = "linux-x86_64-gnu"
+OLD, NEW = "3.11.2", "3.11.7"
+
+
+def key(version: str) -> str:
+    return f"cpython-{version}-{HOST}"
+
+
+@pytest.fixture
+def env(shimkit_env: dict) -> dict:
+    return {**shimkit_env, "SHIMKIT_NO_COMPILE": "1"}
+
+
+def run(env: dict, *args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, env=env, cwd=cwd or Path(env["HOME"]), check=check)
+
+
+def py(exe: Path, code: str) -> str:
+    return subprocess.run([str(exe), "-c", code], capture_output=True, text=True, check=True,
+                          env={"PATH": "/usr/bin:/bin"}).stdout.strip()
+
+
+VERSION_AND_BASE = "import sys, os; print(sys.version.split()[0], os.path.realpath(sys._base_executable))"
+
+
+def test_venvs_follow_upgrades_and_pinned_venv_stays(env: dict, tmp_path: Path, mirror) -> None:
+    installs = Path(env["SHIMKIT_PYTHON_INSTALL_DIR"])
+    bindir = Path(env["SHIMKIT_BIN_DIR"])
+    run(env, "install", OLD, check=True)
+    run(env, "venv", str(tmp_path / "follow"), "-p", "3.11", check=True)
+    run(env, "venv", str(tmp_path / "pinned"), "-p", OLD, check=True)
+    # a venv made by hand from the bin entry must follow too
+    subprocess.run([str(bindir / "python3.11"), "-m", "venv", "--without-pip", str(tmp_path / "byhand")],
+                   check=True, env={"PATH": "/usr/bin:/bin"})
+    cfg = (tmp_path / "follow" / "pyvenv.cfg").read_text()
+    assert f"home = {installs / f'cpython-3.11-{HOST}' / 'bin'}" in cfg
+    assert f"home = {installs / key(OLD) / 'bin'}" in (tmp_path / "pinned" / "pyvenv.cfg").read_text()
+    for name in ("follow", "pinned", "byhand"):
+        assert py(tmp_path / name / "bin" / "python", VERSION_AND_BASE).startswith(OLD)
+
+    dry = run(env, "upgrade", "--dry-run", check=True)
+    assert f"{OLD} -> {NEW}" in dry.stdout
+    assert key(NEW) not in os.listdir(installs)
+
+    up = run(env, "upgrade", check=True)
+    assert f"{OLD} -> {NEW}" in up.stdout
+    assert os.readlink(installs / f"cpython-3.11-{HOST}") == key(NEW)
+    assert (installs / key(OLD)).is_dir()  # old patches stay installed
+
+    for name in ("follow", "byhand"):
+        version, base = py(tmp_path / name / "bin" / "python", VERSION_AND_BASE).split()
+        assert version == NEW
+        assert base == str(installs / key(NEW) / "bin" / "python3.11")
+    version, base = py(tmp_path / "pinned" / "bin" / "python", VERSION_AND_BASE).split()
+    assert (version, base) == (OLD, str(installs / key(OLD) / "bin" / "python3.11"))
+    assert py(bindir / "python3.11", "import sys; print(sys.version.split()[0])") == NEW
+
+    again = run(env, "upgrade", check=True)
+    assert "up to date" in again.stderr
+
+
+def test_upgrade_rejects_patch_requests_and_unknown(env: dict, mirror) -> None:
+    proc = run(env, "upgrade", "3.11.2")
+    assert proc.returncode == 2
+    assert "takes minor versions" in proc.stderr and "shimkit install 3.11.2" in proc.stderr
+    proc = run(env, "upgrade", "3.10")
+    assert proc.returncode == 2 and "3.10 is not installed" in proc.stderr
+
+
+def test_upgrade_with_nothing_to_do_needs_no_network(env: dict, mirror) -> None:
+    run(env, "install", NEW, check=True)
+    e = {k: v for k, v in env.items() if k != "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL"}
+    e["SHIMKIT_OFFLINE"] = "1"  # embedded metadata only; 3.11.7 is older than its newest 3.11, so a plan exists
+    proc = run(e, "upgrade", "--dry-run", check=True)
+    assert "3.11.7 ->" in proc.stdout
+
+
+def test_bin_ownership_and_force(env: dict, mirror) -> None:
+    bindir = Path(env["SHIMKIT_BIN_DIR"])
+    bindir.mkdir(parents=True)
+    foreign = bindir / "python3.11"
+    foreign.write_text("#!/bin/sh\necho mine\n")
+    foreign.chmod(0o755)
+    other = bindir / "unrelated-tool"
+    other.write_text("keep me")
+    proc = run(env, "install", OLD)
+    assert proc.returncode == 1
+    assert f"{foreign} exists and was not created by shimkit" in proc.stderr and "--force" in proc.stderr
+    assert foreign.read_text() == "#!/bin/sh\necho mine\n"
+    run(env, "install", OLD, "--force", check=True)
+    assert os.readlink(foreign).endswith(f"cpython-3.11-{HOST}/bin/python3.11")
+    assert other.read_text() == "keep me"
+    # managed entries are updated freely; --default adds python3 and python
+    run(env, "install", OLD, "--default", check=True)
+    assert os.readlink(bindir / "python3") == os.readlink(foreign)
+    assert os.readlink(bindir / "python") == os.readlink(foreign)
+    run(env, "uninstall", "3.11", check=True)
+    assert not any(p.is_symlink() for p in bindir.iterdir())
+    assert other.read_text() == "keep me"
+
+
+def test_no_bin_and_bin_dir_flag(env: dict, tmp_path: Path, mirror) -> None:
+    run(env, "install", OLD, "--no-bin", check=True)
+    assert not Path(env["SHIMKIT_BIN_DIR"]).exists()
+    elsewhere = tmp_path / "my bin"
+    proc = run(env, "install", OLD, "--bin-dir", str(elsewhere), check=True)
+    assert (elsewhere / "python3.11").is_symlink()
+    assert "is not on PATH" in proc.stderr and "shimkit update-shell" in proc.stderr
+
+
+def test_uninstall_outdated(env: dict, tmp_path: Path, mirror) -> None:
+    installs = Path(env["SHIMKIT_PYTHON_INSTALL_DIR"])
+    run(env, "install", OLD, check=True)
+    run(env, "venv", str(tmp_path / "pinned"), "-p", OLD, check=True)
+    run(env, "install", NEW, check=True)
+    dry = run(env, "uninstall", "--outdated", "--dry-run", check=True)
+    assert f"would remove {key(OLD)}" in dry.stdout
+    assert f"{tmp_path / 'pinned'}" in dry.stderr and "will stop working" in dry.stderr
+    refused = run(env, "uninstall", "--outdated")
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert (installs / key(OLD)).is_dir()
+    run(env, "uninstall", "--outdated", "--yes", check=True)
+    assert not (installs / key(OLD)).exists()
+    assert (installs / key(NEW)).is_dir()
+
+
+def test_readers_never_fail_during_upgrades_and_reinstalls(env: dict, tmp_path: Path, mirror) -> None:
+    """A loop runs the venv's python while upgrade / uninstall / reinstall cycles run beside it."""
+    run(env, "install", OLD, check=True)
+    run(env, "venv", str(tmp_path / "v"), "-p", "3.11", check=True)
+    exe = tmp_path / "v" / "bin" / "python"
+    failures: list[str] = []
+    runs = 0
+    stop = threading.Event()
+
+    def reader() -> None:
+        nonlocal runs
+        while not stop.is_set():
+            p = subprocess.run([str(exe), "-I", "-S", "-c", "pass"], capture_output=True, text=True,
+                               env={"PATH": "/usr/bin:/bin"})
+            runs += 1
+            if p.returncode != 0:
+                failures.append(p.stderr)
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(2):
+            run(env, "upgrade", check=True)  # 3.11.2 -> 3.11.7
+            run(env, "uninstall", NEW, check=True)  # link back to 3.11.2 first, then 3.11.7 removed
+            run(env, "install", NEW, check=True)  # link forward again
+            run(env, "uninstall", NEW, check=True)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert runs > 50
+    assert failures == []
+
+
+def test_freethreaded_keys_have_their_own_link_and_entry(tmp_path: Path, real_sources) -> None:
+    """Naming and linking of free-threaded keys, at the store level.  No free-threaded interpreter
+    exists on these machines, so the installations are real interpreter trees committed under
+    free-threaded keys directly (the CLI path would, correctly, refuse them at verification)."""
+    source = next(s for s in real_sources if (s.major, s.minor) >= (3, 11))
+    store = Store(tmp_path / "installs")
+    mm = f"{source.major}.{source.minor}"
+    regular = parse_key(f"cpython-{source.version}-{HOST}")
+    threaded = parse_key(f"cpython-{source.version}+freethreaded-{HOST}")
+    with store.locked():
+        for k in (regular, threaded):
+            staged = store.new_staging_dir("t") / "python"
+            (staged / "bin").mkdir(parents=True)
+            name = f"python{mm}t" if k.freethreaded else f"python{mm}"
+            os.symlink(source.executable, staged / "bin" / name)
+            store.commit(staged, k)
+            store.sync_minor_link(k)
+    links = store.minor_links()
+    assert links[f"cpython-{mm}-{HOST}"] == str(regular)
+    assert links[f"cpython-{mm}+freethreaded-{HOST}"] == str(threaded)
+    inst = store.find(threaded)
+    assert inst is not None
+    entries = entries_for(store, inst)
+    assert [e.name for e in entries] == [f"python{mm}t"]
+    assert str(entries[0].target) == str(store.root / f"cpython-{mm}+freethreaded-{HOST}" / "bin" / f"python{mm}t")
+    report = install_entries(entries, tmp_path / "bin", store.root)
+    assert report.created == [tmp_path / "bin" / f"python{mm}t"]
+    # a free-threaded request never selects the regular build and vice versa
+    from shimkit.requests import parse_request
+
+    assert parse_request(f"{mm}t").matches_key(threaded) and not parse_request(f"{mm}t").matches_key(regular)
+    assert parse_request(mm).matches_key(regular) and not parse_request(mm).matches_key(threaded)
+
+
+def test_broken_pinned_venv_is_reported(env: dict, tmp_path: Path, mirror) -> None:
+    run(env, "install", OLD, NEW, check=True)
+    run(env, "venv", str(tmp_path / "pinned"), "-p", OLD, check=True)
+    proc = run(env, "uninstall", OLD, check=True)
+    assert f"{tmp_path / 'pinned'} uses {key(OLD)}" in proc.stderr
+    listing = run(env, "list", "--only-installed", check=True)
+    assert "broken" in listing.stderr and str(tmp_path / "pinned") in listing.stderr
+    shutil.rmtree(tmp_path / "pinned")
+    assert "broken" not in run(env, "list", "--only-installed", check=True).stderr
