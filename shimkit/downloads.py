@@ -239,7 +239,9 @@ def parse_archive_filename(filename: str) -> tuple[PythonKey, str]:
             "expected e.g. cpython-3.12.11+20251007-x86_64-unknown-linux-gnu-install_only.tar.gz",
         )
     flavor = m["flavor"]
-    variant = "+".join(v for v in ("freethreaded", "debug") if v in flavor.split("-")[0].split("+") or f"{v}-" in flavor)
+    variant = "+".join(
+        v for v in ("freethreaded", "debug") if v in flavor.split("-")[0].split("+") or f"{v}-" in flavor
+    )
     libc = m["libc"] or "none"
     if libc == "msvc":
         libc = "none"

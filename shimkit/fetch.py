@@ -63,8 +63,9 @@ class TransientError(DownloadError):
 class Body:
     """A non-seekable reader over a response body that hashes and counts what passes through."""
 
-    def __init__(self, chunks: Iterator[bytes], total: Optional[int], url: str,
-                 progress: Optional[ProgressCallback] = None) -> None:
+    def __init__(
+        self, chunks: Iterator[bytes], total: Optional[int], url: str, progress: Optional[ProgressCallback] = None
+    ) -> None:
         self._chunks = chunks
         self._buffer = b""
         self._eof = False
@@ -129,8 +130,7 @@ class Body:
         if expected is not None and self.hexdigest() != expected.lower():
             raise ChecksumError(
                 f"checksum mismatch for {what}: expected sha256 {expected}, got {self.hexdigest()}",
-                "the archive is corrupted or was tampered with; nothing was installed — "
-                "retry, or check your mirror",
+                "the archive is corrupted or was tampered with; nothing was installed — retry, or check your mirror",
             )
 
 
@@ -167,7 +167,7 @@ def open_body(url: str, options: FetchOptions, progress: Optional[ProgressCallba
     if parsed.scheme == "file" or (not parsed.scheme and url.startswith("/")):
         path = Path(urllib.parse.unquote(parsed.path))
         try:
-            fh: IO[bytes] = open(path, "rb")
+            fh: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the with below
         except OSError as exc:
             raise DownloadError(f"cannot read {path}: {exc.strerror}", "check the mirror path") from None
         with fh:
@@ -200,12 +200,18 @@ def open_body(url: str, options: FetchOptions, progress: Optional[ProgressCallba
             total = int(length) if length and length.isdigit() else None
             yield Body(_guard(response.iter_raw(CHUNK), url), total, url, progress)
     except httpx.TooManyRedirects:
-        raise DownloadError(f"too many redirects for {_short(url)}", "the server redirects in a loop; check the mirror URL") from None
+        raise DownloadError(
+            f"too many redirects for {_short(url)}", "the server redirects in a loop; check the mirror URL"
+        ) from None
     except httpx.TimeoutException:
-        raise TransientError(f"timed out downloading {_short(url)}", "the server is slow; raise SHIMKIT_HTTP_TIMEOUT or retry") from None
+        raise TransientError(
+            f"timed out downloading {_short(url)}", "the server is slow; raise SHIMKIT_HTTP_TIMEOUT or retry"
+        ) from None
     except (httpx.TransportError, httpx.StreamError) as exc:
-        raise TransientError(f"connection failed for {_short(url)}: {exc or type(exc).__name__}",
-                             "check your network or mirror and retry") from None
+        raise TransientError(
+            f"connection failed for {_short(url)}: {exc or type(exc).__name__}",
+            "check your network or mirror and retry",
+        ) from None
 
 
 def _guard(chunks: Iterator[bytes], url: str) -> Iterator[bytes]:
@@ -215,14 +221,19 @@ def _guard(chunks: Iterator[bytes], url: str) -> Iterator[bytes]:
     try:
         yield from chunks
     except httpx.TimeoutException:
-        raise TransientError(f"timed out downloading {_short(url)}", "the server is slow; raise SHIMKIT_HTTP_TIMEOUT or retry") from None
+        raise TransientError(
+            f"timed out downloading {_short(url)}", "the server is slow; raise SHIMKIT_HTTP_TIMEOUT or retry"
+        ) from None
     except (httpx.TransportError, httpx.StreamError) as exc:
-        raise TransientError(f"connection lost while downloading {_short(url)}: {exc or type(exc).__name__}",
-                             "check your network or mirror and retry") from None
+        raise TransientError(
+            f"connection lost while downloading {_short(url)}: {exc or type(exc).__name__}",
+            "check your network or mirror and retry",
+        ) from None
 
 
-def with_retries(action: Callable[[int], T], options: FetchOptions,
-                 on_retry: Optional[Callable[[int, Exception], None]] = None) -> T:
+def with_retries(
+    action: Callable[[int], T], options: FetchOptions, on_retry: Optional[Callable[[int, Exception], None]] = None
+) -> T:
     """Run ``action(attempt)``; retry it on :class:`TransientError` with exponential backoff."""
     attempt = 0
     while True:

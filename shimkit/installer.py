@@ -79,9 +79,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
-def resolve(
-    request: PythonRequest, metadata: Metadata, host: PlatformTriple, mirror: Optional[str]
-) -> Source:
+def resolve(request: PythonRequest, metadata: Metadata, host: PlatformTriple, mirror: Optional[str]) -> Source:
     """The download a request installs."""
     d = best_download(request, metadata, host, mirror)
     return Source(d.key, download=d, sha256=d.sha256)
@@ -148,10 +146,13 @@ def _compile_bytecode(inst_root: Path, key: PythonKey) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     # Failing to compile is not fatal: the interpreter works, it just starts slower.
     subprocess.run(
-        [str(exe), "-I", "-m", "compileall", "-q", "-j", "0", "-x", r"[/\\](test|tests|idle_test)[/\\]",
-         str(lib)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env=env, timeout=600, check=False,
+        [str(exe), "-I", "-m", "compileall", "-q", "-j", "0", "-x", r"[/\\](test|tests|idle_test)[/\\]", str(lib)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        timeout=600,
+        check=False,
     )
 
 
@@ -178,7 +179,7 @@ def _unpack(source: Source, staging: Path, options: fetch.FetchOptions, reporter
                 if fmt == "zip":
                     tmp = staging / "archive.zip"
                     with open(tmp, "wb") as out:
-                        shutil.copyfileobj(body, out, fetch.CHUNK)  # type: ignore[misc]
+                        shutil.copyfileobj(body, out, fetch.CHUNK)
                     body.verify(source.sha256, label)
                     archive.extract_file(tmp, dest)
                     tmp.unlink()

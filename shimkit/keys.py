@@ -109,7 +109,9 @@ def parse_key(text: str) -> PythonKey:
     try:
         version = Version(m["version"])
     except InvalidVersion:
-        raise RequestError(f"invalid version in key {text!r}", "keys look like cpython-3.12.3-linux-x86_64-gnu") from None
+        raise RequestError(
+            f"invalid version in key {text!r}", "keys look like cpython-3.12.3-linux-x86_64-gnu"
+        ) from None
     if len(version.release) != 3:
         raise RequestError(f"key {text!r} needs a full major.minor.patch version")
     return PythonKey(m["impl"], version, m["variant"] or "", PlatformTriple(m["os"], m["arch"], m["libc"]))

@@ -105,8 +105,10 @@ def install_entries(entries: list[BinEntry], bin_dir: Path, install_dir: Path, *
     try:
         bin_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"cannot create bin dir {bin_dir}: {exc.strerror}",
-                         "choose another with --bin-dir or SHIMKIT_BIN_DIR, or pass --no-bin") from None
+        raise StoreError(
+            f"cannot create bin dir {bin_dir}: {exc.strerror}",
+            "choose another with --bin-dir or SHIMKIT_BIN_DIR, or pass --no-bin",
+        ) from None
     for e in entries:
         path = bin_dir / e.name
         exists = path.exists() or path.is_symlink()
@@ -127,7 +129,7 @@ def install_entries(entries: list[BinEntry], bin_dir: Path, install_dir: Path, *
 
 def remove_entries_through(link_name: str, bin_dir: Path, install_dir: Path) -> list[Path]:
     """Remove the managed bin entries that go through the minor-version link ``link_name``."""
-    removed = []
+    removed: list[Path] = []
     root = os.path.abspath(install_dir)
     prefix = os.path.join(root, link_name) + os.sep
     try:

@@ -12,9 +12,9 @@ from typing import Callable, Optional, Sequence
 
 from . import fetch, platform
 from .downloads import Download, Metadata, load_metadata, select_downloads
-from .errors import NotFoundError, RequestError, ShimkitError, UsageError
+from .errors import NotFoundError, ShimkitError, UsageError
 from .installer import Outcome, Reporter, Source, install_sources, local_archive_source, resolve
-from .keys import PythonKey
+from .keys import PlatformTriple, PythonKey
 from .links import LinkReport, entries_for, install_entries, remove_entries_through
 from .requests import PythonRequest, parse_installable, parse_request
 from .settings import Settings
@@ -60,8 +60,9 @@ class BinOptions:
     force: bool = False  # replace entries shimkit did not make
 
 
-def refresh_bin_entries(store: Store, inst: Installation, settings: Settings, opts: BinOptions,
-                        into: LinkReport) -> None:
+def refresh_bin_entries(
+    store: Store, inst: Installation, settings: Settings, opts: BinOptions, into: LinkReport
+) -> None:
     """Make the bin entries of ``inst``'s minor version exist (they go through its minor link)."""
     if not opts.enabled:
         return
@@ -246,7 +247,9 @@ def list_rows(
         metadata = metadata_for(settings)
         if all_platforms:
             candidates = [d for d in metadata.downloads if req.matches_key(d.key) or req.kind == "any"]
-            candidates = [d for d in candidates if req.kind != "any" or req.implementation in (None, d.key.implementation)]
+            candidates = [
+                d for d in candidates if req.kind != "any" or req.implementation in (None, d.key.implementation)
+            ]
         else:
             any_impl = PythonRequest(kind="any") if req.kind == "any" and req.implementation is None else None
             if any_impl is not None:
@@ -259,7 +262,9 @@ def list_rows(
         for d in candidates:
             name = d.key_text
             if name in rows:
-                rows[name] = ListRow(rows[name].key, rows[name].installation, d.with_mirror(settings.mirror), rows[name].linked)
+                rows[name] = ListRow(
+                    rows[name].key, rows[name].installation, d.with_mirror(settings.mirror), rows[name].linked
+                )
                 continue
             if not all_versions:
                 group = (d.key.minor_key, "")
@@ -268,10 +273,11 @@ def list_rows(
                 seen_minor.add(group)
             rows[name] = ListRow(d.key, None, d.with_mirror(settings.mirror), False)
     out = list(rows.values())
-    out.sort(key=lambda r: (r.key.implementation == "cpython", r.key.sort_key(), str(r.key.platform), r.key.variant == ""),
-             reverse=True)
+    out.sort(
+        key=lambda r: (r.key.implementation == "cpython", r.key.sort_key(), str(r.key.platform), r.key.variant == ""),
+        reverse=True,
+    )
     return out
-
 
 
 # ---- upgrade -----------------------------------------------------------------------------
@@ -288,7 +294,7 @@ class UpgradeItem:
 
 def _minor_request(text: str) -> PythonRequest:
     req = parse_installable(text)
-    ok = req.kind == "version" and req.version.is_minor or (
+    ok = (req.kind == "version" and req.version.is_minor) or (
         req.kind == "key" and len(req.version.release) == 2 and req.version.specifier is None
     )
     if not ok:
@@ -321,7 +327,8 @@ def plan_upgrade(targets: Sequence[str], settings: Settings) -> list[UpgradeItem
     for minor_key, inst in sorted(groups.items()):
         k = inst.key
         same_minor = [
-            d for d in metadata.downloads
+            d
+            for d in metadata.downloads
             if d.key_text.startswith(f"{k.implementation}-{k.major}.{k.minor}.")
             and d.key_text.endswith(f"-{k.platform}")
             and d.key.minor_key == minor_key
@@ -353,8 +360,11 @@ def upgrade(
     if not sources:
         return [], links
     outcomes = install_sources(
-        sources, store, options=fetch.FetchOptions.from_env(offline=settings.offline),
-        reporter=reporter, on_committed=committed,
+        sources,
+        store,
+        options=fetch.FetchOptions.from_env(offline=settings.offline),
+        reporter=reporter,
+        on_committed=committed,
     )
     return outcomes, links
 
@@ -368,7 +378,7 @@ def outdated(settings: Settings) -> list[Installation]:
 
 
 # ---- choosing an interpreter for `venv` ----------------------------------------------------
-def managed_interpreter(req: PythonRequest, store: Store, host: platform.PlatformTriple) -> Optional[Path]:
+def managed_interpreter(req: PythonRequest, store: Store, host: PlatformTriple) -> Optional[Path]:
     """The managed interpreter for ``req``: through the minor link, or the patch dir if ``req`` names a patch."""
     for inst in store.installations():  # stable first, newest first
         if req.matches_key(inst.key, None if req.kind == "key" else host):
@@ -402,8 +412,9 @@ def venv_interpreter(
     if exe is not None:
         return exe
     if settings.python_downloads == "automatic" and settings.python_preference != "only-system":
-        report = install([str(req)], settings, cwd=cwd, reporter=reporter, warn=warn,
-                         bin_options=BinOptions(enabled=False))
+        report = install(
+            [str(req)], settings, cwd=cwd, reporter=reporter, warn=warn, bin_options=BinOptions(enabled=False)
+        )
         for o in report.outcomes:
             if o.error is not None:
                 raise o.error
@@ -412,7 +423,10 @@ def venv_interpreter(
             return exe
     raise NotFoundError(
         f"no installed Python satisfies {req}",
-        f"install it with `shimkit install {req}`" + (
-            "" if settings.python_downloads == "automatic" else " (python-downloads is " + settings.python_downloads + ")"
+        f"install it with `shimkit install {req}`"
+        + (
+            ""
+            if settings.python_downloads == "automatic"
+            else " (python-downloads is " + settings.python_downloads + ")"
         ),
     )

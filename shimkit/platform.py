@@ -53,24 +53,24 @@ def _elf_interpreter(path: str) -> str | None:
             is64 = ident[4] == 2
             endian = "<" if ident[5] == 1 else ">"
             if is64:
-                phoff, = struct.unpack_from(endian + "Q", ident, 32)
+                (phoff,) = struct.unpack_from(endian + "Q", ident, 32)
                 phentsize, phnum = struct.unpack_from(endian + "HH", ident, 54)
             else:
-                phoff, = struct.unpack_from(endian + "I", ident, 28)
+                (phoff,) = struct.unpack_from(endian + "I", ident, 28)
                 phentsize, phnum = struct.unpack_from(endian + "HH", ident, 42)
             fh.seek(phoff)
             table = fh.read(phentsize * phnum)
             for i in range(phnum):
                 entry = table[i * phentsize : (i + 1) * phentsize]
-                p_type, = struct.unpack_from(endian + "I", entry, 0)
+                (p_type,) = struct.unpack_from(endian + "I", entry, 0)
                 if p_type != 3:  # PT_INTERP
                     continue
                 if is64:
-                    offset, = struct.unpack_from(endian + "Q", entry, 8)
-                    size, = struct.unpack_from(endian + "Q", entry, 32)
+                    (offset,) = struct.unpack_from(endian + "Q", entry, 8)
+                    (size,) = struct.unpack_from(endian + "Q", entry, 32)
                 else:
-                    offset, = struct.unpack_from(endian + "I", entry, 4)
-                    size, = struct.unpack_from(endian + "I", entry, 16)
+                    (offset,) = struct.unpack_from(endian + "I", entry, 4)
+                    (size,) = struct.unpack_from(endian + "I", entry, 16)
                 fh.seek(offset)
                 return fh.read(size).rstrip(b"\0").decode("utf-8", "replace")
     except (OSError, struct.error):
@@ -127,11 +127,3 @@ def glibc_version() -> tuple[int, int] | None:
         return int(major), int(minor)
     except ValueError:
         return None
-
-
-def arch_compatible(host_arch: str, archive_arch: str) -> bool:
-    """Whether an archive built for ``archive_arch`` runs on ``host_arch`` (baseline builds only by default)."""
-    if archive_arch == host_arch:
-        return True
-    # x86_64_v2/v3/v4 builds need CPU features; only chosen when asked for explicitly.
-    return False

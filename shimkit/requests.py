@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from .errors import RequestError
-from .keys import IMPLEMENTATIONS, PlatformTriple, PythonKey
+from .keys import PlatformTriple, PythonKey
 
 ACCEPTED_FORMS = (
     "3, 3.12, 3.12.3, 3.13.0rc1, 3.13t, >=3.11,<3.13, cpython@3.12, cp312, pypy3.10, "
@@ -63,6 +62,8 @@ class VersionRequest:
         if variant != self.variant:
             return False
         if self.specifier is not None:
+            from packaging.specifiers import SpecifierSet  # ~20 ms: only when a specifier is used
+
             return SpecifierSet(self.specifier).contains(version, prereleases=True)
         n = len(self.release)
         if n == 0:
@@ -189,6 +190,8 @@ def parse_version_request(text: str) -> VersionRequest:
     if not text:
         return ANY_VERSION
     if text.startswith(_SPEC_START):
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet  # ~20 ms: only for specifiers
+
         variant = ""
         spec_text = text
         if spec_text.endswith("t") and not spec_text.endswith("*t"):
@@ -200,7 +203,10 @@ def parse_version_request(text: str) -> VersionRequest:
             raise _bad(text, "not a valid version specifier") from None
         if not list(spec):
             raise _bad(text)
-        normalized = ",".join(str(s) for s in sorted(spec, key=lambda s: spec_text.find(s.version)))
+        # keep the user's order (a SpecifierSet is unordered); ties broken so the result is stable
+        normalized = ",".join(
+            str(s) for s in sorted(spec, key=lambda s: (spec_text.find(s.version), s.operator, s.version))
+        )
         return VersionRequest(specifier=normalized, variant=variant)
     m = _VERSION_RE.match(text.lower())
     if not m:

@@ -69,8 +69,9 @@ def create(
     if (path / "pyvenv.cfg").exists() and not clear:
         raise ShimkitError(f"{path} is already a virtual environment", "pass --clear to replace it")
     if path.exists() and not (path / "pyvenv.cfg").exists() and any(path.iterdir()):
-        raise ShimkitError(f"{path} exists and is not an empty directory or a virtual environment",
-                           "choose another path")
+        raise ShimkitError(
+            f"{path} exists and is not an empty directory or a virtual environment", "choose another path"
+        )
     cmd = [str(interpreter), "-I", "-m", "venv"]
     if not seed:
         cmd.append("--without-pip")

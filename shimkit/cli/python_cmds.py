@@ -51,13 +51,22 @@ def install(
 ) -> None:
     """Download and install Python versions (concurrently), with verified checksums."""
     settings = settings_from(
-        install_dir=install_dir, bin_dir=bin_dir, mirror=mirror, downloads_json=downloads_json,
-        offline=offline, no_config=no_config,
+        install_dir=install_dir,
+        bin_dir=bin_dir,
+        mirror=mirror,
+        downloads_json=downloads_json,
+        offline=offline,
+        no_config=no_config,
     )
     started = time.monotonic()
     with output.CliReporter() as reporter:
         report = manager.install(
-            targets or [], settings, cwd=Path.cwd(), reinstall=reinstall, reporter=reporter, warn=output.warn,
+            targets or [],
+            settings,
+            cwd=Path.cwd(),
+            reinstall=reinstall,
+            reporter=reporter,
+            warn=output.warn,
             bin_options=manager.BinOptions(enabled=not no_bin, default=default, force=force),
         )
     for req, inst, newest in report.satisfied:
@@ -81,8 +90,9 @@ def install(
             output.note(f"  {o.key.minor_key} -> {new}" + (f" (was {old})" if old else ""))
     done = [o for o in report.outcomes if o.status in ("installed", "reinstalled")]
     if done:
-        output.note(f"{len(done)} installation{'s' if len(done) > 1 else ''} in "
-                    f"{output.seconds(time.monotonic() - started)}")
+        output.note(
+            f"{len(done)} installation{'s' if len(done) > 1 else ''} in {output.seconds(time.monotonic() - started)}"
+        )
     _report_bin(report.bin, settings.bin_dir)
     if report.bin.refused:
         failures.append(ShimkitError(""))
@@ -101,8 +111,9 @@ def _report_bin(rep: LinkReport, bin_dir: Path) -> None:
 
 @app.command()
 def uninstall(
-    targets: Optional[List[str]] = typer.Argument(None, help="Versions or keys to remove (3.12.1, 3.11 …).",
-                                                   show_default=False),
+    targets: Optional[List[str]] = typer.Argument(
+        None, help="Versions or keys to remove (3.12.1, 3.11 …).", show_default=False
+    ),
     all_: bool = typer.Option(False, "--all", help="Remove every managed installation."),
     outdated: bool = typer.Option(False, "--outdated", help="Remove every patch that no minor-version link points to."),
     dry_run: bool = typer.Option(False, "--dry-run", help="With --outdated: only show what would be removed."),
@@ -153,8 +164,11 @@ def uninstall(
 
 @app.command()
 def upgrade(
-    targets: Optional[List[str]] = typer.Argument(None, help="Minor versions to upgrade (3.12, 3.13t). "
-                                                   "Default: every installed minor version.", show_default=False),
+    targets: Optional[List[str]] = typer.Argument(
+        None,
+        help="Minor versions to upgrade (3.12, 3.13t). Default: every installed minor version.",
+        show_default=False,
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would change."),
     no_bin: bool = typer.Option(False, "--no-bin", help="Do not touch the bin dir."),
     mirror: Optional[str] = MirrorOpt,
@@ -164,27 +178,32 @@ def upgrade(
     offline: Optional[bool] = OfflineOpt,
 ) -> None:
     """Move installed minor versions to their newest patch; venvs and bin entries follow."""
-    settings = settings_from(install_dir=install_dir, bin_dir=bin_dir, mirror=mirror,
-                             downloads_json=downloads_json, offline=offline)
+    settings = settings_from(
+        install_dir=install_dir, bin_dir=bin_dir, mirror=mirror, downloads_json=downloads_json, offline=offline
+    )
     items = manager.plan_upgrade(targets or [], settings)
     if not items:
         output.note("No managed Python installations to upgrade")
         return
     if not any(i.needed for i in items):
-        output.note("Everything is up to date: " + ", ".join(str(i.current.version) + (
-            "t" if i.current.freethreaded else "") for i in items))
+        output.note(
+            "Everything is up to date: "
+            + ", ".join(str(i.current.version) + ("t" if i.current.freethreaded else "") for i in items)
+        )
         return
     for i in items:
         if i.newest is not None:
-            output.out(f"{i.current.version} -> {i.newest.key.version}  ({i.minor_key})"
-                       + ("  [dry run]" if dry_run else ""))
+            output.out(
+                f"{i.current.version} -> {i.newest.key.version}  ({i.minor_key})" + ("  [dry run]" if dry_run else "")
+            )
         else:
             output.note(f"{i.current.version} is up to date  ({i.minor_key})")
     if dry_run:
         return
     with output.CliReporter() as reporter:
-        outcomes, links = manager.upgrade(items, settings, reporter=reporter,
-                                          bin_options=manager.BinOptions(enabled=not no_bin))
+        outcomes, links = manager.upgrade(
+            items, settings, reporter=reporter, bin_options=manager.BinOptions(enabled=not no_bin)
+        )
     failed = [o.error for o in outcomes if o.error is not None]
     for e in failed:
         output.error(e.one_line())
@@ -196,8 +215,13 @@ def upgrade(
 @app.command()
 def venv(
     path: Path = typer.Argument(Path(".venv"), help="Where to create the environment."),
-    python: Optional[str] = typer.Option(None, "--python", "-p", help="The interpreter request (3.12, 3.12.1, a path …). "
-                                         "Default: the version file's, else the newest installed."),
+    python: Optional[str] = typer.Option(
+        None,
+        "--python",
+        "-p",
+        help="The interpreter request (3.12, 3.12.1, a path …). "
+        "Default: the version file's, else the newest installed.",
+    ),
     seed: bool = typer.Option(False, "--seed", help="Install pip into the environment."),
     prompt: Optional[str] = typer.Option(None, "--prompt", help="The prompt prefix shown when activated."),
     clear: bool = typer.Option(False, "--clear", help="Replace an existing environment at PATH."),
@@ -222,8 +246,12 @@ def list_(
     request: Optional[str] = typer.Argument(None, help="Only versions matching this request.", show_default=False),
     only_installed: bool = typer.Option(False, "--only-installed", help="Only installed versions."),
     only_downloads: bool = typer.Option(False, "--only-downloads", help="Only versions available for download."),
-    all_versions: bool = typer.Option(False, "--all-versions", help="Every patch release, not just the newest per minor."),
-    all_platforms: bool = typer.Option(False, "--all-platforms", help="Downloads for every platform, not just this one."),
+    all_versions: bool = typer.Option(
+        False, "--all-versions", help="Every patch release, not just the newest per minor."
+    ),
+    all_platforms: bool = typer.Option(
+        False, "--all-platforms", help="Downloads for every platform, not just this one."
+    ),
     output_format: str = typer.Option("text", "--output-format", help="text or json."),
     install_dir: Optional[Path] = InstallDirOpt,
     downloads_json: Optional[str] = DownloadsJsonOpt,
@@ -236,14 +264,20 @@ def list_(
     settings = settings_from(install_dir=install_dir, downloads_json=downloads_json, mirror=mirror, offline=offline)
     req = parse_request(request, allow_paths=False) if request else None
     rows = manager.list_rows(
-        settings, request=req, only_installed=only_installed, only_downloads=only_downloads,
-        all_versions=all_versions, all_platforms=all_platforms,
+        settings,
+        request=req,
+        only_installed=only_installed,
+        only_downloads=only_downloads,
+        all_versions=all_versions,
+        all_platforms=all_platforms,
     )
     store = Store(settings.install_dir)
     for v in venv_mod.recorded(store):
         if v.broken:
-            output.warn(f"virtual environment {v.path} is broken: its interpreter dir {v.home} was removed; "
-                        f"recreate it with `shimkit venv --clear {v.path}`")
+            output.warn(
+                f"virtual environment {v.path} is broken: its interpreter dir {v.home} was removed; "
+                f"recreate it with `shimkit venv --clear {v.path}`"
+            )
     if output_format == "json":
         output.out(json.dumps([r.to_json(store) for r in rows], indent=2))
         return
@@ -258,7 +292,7 @@ def list_(
                 where += f"  (via {r.key.minor_key})"
         else:
             where = "<download available>"
-        output.out(f"{str(r.key):<{width}}{where}")
+        output.out(f"{r.key!s:<{width}}{where}")
 
 
 @app.command("dir")
