@@ -13,6 +13,7 @@ which release the GIL); commits happen one at a time under the store lock.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -139,6 +140,37 @@ def _needs_bytecode(inst_root: Path, key: PythonKey) -> bool:
     return lib.is_dir() and not (lib / "__pycache__").is_dir()
 
 
+# python-build-standalone builds under the prefix /install and ships build-configuration files
+# (sysconfig data, pkg-config, python-config) that still name it; compilers building C extensions
+# would then look for headers and libraries there.  Rewrite it to the installation's final path.
+_BUILD_PREFIX_RE = re.compile(rb"(?<![\w./-])/install(?=[/'\"\s:;]|$)", re.MULTILINE)
+
+
+def _build_config_files(inst_root: Path, key: PythonKey) -> list[Path]:
+    lib = _stdlib_dir(inst_root, key)
+    files = list(lib.glob("_sysconfigdata_*.py")) + list(lib.glob("config-*/Makefile"))
+    files += list((inst_root / "lib" / "pkgconfig").glob("*.pc"))
+    files += [p for p in (inst_root / "bin").glob("python*-config") if not p.is_symlink()]
+    return [p for p in files if p.is_file() and not p.is_symlink()]
+
+
+def patch_build_prefix(inst_root: Path, key: PythonKey, final_root: Path) -> list[Path]:
+    """Replace PBS's ``/install`` build prefix with ``final_root`` in build-configuration files."""
+    changed = []
+    replacement = os.fsencode(final_root)
+    for path in _build_config_files(inst_root, key):
+        data = path.read_bytes()
+        new = _BUILD_PREFIX_RE.sub(lambda _m: replacement, data)
+        if new != data:
+            mode = path.stat().st_mode
+            tmp = path.with_name(path.name + ".shimkit-tmp")
+            tmp.write_bytes(new)
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
+            changed.append(path)
+    return changed
+
+
 def _compile_bytecode(inst_root: Path, key: PythonKey) -> None:
     """Compile the stdlib once, so that no later start pays for it (PYTHONDONTWRITEBYTECODE is common)."""
     lib = _stdlib_dir(inst_root, key)
@@ -214,6 +246,8 @@ def prepare(source: Source, store: Store, options: fetch.FetchOptions, reporter:
         root = _find_root(staging / "unpacked", source.key)
         compile_needed = _needs_bytecode(root, source.key)
         _verify(root, source.key)
+        if source.key.platform.os != "windows":
+            patch_build_prefix(root, source.key, store.root / str(source.key))
         if compile_needed:
             _compile_bytecode(root, source.key)
         return staging, root

@@ -113,17 +113,3 @@ def host() -> PlatformTriple:
     os_name = normalize_os(sys.platform)
     arch = normalize_arch(_platform.machine())
     return PlatformTriple(os_name, arch, detect_libc(os_name, arch))
-
-
-def glibc_version() -> tuple[int, int] | None:
-    """The running glibc's version, or None on musl and non-Linux systems."""
-    try:
-        text = os.confstr("CS_GNU_LIBC_VERSION") or ""
-    except (ValueError, OSError, AttributeError):
-        return None
-    _, _, ver = text.partition(" ")
-    try:
-        major, minor = ver.split(".")[:2]
-        return int(major), int(minor)
-    except ValueError:
-        return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from . import dirs
 from .errors import ConfigError
@@ -224,6 +224,3 @@ def load_settings(environ: Mapping[str, str] | None = None, *, read_config: bool
     valid = {f.name for f in fields(Settings)}
     return Settings(**{k: v for k, v in values.items() if k in valid})
 
-
-ENV_DOC: dict[str, str] = {s.env: s.help for s in SETTINGS}
-Converter = Callable[[Any], Any]

@@ -405,3 +405,20 @@ def test_killed_install_leaves_nothing_and_next_run_succeeds(env: dict, v312: st
     run(env, "install", "3.12", check=True)
     assert state(env)[minor(v312)] == key(v312)
     assert temp_is_empty(env)
+
+
+def test_build_prefix_is_rewritten_to_the_installation(env: dict, v312: str, mirror) -> None:
+    """PBS archives name their build prefix /install in sysconfig data; after install, sysconfig
+    points at the real installation, so C extensions can find headers and libpython."""
+    run(env, "install", "3.12", "--no-bin", check=True)
+    inst = installs(env) / key(v312)
+    out = subprocess.run(
+        [inst / "bin" / "python3.12", "-c",
+         "import sysconfig; print(sysconfig.get_config_var('prefix')); print(sysconfig.get_config_var('INCLUDEPY'))"],
+        capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"},
+    ).stdout.split()
+    assert out[0] == str(inst)
+    assert out[1] == str(inst / "include" / "python3.12")
+    assert Path(out[1], "Python.h").is_file()
+    sysdata = next((inst / "lib" / "python3.12").glob("_sysconfigdata_*.py")).read_text()
+    assert "'/install" not in sysdata
