@@ -217,12 +217,18 @@ static WCHAR *child_command_line(const WCHAR *target, const WCHAR *arguments)
     return cmd;
 }
 
+static HANDLE child_process;
+
 /* Ctrl+C, Ctrl+Break and console close go to every process attached to the
  * console, the child included: the launcher ignores them and lets the child
- * decide, then exits with whatever code the child chose. */
+ * decide, then exits with whatever code the child chose.  On close (and
+ * logoff/shutdown) Windows ends the launcher as soon as this returns, and the
+ * job would take the child with it: wait for the child instead, within the
+ * few seconds Windows grants. */
 static BOOL WINAPI ignore_console_event(DWORD event)
 {
-    (void)event;
+    if (event != CTRL_C_EVENT && event != CTRL_BREAK_EVENT && child_process)
+        WaitForSingleObject(child_process, INFINITE);
     return TRUE;
 }
 
@@ -253,6 +259,31 @@ static void pass_std_handle(DWORD which, HANDLE *slot)
     *slot = h;
     if (h && h != INVALID_HANDLE_VALUE)
         SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
+}
+
+static int is_not_found(DWORD error)
+{
+    return error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND || error == ERROR_DIRECTORY ||
+           error == ERROR_INVALID_NAME;
+}
+
+/* Start the target suspended.  shimkit re-points a minor-version junction by renaming the old
+ * one aside and the new one into place, so for an instant the target's directory is absent:
+ * a "not found" is retried for ~150 ms before it is believed. */
+static BOOL start_child(const WCHAR *target, WCHAR *cmd, STARTUPINFOW *si, PROCESS_INFORMATION *pi)
+{
+    DWORD wait = 10;
+    for (;;) {
+        /* The target is named explicitly (no PATH search); the environment and working
+         * directory are inherited untouched: nothing is added for the child, so nothing leaks
+         * to the processes it starts. */
+        if (CreateProcessW(target, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, si, pi))
+            return TRUE;
+        if (!is_not_found(GetLastError()) || wait > 80)
+            return FALSE;
+        Sleep(wait);
+        wait *= 2;
+    }
 }
 
 static UINT run(void)
@@ -289,13 +320,9 @@ static UINT run(void)
     pass_std_handle(STD_OUTPUT_HANDLE, &si.hStdOutput);
     pass_std_handle(STD_ERROR_HANDLE, &si.hStdError);
 
-    /* The target is named explicitly (no PATH search), the environment and
-     * working directory are inherited untouched: nothing is added for the
-     * child, so nothing leaks to the processes it starts. */
-    if (!CreateProcessW(target, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi)) {
+    if (!start_child(target, cmd, &si, &pi)) {
         error = GetLastError();
-        if (error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND || error == ERROR_DIRECTORY ||
-            error == ERROR_INVALID_NAME) {
+        if (is_not_found(error)) {
             report(L"shimkit launcher: target not found: ", target, L" (named by ", self,
                    L"); reinstall its Python with shimkit");
         } else {
@@ -306,6 +333,7 @@ static UINT run(void)
         }
         return 1;
     }
+    child_process = pi.hProcess;
     if (job)
         AssignProcessToJobObject(job, pi.hProcess); /* best effort: may be refused inside some jobs */
     ResumeThread(pi.hThread);

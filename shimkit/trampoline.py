@@ -80,25 +80,6 @@ def render_trampoline(target: PathArg, arch: str) -> bytes:
     return launcher_bytes(arch) + payload + FOOTER.pack(len(payload), FORMAT_VERSION, MAGIC)
 
 
-def _parse(data_tail: bytes, file_size: int) -> Optional[str]:
-    """The target recorded at the end of a file, given its last bytes (footer included)."""
-    if len(data_tail) < FOOTER.size:
-        return None
-    length, version, magic = FOOTER.unpack(data_tail[-FOOTER.size :])
-    if magic != MAGIC or version != FORMAT_VERSION:
-        return None
-    if length == 0 or length % 2 or length > MAX_TARGET_BYTES or length + FOOTER.size > file_size:
-        return None
-    if length + FOOTER.size > len(data_tail):
-        return None
-    raw = data_tail[-FOOTER.size - length : -FOOTER.size]
-    try:
-        text = raw.decode("utf-16-le", "surrogatepass")
-    except UnicodeDecodeError:
-        return None
-    return None if "\0" in text else text
-
-
 def read_trampoline_text(entry: PathArg) -> Optional[str]:
     """The target recorded in ``entry`` exactly as stored, or None if it is not a trampoline."""
     try:
@@ -106,12 +87,23 @@ def read_trampoline_text(entry: PathArg) -> Optional[str]:
             if f.read(2) != b"MZ":  # every Windows executable starts so
                 return None
             size = f.seek(0, os.SEEK_END)
-            want = min(size, FOOTER.size + MAX_TARGET_BYTES)
-            f.seek(size - want)
-            tail = f.read(want)
+            if size < 2 + FOOTER.size:
+                return None
+            f.seek(size - FOOTER.size)
+            length, version, magic = FOOTER.unpack(f.read(FOOTER.size))
+            if magic != MAGIC or version != FORMAT_VERSION:
+                return None
+            if length == 0 or length % 2 or length > MAX_TARGET_BYTES or length + FOOTER.size + 2 > size:
+                return None
+            f.seek(size - FOOTER.size - length)
+            raw = f.read(length)
     except OSError:  # missing, a directory, unreadable: not ours
         return None
-    return _parse(tail, size)
+    try:
+        text = raw.decode("utf-16-le", "surrogatepass")
+    except UnicodeDecodeError:
+        return None
+    return None if "\0" in text or len(raw) != length else text
 
 
 def read_trampoline(entry: Path) -> Optional[Path]:
