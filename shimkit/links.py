@@ -63,6 +63,10 @@ def _read_target(path: Path) -> Optional[str]:
 
 def is_managed(path: Path, install_dir: Path) -> bool:
     """Whether the bin entry at ``path`` was made by shimkit (it points into ``install_dir``)."""
+    if IS_WINDOWS:  # pragma: no cover - a shimkit trampoline whose target lies in the install dir
+        from .trampoline import is_managed as trampoline_is_managed
+
+        return trampoline_is_managed(path, install_dir)
     target = _read_target(path)
     if target is None:
         return False
