@@ -20,7 +20,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from .errors import ConfigError, DownloadError, NotFoundError, OfflineError, RequestError
 from .keys import PlatformTriple, PythonKey, parse_key
@@ -155,12 +155,27 @@ def load_metadata(
     downloads_json: str | None = None,
     *,
     offline: bool = False,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Metadata:
-    """Load the download list that wins (see the module docstring)."""
+    """Load the download list that wins (see the module docstring).
+
+    ``source`` of the result is ``"override"`` (``description`` is the path or URL), ``"cache"``
+    (the refreshed list in ``cache_dir``, default the user cache dir, merged over the embedded one)
+    or ``"embedded"``.  A damaged cache is reported through ``warn`` (default: a
+    :class:`~shimkit.metadata_cache.MetadataWarning`) and ignored.  Never touches the network
+    except to read an override URL.
+    """
     if downloads_json:
         downloads, newest = parse_metadata(_read_override(downloads_json, offline), downloads_json)
-        return Metadata(tuple(downloads), downloads_json, "override", newest)
-    return load_embedded()
+        return Metadata(tuple(downloads), "override", downloads_json, newest)
+    embedded = load_embedded()
+    if not use_cache:
+        return embedded
+    from . import dirs, metadata_cache  # metadata_cache imports this module
+
+    return metadata_cache.in_force(embedded, cache_dir if cache_dir is not None else dirs.user_cache_dir(), warn)
 
 
 def select_downloads(

@@ -260,3 +260,72 @@ def fetch_bytes(url: str, options: Optional[FetchOptions] = None) -> bytes:
             return data
 
     return with_retries(once, opts)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A small document fetched by :func:`fetch_if_changed`, with the validators to send next time."""
+
+    body: Optional[bytes]  # None: the server answered 304 Not Modified
+    etag: Optional[str]
+    last_modified: Optional[str]
+
+    @property
+    def not_modified(self) -> bool:
+        return self.body is None
+
+
+def fetch_if_changed(
+    url: str, options: Optional[FetchOptions] = None, *, etag: Optional[str] = None, last_modified: Optional[str] = None
+) -> Fetched:
+    """Download a small document unless it is unchanged since ``etag``/``last_modified``.
+
+    A conditional GET (``If-None-Match`` / ``If-Modified-Since``): an unchanged document costs one
+    request answered by ``304 Not Modified`` and no body.  Errors, retries, the offline check and
+    the truncation check are those of :func:`fetch_bytes`; ``file://`` URLs are simply read.
+    """
+    opts = options or FetchOptions.from_env()
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        return Fetched(fetch_bytes(url, opts), None, None)
+    if opts.offline:
+        raise OfflineError(f"{_short(url)} needs the network but offline mode is on", "unset --offline/SHIMKIT_OFFLINE")
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+
+    def once(_: int) -> Fetched:
+        import httpx
+
+        try:
+            # a per-request timeout: the shared client may have been made with other options
+            with client(opts).stream("GET", url, headers=headers, timeout=httpx.Timeout(opts.timeout)) as response:
+                status = response.status_code
+                new_etag = response.headers.get("etag")
+                new_lm = response.headers.get("last-modified")
+                if status == 304 and headers:
+                    return Fetched(None, new_etag or etag, new_lm or last_modified)
+                if status >= 400 or status == 304:
+                    reason = f"HTTP {status} {response.reason_phrase} from {_short(url)}"
+                    if status in RETRYABLE_STATUS:
+                        raise TransientError(reason, "the server failed; try again later or use another mirror")
+                    raise DownloadError(reason, "check the URL, your mirror and credentials")
+                length = response.headers.get("content-length")
+                body = Body(
+                    _guard(response.iter_raw(CHUNK), url), int(length) if length and length.isdigit() else None, url
+                )
+                data = body.read()
+                body.verify(None, _short(url))
+                return Fetched(data, new_etag, new_lm)
+        except httpx.TooManyRedirects:
+            raise DownloadError(f"too many redirects for {_short(url)}", "the server redirects in a loop") from None
+        except httpx.TimeoutException:
+            raise TransientError(f"timed out downloading {_short(url)}", "the server is slow; retry later") from None
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            raise TransientError(
+                f"connection failed for {_short(url)}: {exc or type(exc).__name__}",
+                "check your network or mirror and retry",
+            ) from None
+
+    return with_retries(once, opts)

@@ -26,7 +26,16 @@ DEFAULT_REQUEST = PythonRequest(kind="any", implementation="cpython")
 
 
 def metadata_for(settings: Settings) -> Metadata:
-    return load_metadata(settings.downloads_json, offline=settings.offline)
+    """The download list install/list/upgrade use (override > refreshed cache if newer > embedded).
+
+    With ``metadata-auto-refresh`` on (and no override, not offline) the list is refreshed first,
+    at most once a day; shell hooks never come here (they only read the install dir).
+    """
+    if settings.metadata_auto_refresh and not settings.offline and not settings.downloads_json:
+        from .metadata_cache import auto_refresh
+
+        auto_refresh(settings.cache_dir, mirror=settings.mirror)
+    return load_metadata(settings.downloads_json, offline=settings.offline, cache_dir=settings.cache_dir)
 
 
 def _is_local_archive(target: str) -> bool:

@@ -149,7 +149,9 @@ def config_path() -> Path:
     return dirs.user_config_dir() / "shimkit.toml"
 
 
-def _convert(spec: SettingSpec, value: Any, origin: str) -> Any:
+def _convert(spec: SettingSpec, value: Any, origin: str, base: Optional[Path] = None) -> Any:
+    """``value`` checked and converted for ``spec``; a relative path from a config file is taken
+    relative to that file's directory (``base``), not to wherever the command happens to run."""
     def bad(expected: str) -> ConfigError:
         return ConfigError(
             f"{origin}: invalid value {value!r} for {spec.key or spec.env}",
@@ -159,7 +161,8 @@ def _convert(spec: SettingSpec, value: Any, origin: str) -> Any:
     if spec.kind == "path":
         if not isinstance(value, str) or not value.strip():
             raise bad("a path")
-        return Path(os.path.expandvars(value)).expanduser()
+        path = Path(os.path.expandvars(value)).expanduser()
+        return base / path if base is not None and not path.is_absolute() else path
     if spec.kind == "str":
         if not isinstance(value, str):
             raise bad("a string")
@@ -213,7 +216,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, read_config: bool
                         f"{path}: unknown setting {key!r}",
                         "accepted settings: " + ", ".join(sorted(known)),
                     )
-                values[spec.attr] = _convert(spec, value, str(path))
+                values[spec.attr] = _convert(spec, value, str(path), base=path.parent)
 
     for spec in SETTINGS:
         raw = env.get(spec.env)

@@ -56,11 +56,12 @@ SUPPORTED = tuple(TEMPLATES)
 CACHE_SLOTS = 4
 
 # The temporaries of the POSIX core (declared `local` in bash/zsh, unset in dash/ksh).
-POSIX_TEMPS = (
-    "_sk_new _sk_msg _sk_src _sk_file _sk_all _sk_nul _sk_line _sk_key _sk_l _sk_odd _sk_rest _sk_v "
-    "_sk_impl _sk_var _sk_pre _sk_i _sk_r _sk_m _sk_p _sk_ceil _sk_c _sk_a _sk_vf _sk_n _sk_d _sk_out "
-    "_sk_b _sk_dir"
-).split()
+POSIX_TEMPS = [
+    "_sk_new", "_sk_msg", "_sk_src", "_sk_file", "_sk_all", "_sk_nul", "_sk_line", "_sk_key", "_sk_l",
+    "_sk_odd", "_sk_rest", "_sk_v", "_sk_impl", "_sk_var", "_sk_pre", "_sk_i", "_sk_r", "_sk_m", "_sk_p",
+    "_sk_ceil", "_sk_c", "_sk_q", "_sk_s", "_sk_a", "_sk_vf", "_sk_n", "_sk_d", "_sk_out", "_sk_b",
+    "_sk_dir",
+]
 
 
 def canonical_shell(name: str) -> str:
@@ -165,10 +166,11 @@ def ps_quote(value: object) -> str:
 
 
 # ---- rendering ----------------------------------------------------------------------------
-def template_dirs() -> list[Path]:
-    """``shells/`` inside the installed package (wheel), else at the top of a source checkout."""
+def template_dirs(kind: str = "shells") -> list[Path]:
+    """``shells/`` (or ``templates/``) inside the installed package (the wheel puts them there),
+    else at the top of a source checkout."""
     here = Path(__file__).resolve().parent
-    return [d for d in (here / "shells", here.parent / "shells") if d.is_dir()]
+    return [d for d in (here / kind, here.parent / kind) if d.is_dir()]
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,10 @@ class HookInputs:
             "global_file": self.global_file,
             "cmd": list(self.cmd),
             "init_cmd": display_command(self.cmd) + " init",
-            "dollar_quote": self.shell in ("bash", "zsh"),
+            # how the POSIX-family hooks make control characters, and whether `read -d ''` works
+            "consts": "dollar" if self.shell in ("bash", "zsh") else "printf",
+            "read_d": "static" if self.shell in ("bash", "zsh") else "probe",
+            "windows": self.host.startswith("windows-"),
             "cache_slots": CACHE_SLOTS,
             "temps": POSIX_TEMPS,
         }
@@ -222,6 +227,9 @@ def jinja_env(dirs: Sequence[Path]) -> Any:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
+        # `${#var}` is everyday shell: Jinja comments are {## … ##} here
+        comment_start_string="{##",
+        comment_end_string="##}",
     )
     env.filters.update(
         sh=sh_quote,
@@ -230,6 +238,7 @@ def jinja_env(dirs: Sequence[Path]) -> Any:
         fishwords=lambda words: " ".join(fish_quote(w) for w in words),
         nu=nu_quote,
         py=py_quote,
+        py_list=lambda words: repr([str(w) for w in words]),
         ps=ps_quote,
         add_suffix=lambda s, suffix: f"{s}{suffix}",
     )

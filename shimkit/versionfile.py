@@ -47,17 +47,18 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import TYPE_CHECKING, Callable, Optional, Sequence, Union
 
 from .errors import StoreError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (mypy knows the name)
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Callable, Optional, Sequence, Union
 
     from .requests import PythonRequest
 
-StrPath = Union[str, "os.PathLike[str]"]
-Warn = Callable[[str], None]
+    StrPath = Union[str, "os.PathLike[str]"]
+    Warn = Callable[[str], None]
 
 VERSION_FILE = ".python-version"
 VERSIONS_FILE = ".python-versions"
@@ -212,7 +213,7 @@ def _read_found(path: str, source: str, warn: Optional[Warn]) -> Optional[list[s
         if warn is not None:
             warn(f"cannot read {path} ({exc.strerror or exc}); ignoring it")
         return None
-    if source == SOURCE_VERSION_FILE or source == SOURCE_GLOBAL:
+    if source in (SOURCE_VERSION_FILE, SOURCE_GLOBAL):
         return lines[:1]  # a .python-version holds one request: its first line
     return lines
 
@@ -430,11 +431,10 @@ def write_version_file(path: StrPath, requests: Sequence[PythonRequest | str]) -
             fh.write(text)
         os.replace(tmp, path)
     except OSError as exc:
-        try:
+        if os.path.lexists(tmp):
             os.unlink(tmp)
-        except OSError:
-            pass
-        raise StoreError(f"cannot write {path}: {exc.strerror or exc}", "check the directory's permissions") from None
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}",
+                         "check the directory's permissions") from None
 
 
 def remove_version_file(path: StrPath) -> None:

@@ -92,7 +92,13 @@ def settings_from(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to `app`.
-    from . import python_cmds  # noqa: F401
+    from . import (
+        doctor_cmds,  # noqa: F401
+        metadata_cmds,  # noqa: F401
+        project_cmds,  # noqa: F401
+        python_cmds,  # noqa: F401
+        shell_cmds,  # noqa: F401
+    )
 
 
 _register()

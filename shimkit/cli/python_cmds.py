@@ -252,6 +252,9 @@ def list_(
     all_platforms: bool = typer.Option(
         False, "--all-platforms", help="Downloads for every platform, not just this one."
     ),
+    outdated: bool = typer.Option(
+        False, "--outdated", help="Only installed minor versions with a newer patch available (what `upgrade` does)."
+    ),
     output_format: str = typer.Option("text", "--output-format", help="text or json."),
     install_dir: Optional[Path] = InstallDirOpt,
     downloads_json: Optional[str] = DownloadsJsonOpt,
@@ -262,6 +265,13 @@ def list_(
     if output_format not in ("text", "json"):
         raise typer.BadParameter("must be text or json", param_hint="--output-format")
     settings = settings_from(install_dir=install_dir, downloads_json=downloads_json, mirror=mirror, offline=offline)
+    if outdated:
+        if only_installed or only_downloads or all_versions or all_platforms:
+            raise UsageError(
+                "--outdated excludes --only-installed, --only-downloads, --all-versions and --all-platforms"
+            )
+        _list_outdated(manager.plan_upgrade([request] if request else [], settings), output_format)
+        return
     req = parse_request(request, allow_paths=False) if request else None
     rows = manager.list_rows(
         settings,
@@ -293,6 +303,39 @@ def list_(
         else:
             where = "<download available>"
         output.out(f"{r.key!s:<{width}}{where}")
+
+
+def _list_outdated(items: List[manager.UpgradeItem], output_format: str) -> None:
+    # the same plan `upgrade --dry-run` prints, so both always read the same download list
+    todo = [i for i in items if i.newest is not None]
+    if output_format == "json":
+        output.out(
+            json.dumps(
+                [
+                    {
+                        "minor_key": i.minor_key,
+                        "installed": str(i.current),
+                        "installed_version": str(i.current.version),
+                        "available": str(i.newest.key),
+                        "available_version": str(i.newest.key.version),
+                        "url": i.newest.url,
+                    }
+                    for i in todo
+                    if i.newest
+                ],
+                indent=2,
+            )
+        )
+        return
+    if not items:
+        output.note("No managed Python installations")
+    elif not todo:
+        output.note("Every installed minor version has the newest patch")
+    width = max((len(str(i.current)) for i in todo), default=0) + 4
+    for i in todo:
+        assert i.newest is not None
+        minor = f"{i.current.major}.{i.current.minor}{'t' if i.current.freethreaded else ''}"
+        output.out(f"{i.current!s:<{width}}{i.newest.key.version} available (shimkit upgrade {minor})")
 
 
 @app.command("dir")

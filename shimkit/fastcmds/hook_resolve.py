@@ -55,10 +55,6 @@ def _truthy(value: str) -> bool:
     return value.strip().lower() in TRUE_WORDS
 
 
-def _shown(line: str) -> str:
-    return repr(line if len(line) <= 40 else line[:37] + "...")
-
-
 def bin_dir_for(request: PythonRequest, install_dir: Path, host: PlatformTriple) -> Optional[Path]:
     """The ``bin/`` directory of the best managed installation for ``request``.
 
@@ -75,12 +71,14 @@ def bin_dir_for(request: PythonRequest, install_dir: Path, host: PlatformTriple)
     if not matches:
         return None
     best = matches[0]
-    if request.kind == "version" and request.version.names_patch:
-        return best.path / "bin"
+    # Windows installations keep python.exe at their top
+    sub = "" if best.key.platform.os == "windows" else "bin"
+    if request.version.names_patch:
+        return best.path / sub
     link = store.link_path(best.key)
     if read_link(link) == str(best.key):
-        return link / "bin"
-    return best.path / "bin"
+        return link / sub
+    return best.path / sub
 
 
 def resolve(
@@ -95,10 +93,10 @@ def resolve(
 
     Order: ``SHIMKIT_PYTHON`` (the session override of ``shimkit shell``), else the version-file
     walk of :func:`shimkit.versionfile.discover` (unless ``SHIMKIT_NO_CONFIG``), which ends with
-    the global pin.  The first valid line of a version file is the request; bad lines before it
-    are reported and skipped.  Paths and executable names are never accepted.
+    the global pin.  The first line that parses is the request (a ``.python-version`` holds only
+    one); bad lines are reported.  Paths and executable names are never accepted.
     """
-    from ..versionfile import ceiling_paths, discover
+    from ..versionfile import ceiling_dirs, discover
 
     env = os.environ if environ is None else environ
     res = Resolution()
@@ -109,16 +107,18 @@ def resolve(
     elif _truthy(env.get("SHIMKIT_NO_CONFIG", "")):
         return res
     else:
-        found = discover(start, ceilings=ceiling_paths(dict(env)), global_file=global_file)
+        warnings: list[str] = []
+        found = discover(start, ceilings=ceiling_dirs(dict(env)), global_file=global_file, warn=warnings.append)
+        res.messages += [f"shimkit: warning: {w}" for w in warnings]
         if found is None:
             return res
-        res.source, res.origin, lines = found.source, str(found.path), found.lines
+        res.source, res.origin, lines = found.source, found.file, found.lines
     request: Optional[PythonRequest] = None
     for line in lines:
         try:
             request = parse_request(line, allow_paths=False)
         except RequestError as exc:
-            res.messages.append(f"shimkit: warning: ignoring {_shown(line)} in {res.origin}: {exc.message}")
+            res.messages.append(f"shimkit: warning: {res.origin}: {exc.message}; ignored")
             continue
         res.request = line.strip()
         break
@@ -175,13 +175,9 @@ def main(
 
 def _cwd() -> Path:
     """The logical working directory (``$PWD``, as the hooks see it) if it is the real one."""
-    pwd = os.environ.get("PWD", "")
-    try:
-        if os.path.isabs(pwd) and os.path.samefile(pwd, "."):
-            return Path(pwd)
-    except OSError:
-        pass
-    return Path(os.getcwd())
+    from ..versionfile import logical_cwd
+
+    return Path(logical_cwd())
 
 
 def run(args: list[str]) -> Optional[int]:

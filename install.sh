@@ -1,0 +1,539 @@
+#!/bin/sh
+# shimkit installer for Linux, macOS and other POSIX systems.
+#
+#   curl -LsSf <release URL>/install.sh | sh
+#   curl -LsSf <release URL>/install.sh | sh -s -- --version 0.1.0
+#   sh install.sh --from .            # from a source checkout (or --from dist/shimkit-*.whl)
+#   sh install.sh --uninstall
+#
+# What it does: finds a Python >= 3.9 that can create virtual environments, creates an isolated
+# environment for shimkit (default: <user data dir>/shimkit/env), installs shimkit into it with
+# pip (from the package index, or from --from PATH), links `shimkit` into the bin dir (default:
+# ~/.local/bin) and runs `shimkit update-shell` for the shells it finds.  Running it again upgrades
+# shimkit in place; --uninstall removes what it (and shimkit) created, and nothing else.
+#
+# Plain POSIX sh (dash, bash, zsh, ksh, busybox ash), shellcheck-clean.  Besides the shell it uses
+# only uname, mkdir, rm, rmdir, ln, mv, ls, readlink, cat, grep and tail.
+# shellcheck shell=sh
+
+set -u
+# zsh running this file (`zsh install.sh`, `curl … | zsh`): behave like sh (word splitting, globs)
+if [ -n "${ZSH_VERSION-}" ]; then emulate sh; fi
+
+# shellcheck disable=SC2016  # the help text names variables, it does not expand them
+USAGE='usage: install.sh [options]
+
+Options:
+  --from PATH         install from a source checkout or a wheel/sdist file instead of the index
+  --version X         install shimkit X from the index (default: the newest release)
+  --python PATH       create the environment with this interpreter (default: the first Python
+                      >= 3.9 with venv support among python3, python3.14 ... python3.9, python)
+  --no-modify-path    do not run `shimkit update-shell` (your shell startup files stay untouched)
+  --uninstall         remove shimkit, the Pythons it installed, its caches and its shell lines
+  -q, --quiet         print only errors
+  -h, --help          show this help
+
+Environment:
+  SHIMKIT_INSTALL_DIR  the isolated environment (default: <user data dir>/shimkit/env)
+  SHIMKIT_BIN_DIR      where the `shimkit` executable goes (default: $XDG_BIN_HOME or ~/.local/bin)
+  NO_COLOR             set (non-empty) to disable colors
+  PIP_*                pip settings (index URL, proxy, certificates) apply to the installation'
+
+MANIFEST_NAME=shimkit-installer.txt
+MARK_INIT='# shimkit: shell integration'
+MARK_SHIMS='# shimkit: shims'
+NL='
+'
+
+# ---- output ----------------------------------------------------------------------------------
+opt_quiet=''
+c_err='' c_warn='' c_bold='' c_off=''
+setup_colors() {
+  if [ -t 2 ] && [ -z "${NO_COLOR-}" ] && [ "${TERM-}" != dumb ]; then
+    c_err=$(printf '\033[1;31m') c_warn=$(printf '\033[1;33m') c_bold=$(printf '\033[1m')
+    c_off=$(printf '\033[0m')
+  fi
+}
+say() {
+  if [ -z "$opt_quiet" ]; then printf '%s\n' "$*" >&2; fi
+}
+warn() {
+  printf '%swarning%s: %s\n' "$c_warn" "$c_off" "$*" >&2
+}
+# die MESSAGE [HINT]
+die() {
+  printf '%serror%s: %s\n' "$c_err" "$c_off" "$1" >&2
+  if [ -n "${2-}" ]; then printf '  hint: %s\n' "$2" >&2; fi
+  exit 1
+}
+usage_error() {
+  printf '%serror%s: %s\n%s\n' "$c_err" "$c_off" "$1" "$USAGE" >&2
+  exit 2
+}
+
+# ---- arguments --------------------------------------------------------------------------------
+opt_from='' opt_version='' opt_python='' opt_no_modify='' opt_uninstall=''
+parse_args() {
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --from|--version|--python)
+        if [ $# -lt 2 ] || [ -z "$2" ]; then usage_error "$1 needs a value"; fi
+        set_opt "$1" "$2"
+        shift 2
+        continue ;;
+      --from=*) set_opt --from "${1#*=}" ;;
+      --version=*) set_opt --version "${1#*=}" ;;
+      --python=*) set_opt --python "${1#*=}" ;;
+      --no-modify-path) opt_no_modify=1 ;;
+      --uninstall) opt_uninstall=1 ;;
+      -q|--quiet) opt_quiet=1 ;;
+      -h|--help) printf '%s\n' "$USAGE"; exit 0 ;;
+      *) usage_error "unknown option: $1" ;;
+    esac
+    shift
+  done
+  if [ -n "$opt_from" ] && [ -n "$opt_version" ]; then
+    usage_error "--from and --version exclude each other (--from installs what PATH holds)"
+  fi
+  case $opt_version in
+    *[!0-9A-Za-z.+!-]*) usage_error "--version takes a version number such as 0.1.0, not '$opt_version'" ;;
+  esac
+  return 0
+}
+set_opt() {
+  case $1 in
+    --from) opt_from=$2 ;;
+    --version) opt_version=$2 ;;
+    --python) opt_python=$2 ;;
+  esac
+}
+
+# ---- paths ------------------------------------------------------------------------------------
+# absolute PATH: relative paths are taken from the working directory
+absolute() {
+  case $1 in
+    /*) printf '%s' "$1" ;;
+    *) printf '%s/%s' "${PWD:-$(pwd)}" "$1" ;;
+  esac
+}
+# xdg VAR-VALUE DEFAULT: the XDG rule (relative values are invalid and ignored)
+xdg() {
+  case $1 in
+    /*) printf '%s' "$1" ;;
+    *) printf '%s' "$2" ;;
+  esac
+}
+
+resolve_dirs() {
+  if [ -z "${HOME-}" ]; then die "HOME is not set" "set HOME to your home directory"; fi
+  case $HOME in
+    *"$NL"*) die "HOME contains a line break; shimkit cannot record such paths" ;;
+  esac
+  if [ "$(uname -s 2>/dev/null)" = Darwin ]; then
+    # what platformdirs (and so shimkit) uses on macOS
+    data_home="$HOME/Library/Application Support"
+    cache_home="$HOME/Library/Caches"
+    config_home="$HOME/Library/Application Support"
+  else
+    data_home=$(xdg "${XDG_DATA_HOME-}" "$HOME/.local/share")
+    cache_home=$(xdg "${XDG_CACHE_HOME-}" "$HOME/.cache")
+    config_home=$(xdg "${XDG_CONFIG_HOME-}" "$HOME/.config")
+  fi
+  xdg_config=$(xdg "${XDG_CONFIG_HOME-}" "$HOME/.config")
+  shimkit_data="$data_home/shimkit"
+  env_dir=$(absolute "${SHIMKIT_INSTALL_DIR:-$shimkit_data/env}")
+  bin_dir=$(absolute "${SHIMKIT_BIN_DIR:-$(xdg "${XDG_BIN_HOME-}" "$HOME/.local/bin")}")
+  python_dir=$(absolute "${SHIMKIT_PYTHON_INSTALL_DIR:-$shimkit_data/python}")
+  env_dir=${env_dir%/} bin_dir=${bin_dir%/}
+  case "$env_dir$bin_dir" in
+    *"$NL"*) die "SHIMKIT_INSTALL_DIR or SHIMKIT_BIN_DIR contains a line break" ;;
+  esac
+  env_py="$env_dir/bin/python"
+  manifest="$env_dir/$MANIFEST_NAME"
+  link="$bin_dir/shimkit"
+}
+
+# The files `shimkit update-shell SHELL` edits (shimkit.shell.rc_file; tests/test_installer_script.py
+# checks that both agree).  Printed one per line as "SHELL PATH".
+rc_files() {
+  zdot=$HOME
+  case ${ZDOTDIR-} in /*) zdot=$ZDOTDIR ;; esac
+  printf '%s\n' \
+    "bash $HOME/.bashrc" \
+    "zsh $zdot/.zshrc" \
+    "sh $HOME/.profile" \
+    "ksh $HOME/.kshrc" \
+    "fish $xdg_config/fish/conf.d/shimkit.fish" \
+    "xonsh $HOME/.xonshrc" \
+    "pwsh $xdg_config/powershell/Microsoft.PowerShell_profile.ps1"
+  if [ "$(uname -s 2>/dev/null)" = Darwin ] && [ -z "${XDG_CONFIG_HOME-}" ]; then
+    printf '%s\n' "nu $HOME/Library/Application Support/nushell/autoload/shimkit.nu"
+  else
+    printf '%s\n' "nu $xdg_config/nushell/autoload/shimkit.nu"
+  fi
+}
+
+# ---- remembering what did not exist -----------------------------------------------------------
+# Paths (directories and rc files) that did not exist before this installer or shimkit created
+# them, parents first; --uninstall removes those that are empty again.
+created=''
+note_new() {
+  nn_p=${1%/} nn_list=''
+  while [ -n "$nn_p" ] && [ "$nn_p" != "$HOME" ] && [ ! -e "$nn_p" ] && [ ! -L "$nn_p" ]; do
+    nn_list="$nn_p$NL$nn_list"
+    nn_p=${nn_p%/*}
+  done
+  while [ -n "$nn_list" ]; do
+    nn_p=${nn_list%%"$NL"*}
+    nn_list=${nn_list#*"$NL"}
+    case "$NL$created" in
+      *"$NL$nn_p$NL"*) ;;
+      *) created="$created$nn_p$NL" ;;
+    esac
+  done
+}
+
+write_manifest() {
+  {
+    printf '%s\n' "# written by shimkit's install.sh; \`install.sh --uninstall\` reads it"
+    printf 'link %s\n' "$link"
+    printf '%s' "$created" | while IFS= read -r wm_p; do
+      if [ -n "$wm_p" ]; then printf 'created %s\n' "$wm_p"; fi
+    done
+  } >"$manifest.tmp"
+  if ! mv -f "$manifest.tmp" "$manifest"; then
+    die "cannot write $manifest" "check that $env_dir is writable"
+  fi
+}
+
+# read_manifest: add the paths an earlier run recorded to $created
+read_manifest() {
+  if [ -f "$manifest" ]; then
+    while IFS= read -r rm_line; do
+      case $rm_line in
+        "created "*)
+          case "$NL$created" in
+            *"$NL${rm_line#created }$NL"*) ;;
+            *) created="$created${rm_line#created }$NL" ;;
+          esac ;;
+      esac
+    done <"$manifest"
+  fi
+}
+
+# mkdir -p DIR, recording what it creates; a clear error when that is impossible
+make_dir() {
+  note_new "$1"
+  if ! mkdir -p "$1" 2>/dev/null || [ ! -d "$1" ]; then
+    die "cannot create $1 (no write access?)" "$2"
+  fi
+  if [ ! -w "$1" ]; then
+    die "no write access to $1" "$2"
+  fi
+}
+
+# ---- finding Python ---------------------------------------------------------------------------
+# Exit status: 0 usable, 10 too old, 11 no venv/ensurepip, 12 managed by shimkit itself.
+# Runs under Python 2 too (so that it can say "too old").
+PY_CHECK='import sys, os
+v = sys.version_info
+sys.stdout.write("%d.%d.%d\n" % tuple(v[:3]))
+if v < (3, 9):
+    sys.exit(10)
+try:
+    import venv, ensurepip
+except ImportError:
+    sys.exit(11)
+inside = os.path.realpath(sys.argv[1]) + os.sep
+if os.path.realpath(sys.base_prefix).startswith(inside):
+    sys.exit(12)'
+
+find_python() {
+  python='' python_version='' tried=''
+  if [ -n "$opt_python" ]; then
+    try_python "$opt_python" && return 0
+  else
+    for fp_name in python3 python3.14 python3.13 python3.12 python3.11 python3.10 python3.9 python; do
+      try_python "$fp_name" && return 0
+    done
+  fi
+  die "no Python >= 3.9 that can create virtual environments was found${tried:+ (tried:$tried)}" \
+    "install one (Debian/Ubuntu: sudo apt install python3 python3-venv; Fedora: sudo dnf install python3; macOS: https://www.python.org/downloads/), or name one with --python PATH"
+}
+
+try_python() {
+  tp_exe=$(command -v "$1" 2>/dev/null) || {
+    if [ -n "$opt_python" ]; then tried="$tried $1 (not found)"; fi
+    return 1
+  }
+  tp_out=$("$tp_exe" -E -s -c "$PY_CHECK" "$python_dir" 2>/dev/null)
+  tp_status=$?
+  tp_out=${tp_out%%"$NL"*}
+  case $tp_status in
+    0) python=$tp_exe python_version=$tp_out; return 0 ;;
+    10) tried="$tried $tp_exe ($tp_out: too old)" ;;
+    11) tried="$tried $tp_exe ($tp_out: no venv/ensurepip module)" ;;
+    12) tried="$tried $tp_exe ($tp_out: managed by shimkit; uninstalling it would break shimkit)" ;;
+    *) tried="$tried $tp_exe (does not run)" ;;
+  esac
+  return 1
+}
+
+# ---- installing -------------------------------------------------------------------------------
+env_works() {
+  [ -x "$env_py" ] && "$env_py" -E -s -c 'import sys' >/dev/null 2>&1
+}
+
+# link_is_ours: the bin dir's `shimkit` is the link this installer made (or what is left of it)
+link_is_ours() {
+  [ -L "$link" ] && [ "$(readlink "$link" 2>/dev/null)" = "$env_dir/bin/shimkit" ]
+}
+
+prepare_env() {
+  if [ -e "$env_dir" ] && [ ! -f "$manifest" ] && [ -n "$(ls -A "$env_dir" 2>/dev/null)" ]; then
+    die "$env_dir exists and was not created by this installer" \
+      "remove it, or choose another location with SHIMKIT_INSTALL_DIR"
+  fi
+  if [ -f "$manifest" ] && env_works; then
+    say "Upgrading shimkit in $env_dir"
+    return 0
+  fi
+  find_python
+  if [ -f "$manifest" ]; then
+    # its interpreter is gone (e.g. removed by the system's package manager): start afresh; what
+    # the manifest recorded is in $created already
+    say "Recreating $env_dir (its Python no longer runs)"
+    rm -rf "$env_dir"
+  fi
+  make_dir "$env_dir" "choose another location with SHIMKIT_INSTALL_DIR"
+  say "Creating an environment for shimkit in $env_dir (Python $python_version, $python)"
+  if ! pe_out=$("$python" -E -s -m venv "$env_dir" 2>&1); then
+    printf '%s\n' "$pe_out" >&2
+    die "$python could not create a virtual environment in $env_dir" \
+      "on Debian/Ubuntu: sudo apt install python3-venv; or name another interpreter with --python"
+  fi
+  write_manifest
+}
+
+pip_install() {
+  if [ -n "$opt_from" ]; then
+    pi_src=$(absolute "$opt_from")
+    if [ -d "$pi_src" ]; then
+      if [ ! -f "$pi_src/pyproject.toml" ]; then
+        die "$opt_from is a directory without pyproject.toml" "point --from at a shimkit checkout or a wheel file"
+      fi
+    elif [ ! -f "$pi_src" ]; then
+      die "$opt_from does not exist" "point --from at a shimkit checkout or a wheel file"
+    fi
+    pi_spec=$pi_src
+    pi_what="from $opt_from"
+  elif [ -n "$opt_version" ]; then
+    pi_spec="shimkit==$opt_version" pi_what="$opt_version from the package index"
+  else
+    pi_spec=shimkit pi_what="from the package index"
+  fi
+  say "Installing shimkit $pi_what"
+  pi_log="$env_dir/install.log"
+  # --upgrade: re-running moves to the newest release (a local checkout is always reinstalled)
+  if "$env_py" -E -s -m pip install --disable-pip-version-check --no-input --upgrade "$pi_spec" \
+    >"$pi_log" 2>&1; then
+    return 0
+  fi
+  if grep -q -i -E 'NewConnectionError|Failed to establish a new connection|Name or service not known|Temporary failure in name resolution|Network is unreachable|Connection refused|ConnectTimeout|timed out|ProxyError|SSLError|No route to host|nodename nor servname' "$pi_log"; then
+    tail -n 5 "$pi_log" >&2
+    die "cannot reach the package index to download shimkit or its dependencies (no network?)" \
+      "check your connection or proxy (pip honors PIP_INDEX_URL, HTTPS_PROXY and PIP_CERT); full log: $pi_log"
+  fi
+  if grep -q -E 'No matching distribution found|Could not find a version that satisfies' "$pi_log"; then
+    tail -n 5 "$pi_log" >&2
+    die "the package index has no shimkit${opt_version:+ $opt_version} for Python $python_version" \
+      "check the version; full log: $pi_log"
+  fi
+  tail -n 20 "$pi_log" >&2
+  die "pip could not install shimkit $pi_what" "full log: $pi_log"
+}
+
+install_link() {
+  make_dir "$bin_dir" "choose another location with SHIMKIT_BIN_DIR"
+  if [ -e "$link" ] || [ -L "$link" ]; then
+    if ! link_is_ours; then
+      die "$link already exists and is not shimkit's installer link" \
+        "remove it (another shimkit installation?), or choose another bin dir with SHIMKIT_BIN_DIR"
+    fi
+  fi
+  il_tmp="$bin_dir/.shimkit.install.$$"
+  rm -f "$il_tmp"
+  # a new link beside the old one, renamed over it: `shimkit` never goes missing
+  if ! ln -s "$env_dir/bin/shimkit" "$il_tmp" 2>/dev/null || ! mv -f "$il_tmp" "$link" 2>/dev/null; then
+    rm -f "$il_tmp"
+    die "cannot write $link (no write access?)" "choose another bin dir with SHIMKIT_BIN_DIR"
+  fi
+}
+
+# The shells to set up: the login shell ($SHELL) and bash, zsh and fish where installed.
+shells_to_setup() {
+  st_list=''
+  case ${SHELL##*/} in
+    bash|zsh|fish|ksh|xonsh) st_list=${SHELL##*/} ;;
+    sh|dash|ash) st_list='sh' ;;
+  esac
+  for st_sh in bash zsh fish; do
+    if command -v "$st_sh" >/dev/null 2>&1; then
+      case " $st_list " in *" $st_sh "*) ;; *) st_list="$st_list $st_sh" ;; esac
+    fi
+  done
+  if [ -z "$st_list" ]; then st_list='sh'; fi
+  printf '%s' "$st_list"
+}
+
+setup_shells() {
+  ss_quiet=''
+  if [ -n "$opt_quiet" ]; then ss_quiet=-q; fi
+  ss_failed=''
+  for ss_sh in $(shells_to_setup); do
+    ss_rc=$(rc_files | while IFS= read -r ss_line; do
+      if [ "${ss_line%% *}" = "$ss_sh" ]; then printf '%s' "${ss_line#* }"; fi
+    done)
+    if [ -n "$ss_rc" ]; then note_new "$ss_rc"; fi
+    # through the bin dir's link, so the line written refers to it and survives upgrades
+    # shellcheck disable=SC2086  # ss_quiet is empty or -q
+    if ! "$link" $ss_quiet update-shell "$ss_sh"; then ss_failed="$ss_failed $ss_sh"; fi
+  done
+  write_manifest
+  if [ -n "$ss_failed" ]; then
+    warn "could not set up the shell integration for:$ss_failed; run \`shimkit update-shell SHELL\` later"
+  fi
+}
+
+on_path() {
+  case ":${PATH-}:" in *":$1:"*) return 0 ;; esac
+  return 1
+}
+
+do_install() {
+  read_manifest
+  # the directories shimkit itself creates later, so that --uninstall can remove them too
+  note_new "$shimkit_data"
+  note_new "$cache_home/shimkit"
+  note_new "$python_dir"
+  prepare_env
+  pip_install
+  if ! iv_version=$("$env_dir/bin/shimkit" --version 2>&1); then
+    printf '%s\n' "$iv_version" >&2
+    die "shimkit was installed into $env_dir but does not run" "see $env_dir/install.log"
+  fi
+  install_link
+  write_manifest
+  say "${c_bold}${iv_version}${c_off} is installed: $link"
+  if [ -z "$opt_no_modify" ]; then
+    setup_shells
+    say "Open a new shell (or source your shell's startup file), then:  shimkit install 3.12"
+  else
+    if on_path "$bin_dir"; then
+      say "Next:  shimkit install 3.12"
+    else
+      say "$bin_dir is not on PATH.  To use shimkit, add it (or run \`$link update-shell\`), then:  shimkit install 3.12"
+    fi
+  fi
+}
+
+# ---- uninstalling -----------------------------------------------------------------------------
+# remove_marked FILE: drop the lines `shimkit update-shell` added (they carry its markers)
+remove_marked() {
+  rm_file=$1
+  if [ ! -f "$rm_file" ]; then return 0; fi
+  case $rm_file in
+    */fish/conf.d/shimkit.fish|*/nushell/autoload/shimkit.nu)
+      # files of shimkit's own (`update-shell` fish/nu): nothing else belongs in them
+      rm -f "$rm_file"
+      say "Removed $rm_file"
+      return 0 ;;
+  esac
+  if ! grep -q -F -e "$MARK_INIT" -e "$MARK_SHIMS" "$rm_file"; then return 0; fi
+  rm_lines=$(grep -F -e "$MARK_INIT" -e "$MARK_SHIMS" "$rm_file")
+  rm_tmp="$rm_file.shimkit-uninstall.$$"
+  grep -v -F -e "$MARK_INIT" -e "$MARK_SHIMS" "$rm_file" >"$rm_tmp"
+  # rewrite in place (keeps a symlinked dotfile a symlink, and its permissions)
+  if cat "$rm_tmp" >"$rm_file"; then
+    say "Removed from $rm_file:"
+    printf '%s\n' "$rm_lines" | while IFS= read -r rm_l; do say "  $rm_l"; done
+  else
+    warn "could not edit $rm_file; remove the lines ending in '$MARK_INIT' yourself"
+  fi
+  rm -f "$rm_tmp"
+}
+
+do_uninstall() {
+  if [ ! -f "$manifest" ]; then
+    if link_is_ours; then rm -f "$link"; fi
+    say "shimkit is not installed in $env_dir; nothing to remove"
+    return 0
+  fi
+  read_manifest
+  if env_works && [ -x "$env_dir/bin/shimkit" ]; then
+    du_sk="$env_dir/bin/shimkit"
+    du_installs=$("$du_sk" dir 2>/dev/null) || du_installs=$python_dir
+    # every managed Python, its minor-version links and bin dir entries
+    if ! "$du_sk" -q uninstall --all; then
+      warn "\`shimkit uninstall --all\` failed; the Pythons in $du_installs may remain"
+    fi
+    "$du_sk" -q shims disable >/dev/null 2>&1 || :
+    du_cache=$("$env_py" -E -s -c 'from shimkit import dirs; print(dirs.user_cache_dir())' 2>/dev/null) ||
+      du_cache="$cache_home/shimkit"
+    du_config=$("$env_py" -E -s -c 'from shimkit import dirs; print(dirs.user_config_dir())' 2>/dev/null) ||
+      du_config="$config_home/shimkit"
+  else
+    warn "shimkit in $env_dir does not run any more; the Pythons it installed (in $python_dir) and their entries in the bin dir are left in place"
+    du_installs='' du_cache="$cache_home/shimkit" du_config="$config_home/shimkit"
+  fi
+  if [ -n "$du_installs" ] && [ -d "$du_installs" ]; then
+    # shimkit's own bookkeeping; the installations themselves are gone
+    rm -rf "$du_installs/.lock" "$du_installs/.temp" "$du_installs/.venvs.json" "$du_installs/.cache"
+    rmdir "$du_installs" 2>/dev/null || warn "$du_installs is not empty; left in place"
+  fi
+  case $du_cache in
+    */shimkit) rm -rf "$du_cache" ;;
+  esac
+  rc_files | while IFS= read -r du_line; do
+    remove_marked "${du_line#* }"
+  done
+  if link_is_ours; then
+    rm -f "$link"
+  elif [ -e "$link" ]; then
+    warn "$link is not the installer's link; left in place"
+  fi
+  rm -rf "$env_dir"
+  rmdir "$shimkit_data/shims" 2>/dev/null || :
+  # what did not exist before the installation and is empty again: deepest first
+  du_rev=''
+  du_rest=$created
+  while [ -n "$du_rest" ]; do
+    du_rev="${du_rest%%"$NL"*}$NL$du_rev"
+    du_rest=${du_rest#*"$NL"}
+  done
+  printf '%s' "$du_rev" | while IFS= read -r du_p; do
+    if [ -z "$du_p" ]; then continue; fi
+    if [ -d "$du_p" ] && [ ! -L "$du_p" ]; then
+      rmdir "$du_p" 2>/dev/null || :
+    elif [ -f "$du_p" ] && [ ! -s "$du_p" ] && [ ! -L "$du_p" ]; then
+      rm -f "$du_p"
+    fi
+  done
+  say "shimkit is uninstalled"
+  if [ -d "$du_config" ]; then
+    say "Kept your settings in $du_config (remove it with: rm -r '$du_config')"
+  fi
+}
+
+main() {
+  setup_colors
+  parse_args "$@"
+  resolve_dirs
+  if [ -n "$opt_uninstall" ]; then
+    do_uninstall
+  else
+    do_install
+  fi
+}
+
+main "$@"

@@ -1,0 +1,147 @@
+"""``shimkit metadata refresh`` and ``shimkit metadata show``: the refreshable download list."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any, Optional
+
+import typer
+
+from .. import metadata_cache, platform
+from . import output
+from .app import DownloadsJsonOpt, MirrorOpt, OfflineOpt, app, settings_from
+
+metadata_app = typer.Typer(
+    help="The download list: refresh it from python-build-standalone releases, show which list is used.",
+    no_args_is_help=True,
+)
+app.add_typer(metadata_app, name="metadata")
+
+_previous_showwarning = warnings.showwarning
+
+
+def _show_warning(
+    message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Optional[str] = None
+) -> None:
+    # Core code reports a damaged cache or a failed automatic refresh as a MetadataWarning (it
+    # never prints); the CLI shows it like every other warning.
+    if isinstance(category, type) and issubclass(category, metadata_cache.MetadataWarning):
+        output.warn(str(message))
+    else:
+        _previous_showwarning(message, category, filename, lineno, file, line)
+
+
+warnings.showwarning = _show_warning
+
+OutputFormatOpt = typer.Option("text", "--output-format", help="text or json.")
+
+
+def _check_format(value: str) -> None:
+    if value not in ("text", "json"):
+        raise typer.BadParameter("must be text or json", param_hint="--output-format")
+
+
+@metadata_app.command()
+def refresh(
+    tag: Optional[str] = typer.Option(
+        None,
+        "--tag",
+        help="Refresh from this release (e.g. 20260814) instead of the newest; skips latest-release.json.",
+        show_default=False,
+    ),
+    mirror: Optional[str] = MirrorOpt,
+    offline: Optional[bool] = OfflineOpt,
+    output_format: str = OutputFormatOpt,
+) -> None:
+    """Fetch the newest python-build-standalone release list, verify it and cache it; print what is new."""
+    _check_format(output_format)
+    settings = settings_from(mirror=mirror, offline=offline)
+    result = metadata_cache.refresh(
+        settings.cache_dir, mirror=settings.mirror, offline=settings.offline, tag=tag, warn=output.warn
+    )
+    host = str(platform.host())
+    mine = [k for k in result.added if k.endswith(f"-{host}")]
+    if output_format == "json":
+        output.out(
+            json.dumps(
+                {
+                    "status": result.status,
+                    "release": result.release,
+                    "source": result.source,
+                    "in_force": result.after.source,
+                    "cache": str(result.cache_path),
+                    "added": result.added,
+                    "added_for_this_platform": mine,
+                    "rebuilt": len(result.rebuilt),
+                    "entries": result.entries,
+                },
+                indent=2,
+            )
+        )
+        return
+    if result.status == "unchanged":
+        output.out(f"The download list is up to date: release {result.release} (checked {result.source})")
+        return
+    if result.status == "not-newer":
+        output.out(
+            f"Release {result.release} is not newer than the embedded download list "
+            f"({result.after.newest_build}); the embedded list stays in force"
+        )
+        return
+    was = f"{result.before.source} list, release {result.before.newest_build}"
+    output.out(f"Refreshed the download list: release {result.release} ({result.entries} archives; was the {was})")
+    if mine:
+        output.out(f"New for this platform ({host}):")
+        for key in mine:
+            output.out(f"  {key}")
+    else:
+        output.out(f"Nothing new for this platform ({host})")
+    others = len(result.added) - len(mine)
+    if others:
+        output.out(f"{others} new download{'s' if others != 1 else ''} for other platforms")
+    if result.rebuilt:
+        n = len(result.rebuilt)
+        output.note(f"{n} download{' now comes' if n == 1 else 's now come'} from a newer build of the same version")
+    if settings.downloads_json:
+        output.warn(
+            "--downloads-json / SHIMKIT_PYTHON_DOWNLOADS_JSON_URL is set and takes precedence over the refreshed list"
+        )
+    if mine:
+        output.note("`shimkit list --outdated` shows installed versions with a newer patch")
+
+
+@metadata_app.command()
+def show(
+    downloads_json: Optional[str] = DownloadsJsonOpt,
+    mirror: Optional[str] = MirrorOpt,
+    output_format: str = OutputFormatOpt,
+) -> None:
+    """Show which download list is used and why (override > refreshed cache if newer > embedded)."""
+    _check_format(output_format)
+    settings = settings_from(downloads_json=downloads_json, mirror=mirror)
+    info = metadata_cache.status(settings.downloads_json, settings.cache_dir, warn=output.warn)
+    info["mirror"] = settings.mirror
+    info["auto_refresh"] = settings.metadata_auto_refresh
+    if output_format == "json":
+        output.out(json.dumps(info, indent=2))
+        return
+    cache = info["cache"]
+    emb = info["embedded"]
+    output.out(f"in use:    {info['in_force']} ({info['reason']})")
+    output.out(f"override:  {info['override'] or 'none'}")
+    if cache["valid"]:
+        output.out(f"cache:     {cache['path']}")
+        output.out(
+            f"           release {cache['release']} (newest build {cache['newest_build']}, {cache['entries']} archives)"
+        )
+        output.out(f"           from {cache['source']}")
+        output.out(f"           fetched {cache['fetched_at']}, last checked {cache['checked_at']}")
+    else:
+        output.out(f"cache:     {'damaged, ignored' if cache['present'] else 'none'} ({cache['path']})")
+    output.out(f"embedded:  newest build {emb['newest_build']} ({emb['entries']} archives)")
+    output.out(f"mirror:    {info['mirror'] or 'none (github.com)'}")
+    output.out(
+        f"auto refresh: {'on (at most once a day)' if info['auto_refresh'] else 'off'}"
+        + (f"; last attempt {info['last_refresh_attempt']}" if info["last_refresh_attempt"] else "")
+    )

@@ -1,0 +1,163 @@
+"""``shimkit find [REQUEST]``: the interpreter this directory would use, as a path (or JSON).
+
+Served by the fast lane (no typer/rich/httpx/jinja2/platformdirs, and no packaging or
+dataclasses for plain version requests); :mod:`shimkit.cli.project_cmds` defines the same
+command for ``--help`` and completion and calls :func:`execute`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Optional, Sequence
+
+    from ..discovery import Candidate, SearchConfig, Want
+    from ..settings import Settings
+
+FLAGS = {"--system", "--managed-python", "--no-managed-python", "--no-config"}
+VALUED = {"--output-format", "--install-dir"}
+OUTPUT_FORMATS = ("text", "json")
+
+
+def parse_args(args: Sequence[str], flags: set[str], valued: set[str]
+               ) -> Optional[tuple[dict[str, str], list[str]]]:
+    """(options, positionals) for a simple command line; None for anything else (the typer
+    application then reports the error or shows help)."""
+    opts: dict[str, str] = {}
+    positionals: list[str] = []
+    it = iter(args)
+    for a in it:
+        if a == "--":
+            positionals.extend(it)
+            break
+        if a.startswith("--"):
+            name, eq, value = a.partition("=")
+            if name in flags and not eq:
+                opts[name] = "1"
+            elif name in valued:
+                if not eq:
+                    nxt = next(it, None)
+                    if nxt is None:
+                        return None
+                    value = nxt
+                opts[name] = value
+            else:
+                return None
+        elif a.startswith("-") and len(a) > 1 and not a[1].isdigit() and a[1] not in "<>=!~":
+            return None  # an unknown short option ("-3" or "->=3" are not options)
+        else:
+            positionals.append(a)
+    return opts, positionals
+
+
+def warn(text: str) -> None:
+    sys.stderr.write(f"warning: {text}\n")
+
+
+class FindOptions:
+    """The options of ``find`` (shared by the fast lane and the typer command)."""
+
+    def __init__(self, request: Optional[str] = None, *, system: bool = False,
+                 managed_python: bool = False, no_managed_python: bool = False, output_format: str = "text",
+                 install_dir: Optional[str] = None, no_config: Optional[bool] = None) -> None:
+        self.request = request
+        self.system = system
+        self.managed_python = managed_python
+        self.no_managed_python = no_managed_python
+        self.output_format = output_format
+        self.install_dir = install_dir
+        self.no_config = no_config
+
+
+def parse(args: Sequence[str]) -> Optional[FindOptions]:
+    parsed = parse_args(args, FLAGS, VALUED)
+    if parsed is None:
+        return None
+    opts, pos = parsed
+    if len(pos) > 1 or opts.get("--output-format", "text") not in OUTPUT_FORMATS:
+        return None
+    return FindOptions(
+        pos[0] if pos else None, system="--system" in opts, managed_python="--managed-python" in opts,
+        no_managed_python="--no-managed-python" in opts, output_format=opts.get("--output-format", "text"),
+        install_dir=opts.get("--install-dir"), no_config=True if "--no-config" in opts else None,
+    )
+
+
+def run(args: list[str]) -> Optional[int]:
+    """Fast-lane entry point (see :mod:`shimkit.fastpath`)."""
+    opts = parse(args)
+    return None if opts is None else execute(opts)
+
+
+def full_settings(*, no_config: Optional[bool], install_dir: Optional[str]) -> Settings:
+    """Settings from flags > environment > config file (imports shimkit.settings)."""
+    from ..settings import load_settings
+
+    settings = load_settings(read_config=not no_config)
+    return settings.with_overrides(install_dir=install_dir, no_config=no_config)
+
+
+def find_candidate(want: Optional[Want], cfg: SearchConfig, cwd: str, *, system: bool, preference: str,
+                   no_config: Optional[bool], install_dir: Optional[str]) -> Candidate:
+    """Search; when nothing matches and downloads are automatic, install and search again;
+    :class:`NotFoundError` (exit 2) if there is still nothing."""
+    from .. import discovery as d
+
+    outcome = d.locate(want, cfg, cwd, system=system, preference=preference, warn=warn)
+    if outcome.candidate is None and d.can_download(cfg, preference, outcome.want):
+        from ..cli.output import CliReporter
+
+        settings = full_settings(no_config=no_config, install_dir=install_dir)
+        with CliReporter() as reporter:
+            reporter.info(f"Downloading Python {outcome.want.text} (python-downloads = automatic)")
+            outcome = d.download_and_locate(outcome, settings, cfg, cwd, system=system, preference=preference,
+                                            reporter=reporter, warn=warn)
+    if outcome.candidate is None:
+        raise d.not_found(outcome, cfg, preference)
+    return outcome.candidate
+
+
+def execute(opts: FindOptions) -> int:
+    """Run ``find``; prints the path (or JSON) and returns 0, or raises a ShimkitError."""
+    from .. import discovery as d
+    from .. import versionfile as vf
+    from ..errors import UsageError
+
+    if opts.output_format not in OUTPUT_FORMATS:
+        raise UsageError(f"--output-format must be text or json, not {opts.output_format!r}")
+    cfg = d.config_from_settings_or_env(no_config=opts.no_config, install_dir=opts.install_dir)
+    preference = d.effective_preference(cfg, managed_only=opts.managed_python,
+                                        no_managed=opts.no_managed_python)
+    cwd = vf.logical_cwd()
+    want: Optional[Want] = None
+    if opts.request is not None:
+        want = d.simple_want(opts.request)
+        if want is None:
+            from ..requests import parse_request
+
+            req = parse_request(opts.request)
+            if req.kind in ("path", "name"):
+                from pathlib import Path
+
+                settings = full_settings(no_config=opts.no_config, install_dir=opts.install_dir)
+                found = d.find_interpreter(req, settings, Path(cwd))
+                _print(found.to_json(), opts.output_format)
+                return 0
+            want = d.FullWant(req)
+    c = find_candidate(want, cfg, cwd, system=opts.system, preference=preference, no_config=opts.no_config,
+                       install_dir=opts.install_dir)
+    _print(c.to_json(), opts.output_format)
+    return 0
+
+
+def _print(row: dict[str, object], output_format: str) -> None:
+    if output_format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(row, indent=2) + "\n")
+    else:
+        sys.stdout.write(f"{row['path']}\n")
+    sys.stdout.flush()
+

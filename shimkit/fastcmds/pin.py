@@ -1,0 +1,198 @@
+"""``shimkit pin [REQUEST] [--global] [--resolved] [--rm]``: show, write or remove the pin.
+
+* no argument: prints the pin (canonical form) on stdout and where it came from on stderr;
+* ``REQUEST``: validates it (a malformed one is refused, never written) and writes its canonical
+  form to ``.python-version`` at the project root (the nearest ``pyproject.toml`` directory, or
+  the workspace root for a member), else in the working directory; warns when nothing installed,
+  downloadable or on the system satisfies it, and when a nearer version file overrides it;
+* ``--global``: the user-level pin (``<user config dir>/shimkit/.python-version``) instead;
+* ``--resolved``: writes the exact version ``find`` resolves the request (or the current pin) to;
+* ``--rm``: removes the version file in effect here (with ``--global``: the global pin).
+
+Served by the fast lane; :mod:`shimkit.cli.project_cmds` defines the same command for
+``--help`` and completion and calls :func:`execute`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .find import find_candidate, parse_args, warn
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Optional, Sequence
+
+    from ..discovery import SearchConfig, Want
+
+FLAGS = {"--global", "--resolved", "--rm", "--no-config"}
+VALUED = {"--install-dir"}
+
+
+class PinOptions:
+    """The options of ``pin`` (shared by the fast lane and the typer command)."""
+
+    def __init__(self, request: Optional[str] = None, *, global_: bool = False, resolved: bool = False,
+                 rm: bool = False, install_dir: Optional[str] = None,
+                 no_config: Optional[bool] = None) -> None:
+        self.request = request
+        self.global_ = global_
+        self.resolved = resolved
+        self.rm = rm
+        self.install_dir = install_dir
+        self.no_config = no_config
+
+
+def parse(args: Sequence[str]) -> Optional[PinOptions]:
+    parsed = parse_args(args, FLAGS, VALUED)
+    if parsed is None or len(parsed[1]) > 1:
+        return None
+    opts, pos = parsed
+    return PinOptions(pos[0] if pos else None, global_="--global" in opts, resolved="--resolved" in opts,
+                      rm="--rm" in opts, install_dir=opts.get("--install-dir"),
+                      no_config=True if "--no-config" in opts else None)
+
+
+def run(args: list[str]) -> Optional[int]:
+    """Fast-lane entry point (see :mod:`shimkit.fastpath`)."""
+    opts = parse(args)
+    return None if opts is None else execute(opts)
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _note(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def resolved_text(implementation: str, version: str, variant: str) -> str:
+    """The canonical exact request for an interpreter (what :func:`shimkit.requests.from_version`
+    prints): ``3.11.7``, ``3.13.1t``, ``pypy@3.10.14``, ``3.12.1+debug``."""
+    text = version
+    if variant == "freethreaded":
+        text += "t"
+    elif variant:
+        text += "+" + variant
+    return text if implementation == "cpython" else f"{implementation}@{text}"
+
+
+def _want(text: str) -> tuple[Want, str]:
+    """The request and its canonical form; :class:`RequestError` (exit 2) for malformed ones,
+    paths and executable names (a version file never accepts those)."""
+    from .. import discovery as d
+
+    w = d.simple_want(text)
+    if w is not None:
+        return w, w.text
+    from ..requests import parse_request
+
+    req = parse_request(text, allow_paths=False)
+    return d.FullWant(req), str(req)
+
+
+def execute(opts: PinOptions) -> int:
+    """Run ``pin``; returns 0 or raises a ShimkitError (bad request and nothing found: exit 2)."""
+    from .. import discovery as d
+    from .. import versionfile as vf
+    from ..errors import UsageError
+
+    cfg = d.config_from_settings_or_env(no_config=opts.no_config, install_dir=opts.install_dir)
+    cwd = vf.logical_cwd()
+    if opts.rm:
+        if opts.request is not None or opts.resolved:
+            raise UsageError("--rm takes no request and excludes --resolved")
+        return _remove(cfg, cwd, opts.global_)
+    if opts.request is None and not opts.resolved:
+        return _show(cfg, cwd, opts.global_)
+
+    if opts.request is not None:
+        want, text = _want(opts.request)
+    else:  # --resolved alone: resolve the current pin (or the default)
+        pinned, _found = d.pinned_want(cwd, cfg, warn)
+        want, text = pinned or d.ANY, (pinned or d.ANY).text
+    if opts.resolved:
+        c = find_candidate(want, cfg, cwd, system=False, preference=cfg.preference, no_config=opts.no_config,
+                           install_dir=opts.install_dir)
+        text = resolved_text(c.implementation, c.version, c.variant)
+        _note(f"{want.text} resolves to {c.exe}")
+
+    target = cfg.global_file if opts.global_ else os.path.join(
+        vf.find_project_root(cwd, vf.ceiling_dirs()) or cwd, vf.VERSION_FILE)
+    old = _first_line(target)
+    vf.write_version_file(target, [text])
+    _out(f"Pinned {text} in {target}" + (f" (was {old})" if old and old != text else ""))
+
+    effective = vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=cfg.global_file)
+    if effective is not None and os.path.normpath(effective.file) != os.path.normpath(target):
+        warn(f"{effective.describe()} takes precedence in {cwd}")
+    if not opts.resolved and d.satisfied_by(want, cfg, cwd) is None:
+        warn(f"no installed, downloadable or system Python satisfies {text}")
+    return 0
+
+
+def _lines(path: str) -> Optional[list[str]]:
+    from .. import versionfile as vf
+
+    if not os.path.isfile(path):
+        return None
+    try:
+        return vf.read_lines(path)
+    except OSError as exc:
+        warn(f"cannot read {path} ({exc.strerror or exc}); ignoring it")
+        return None
+
+
+def _first_line(path: str) -> Optional[str]:
+    lines = _lines(path)
+    return lines[0] if lines else None
+
+
+def _show(cfg: SearchConfig, cwd: str, global_only: bool) -> int:
+    from .. import versionfile as vf
+    from ..errors import NotFoundError, RequestError
+
+    found: Optional[vf.Found] = None
+    if global_only:
+        lines = _lines(cfg.global_file)
+        if lines is not None:
+            found = vf.Found(cfg.global_file, vf.SOURCE_GLOBAL, lines[:1])
+    else:
+        found = vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=cfg.global_file, warn=warn)
+    if found is None:
+        where = "no global pin" if global_only else f"no Python pin for {cwd}"
+        raise NotFoundError(where, "set one with `shimkit pin 3.12`" + (" --global" if global_only else ""))
+    shown = []
+    for line in found.lines:
+        try:
+            shown.append(_want(line)[1])
+        except RequestError as exc:
+            warn(vf.bad_line_message(found, line, exc.message))
+    if not shown:
+        raise NotFoundError(f"{found.describe()} holds no valid Python request",
+                            "replace it with `shimkit pin 3.12`")
+    for text in shown:
+        _out(text)
+    _note(f"(from {found.describe()})")
+    return 0
+
+
+def _remove(cfg: SearchConfig, cwd: str, global_only: bool) -> int:
+    from .. import versionfile as vf
+    from ..errors import NotFoundError
+
+    if global_only:
+        target: Optional[str] = cfg.global_file if os.path.isfile(cfg.global_file) else None
+        if target is None:
+            raise NotFoundError("there is no global pin to remove")
+    else:
+        found = vf.discover(cwd, ceilings=vf.ceiling_dirs(), warn=warn)
+        if found is None or found.source not in (vf.SOURCE_VERSION_FILE, vf.SOURCE_VERSIONS_FILE):
+            raise NotFoundError(f"no {vf.VERSION_FILE} file applies to {cwd}",
+                                "use --global to remove the global pin")
+        target = found.file
+    vf.remove_version_file(target)
+    _out(f"Removed {target}")
+    return 0

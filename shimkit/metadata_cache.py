@@ -1,0 +1,486 @@
+"""The refreshed download list: fetched by ``shimkit metadata refresh``, cached in the user cache dir.
+
+A refresh reads python-build-standalone release data (see :mod:`shimkit.pbs_release`) through the
+same mirror setting as downloads:
+
+* without a mirror: ``latest-release.json`` from the PBS repository's ``latest-release`` branch,
+  then ``https://github.com/astral-sh/python-build-standalone/releases/download/<tag>/SHA256SUMS``;
+* with ``--mirror``/``SHIMKIT_PYTHON_INSTALL_MIRROR`` = M: ``M/latest-release.json`` and
+  ``M/<tag>/SHA256SUMS`` (``--tag`` skips ``latest-release.json``).
+
+The chosen archives of that release are merged over those of earlier refreshes and written
+atomically to ``<user cache dir>/downloads-refreshed.json`` with where they came from, when, and
+the ``ETag``/``Last-Modified`` validators that make the next unchanged refresh one request answered
+``304 Not Modified``.  URLs are stored relative to the PBS release prefix, so ``--mirror`` keeps
+working as a plain prefix swap at install time.
+
+Which list is used (:func:`in_force`, also what ``shimkit metadata show`` reports): a
+``--downloads-json`` override, else this cache when its newest build is newer than the embedded
+list's (its entries then replace the embedded ones of the same key, and add new keys), else the
+embedded list.  A cache that fails validation (schema, checksums, keys, its own digest) is
+ignored with a warning, never trusted; a failed refresh never touches it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+
+from . import pbs_release
+from .downloads import PBS_PREFIX, Download, Metadata, load_embedded
+from .errors import OfflineError, ShimkitError, StoreError
+from .fetch import FetchOptions, fetch_if_changed
+from .keys import parse_key
+
+CACHE_FILE = "downloads-refreshed.json"
+STAMP_FILE = "downloads-refreshed.checked"  # mtime = the last refresh attempt (for auto refresh)
+KIND = "shimkit-refreshed-downloads"
+FORMAT = 1
+AUTO_REFRESH_INTERVAL = 24 * 3600.0
+AUTO_REFRESH_TIMEOUT = 10.0  # seconds without progress; an automatic refresh must not stall a command
+
+Row = tuple[str, str, str, str]  # key, build, URL relative to PBS_PREFIX, sha256
+Warn = Callable[[str], None]
+
+_REFRESH_FAILED = "cannot refresh the download list: "
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_REL_URL_RE = re.compile(r"^[0-9]{8}/[A-Za-z0-9._%~+-]+$")
+
+
+class MetadataWarning(UserWarning):
+    """A problem with the refreshed list that does not stop the command (the CLI prints it)."""
+
+
+def _default_warn(message: str) -> None:
+    warnings.warn(message, MetadataWarning, stacklevel=3)
+
+
+def cache_file(cache_dir: Path) -> Path:
+    """Where the refreshed list lives."""
+    return Path(cache_dir) / CACHE_FILE
+
+
+def _utc_now(now: Optional[float] = None) -> str:
+    return datetime.fromtimestamp(time.time() if now is None else now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _rows_digest(rows: Sequence[Sequence[str]]) -> str:
+    return hashlib.sha256(json.dumps([list(r) for r in rows], separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RefreshedList:
+    """A validated cache file."""
+
+    path: Path
+    release: str  # the tag of the release last refreshed from
+    newest_build: str  # the newest build among the rows (what "newer than embedded" compares)
+    source: str  # the URL the release data came from
+    fetched_at: str  # when the content last changed (UTC, ISO 8601)
+    checked_at: str  # the last successful check, "not modified" answers included
+    rows: tuple[Row, ...]
+    validators: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # url -> etag/last_modified
+
+    def downloads(self) -> list[Download]:
+        return [Download(k, PBS_PREFIX + url, sha, build) for k, build, url, sha in self.rows]
+
+    def describe(self) -> str:
+        return f"release {self.release} from {self.source}, fetched {self.fetched_at}"
+
+
+class CacheInvalid(Exception):
+    """The cache file exists but cannot be trusted."""
+
+
+def _validate(doc: Any, path: Path) -> RefreshedList:
+    def need(cond: bool, what: str) -> None:
+        if not cond:
+            raise CacheInvalid(what)
+
+    need(isinstance(doc, dict), "not a JSON object")
+    need(doc.get("kind") == KIND, "not a shimkit download list cache")
+    need(doc.get("format") == FORMAT, f"unknown format {doc.get('format')!r}")
+    for name in ("release", "newest_build", "source", "fetched_at", "checked_at", "rows_sha256"):
+        need(isinstance(doc.get(name), str) and bool(doc[name]), f"missing or invalid {name!r}")
+    need(bool(pbs_release.TAG_RE.match(doc["release"])), "invalid release tag")
+    raw_rows = doc.get("rows")
+    need(isinstance(raw_rows, list) and bool(raw_rows), "no entries")
+    rows: list[Row] = []
+    seen: set[str] = set()
+    for i, row in enumerate(raw_rows):
+        need(
+            isinstance(row, list) and len(row) == 4 and all(isinstance(x, str) for x in row),
+            f"entry {i} is not [key, build, url, sha256]",
+        )
+        key, build, url, sha = row
+        need(bool(_SHA256_RE.match(sha)), f"entry {key!r} has no valid sha256 checksum")
+        need(bool(pbs_release.TAG_RE.match(build)), f"entry {key!r} has an invalid build")
+        need(bool(_REL_URL_RE.match(url)) and url.startswith(build + "/"), f"entry {key!r} has an invalid URL")
+        try:
+            need(str(parse_key(key)) == key, f"entry key {key!r} is not canonical")
+        except ShimkitError:
+            raise CacheInvalid(f"entry key {key!r} does not parse") from None
+        need(key not in seen, f"entry {key!r} is listed twice")
+        seen.add(key)
+        rows.append((key, build, url, sha))
+    need(doc["rows_sha256"] == _rows_digest(rows), "its entries do not match their digest (edited or damaged)")
+    need(doc["newest_build"] == max(r[1] for r in rows), "newest_build does not match the entries")
+    validators = doc.get("validators", {})
+    need(
+        isinstance(validators, dict)
+        and all(
+            isinstance(u, str) and isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+            for u, v in validators.items()
+        ),
+        "invalid validators",
+    )
+    return RefreshedList(
+        path,
+        doc["release"],
+        doc["newest_build"],
+        doc["source"],
+        doc["fetched_at"],
+        doc["checked_at"],
+        tuple(rows),
+        validators,
+    )
+
+
+def read_cache(cache_dir: Path) -> Optional[RefreshedList]:
+    """The cached list; None if there is none; :class:`CacheInvalid` if it cannot be trusted."""
+    path = cache_file(cache_dir)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CacheInvalid(f"cannot read it ({exc.strerror})") from None
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise CacheInvalid("not valid JSON (damaged or partially written)") from None
+    return _validate(doc, path)
+
+
+def load_cache(cache_dir: Path, warn: Optional[Warn] = None) -> Optional[RefreshedList]:
+    """:func:`read_cache`, but an untrustworthy cache is reported through ``warn`` and ignored."""
+    try:
+        return read_cache(cache_dir)
+    except CacheInvalid as exc:
+        (warn or _default_warn)(
+            f"ignoring the refreshed download list {cache_file(cache_dir)}: {exc}; "
+            "`shimkit metadata refresh` replaces it"
+        )
+        return None
+
+
+def write_cache(
+    cache_dir: Path,
+    *,
+    release: str,
+    source: str,
+    rows: Iterable[Row],
+    fetched_at: str,
+    checked_at: str,
+    validators: Mapping[str, Mapping[str, str]],
+) -> RefreshedList:
+    """Validate, then write the cache atomically (a temp file beside it, fsync, rename over): readers
+    see the old file or the new one, never a mix; :class:`CacheInvalid` leaves the old file alone."""
+    ordered = sorted(rows)
+    doc = {
+        "kind": KIND,
+        "format": FORMAT,
+        "release": release,
+        "newest_build": max(r[1] for r in ordered),
+        "source": source,
+        "fetched_at": fetched_at,
+        "checked_at": checked_at,
+        "url_prefix": PBS_PREFIX,
+        "validators": {u: dict(v) for u, v in sorted(validators.items())},
+        "rows_sha256": _rows_digest(ordered),
+        "rows": [list(r) for r in ordered],
+    }
+    path = cache_file(cache_dir)
+    checked = _validate(doc, path)  # never write what would not be read back
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(doc, separators=(",", ":")) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return checked
+
+
+# ---- which list is in force ----------------------------------------------------------------
+def cache_wins(cached: Optional[RefreshedList], embedded: Metadata) -> bool:
+    """The refreshed list is used only when it is newer than the embedded one."""
+    return cached is not None and cached.newest_build > embedded.newest_build
+
+
+def merged(embedded: Metadata, cached: RefreshedList) -> Metadata:
+    """The embedded list with the refreshed entries over it (a key's newer build wins)."""
+    by_key = {d.key_text: d for d in embedded.downloads}
+    for d in cached.downloads():
+        old = by_key.get(d.key_text)
+        if old is None or d.build >= old.build:
+            by_key[d.key_text] = d
+    return Metadata(tuple(by_key.values()), "cache", cached.describe(), cached.newest_build)
+
+
+def in_force(embedded: Metadata, cache_dir: Path, warn: Optional[Warn] = None) -> Metadata:
+    """The cache merged over the embedded list when it wins, else the embedded list."""
+    cached = load_cache(cache_dir, warn)
+    return merged(embedded, cached) if cached is not None and cache_wins(cached, embedded) else embedded
+
+
+# ---- refresh -------------------------------------------------------------------------------
+@dataclass
+class RefreshResult:
+    """What a refresh did, for the CLI to print."""
+
+    status: str  # "updated", "unchanged" (nothing new upstream), "not-newer" (not newer than embedded)
+    release: str  # the release tag the list now comes from
+    source: str  # the URL that told us
+    before: Metadata  # the list in force before
+    after: Metadata  # the list in force now
+    cache_path: Path
+    added: list[str] = field(default_factory=list)  # keys the list in force did not have
+    rebuilt: list[str] = field(default_factory=list)  # keys now served by a newer build
+    entries: int = 0  # archives chosen from the release
+
+
+def _merge_rows(base: Iterable[Row], newer: Iterable[Row]) -> dict[str, Row]:
+    out = {r[0]: r for r in base}
+    for r in newer:
+        old = out.get(r[0])
+        if old is None or r[1] >= old[1]:
+            out[r[0]] = r
+    return out
+
+
+def _diff(before: Metadata, after: Metadata) -> tuple[list[str], list[str]]:
+    old = {d.key_text: d for d in before.downloads}
+    added = sorted(k for k in (d.key_text for d in after.downloads) if k not in old)
+    rebuilt = sorted(d.key_text for d in after.downloads if d.key_text in old and old[d.key_text].build < d.build)
+    return added, rebuilt
+
+
+def touch_stamp(cache_dir: Path, now: Optional[float] = None) -> None:
+    """Record a refresh attempt (automatic refreshes happen at most once a day)."""
+    stamp = Path(cache_dir) / STAMP_FILE
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
+    if now is not None:
+        os.utime(stamp, (now, now))
+
+
+def refresh(
+    cache_dir: Path,
+    *,
+    mirror: Optional[str] = None,
+    offline: bool = False,
+    tag: Optional[str] = None,
+    options: Optional[FetchOptions] = None,
+    warn: Optional[Warn] = None,
+    now: Optional[float] = None,
+) -> RefreshResult:
+    """Fetch the newest (or the ``tag``) release's checksums, verify them, and update the cache.
+
+    Nothing is written unless everything verified; on any error the previous list stays in force.
+    """
+    if offline:
+        raise OfflineError(
+            "refreshing the download list needs the network but offline mode is on",
+            "unset --offline/SHIMKIT_OFFLINE; the current list stays in force",
+        )
+    try:
+        try:
+            return _refresh(cache_dir, mirror, tag, options or FetchOptions.from_env(), warn, now)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write the download list cache in {cache_dir}: {exc.strerror or exc}",
+                "check the permissions and free space of the user cache dir (XDG_CACHE_HOME)",
+            ) from None
+    except ShimkitError as exc:
+        # say what failed and that nothing changed, whatever layer raised it
+        exc.message = _REFRESH_FAILED + exc.message
+        if "stays in force" not in (exc.hint or ""):
+            exc.hint = (exc.hint + "; " if exc.hint else "") + "the previous download list stays in force"
+        raise
+
+
+def _refresh(
+    cache_dir: Path,
+    mirror: Optional[str],
+    tag: Optional[str],
+    opts: FetchOptions,
+    warn: Optional[Warn],
+    now: Optional[float],
+) -> RefreshResult:
+    embedded = load_embedded()
+    previous = load_cache(cache_dir, warn)
+    before = merged(embedded, previous) if previous is not None and cache_wins(previous, embedded) else embedded
+    validators: dict[str, dict[str, str]] = {u: dict(v) for u, v in (previous.validators if previous else {}).items()}
+    touch_stamp(cache_dir, now)
+    stamp_time = _utc_now(now)
+
+    def remember(url: str, etag: Optional[str], last_modified: Optional[str]) -> None:
+        v = {k: x for k, x in (("etag", etag), ("last_modified", last_modified)) if x}
+        if v:
+            validators[url] = v
+        else:
+            validators.pop(url, None)
+
+    def fetch(url: str) -> Optional[bytes]:
+        v = validators.get(url, {}) if previous is not None else {}
+        got = fetch_if_changed(url, opts, etag=v.get("etag"), last_modified=v.get("last_modified"))
+        remember(url, got.etag, got.last_modified)
+        return got.body
+
+    def unchanged(source: str) -> RefreshResult:
+        assert previous is not None
+        kept = write_cache(
+            cache_dir,
+            release=previous.release,
+            source=previous.source,
+            rows=previous.rows,
+            fetched_at=previous.fetched_at,
+            checked_at=stamp_time,
+            validators=validators,
+        )
+        return RefreshResult(
+            "unchanged" if cache_wins(kept, embedded) else "not-newer",
+            previous.release,
+            source,
+            before,
+            before,
+            kept.path,
+        )
+
+    if tag is None:
+        latest_url = pbs_release.latest_release_url(mirror)
+        body = fetch(latest_url)
+        if body is None:  # 304: the newest release is the one refreshed last time
+            return unchanged(latest_url)
+        tag = pbs_release.parse_latest_release(body, latest_url).tag
+        if previous is not None and previous.release == tag:
+            return unchanged(latest_url)
+    else:
+        tag = pbs_release.check_tag(tag, "--tag")
+    sums_url = pbs_release.sha256sums_url(tag, mirror)
+    body = fetch(sums_url)
+    if body is None:
+        return unchanged(sums_url)
+    selection = pbs_release.select_entries(pbs_release.parse_sha256sums(body, sums_url), tag)
+    if not selection.entries:
+        raise pbs_release.ReleaseDataError(
+            f"{sums_url} lists no CPython archive shimkit can install",
+            "check that the mirror holds a python-build-standalone release; the previous download list stays in force",
+        )
+    new_rows = [(e.key, e.build, e.url_path, e.sha256) for e in selection.entries.values()]
+    rows = _merge_rows(previous.rows if previous else (), new_rows)
+    written = write_cache(
+        cache_dir,
+        release=tag,
+        source=sums_url,
+        rows=rows.values(),
+        fetched_at=stamp_time,
+        checked_at=stamp_time,
+        validators=validators,
+    )
+    after = merged(embedded, written) if cache_wins(written, embedded) else embedded
+    added, rebuilt = _diff(before, after)
+    status = "updated" if cache_wins(written, embedded) else "not-newer"
+    return RefreshResult(status, tag, sums_url, before, after, written.path, added, rebuilt, len(new_rows))
+
+
+# ---- automatic refresh ---------------------------------------------------------------------
+def auto_refresh_due(cache_dir: Path, now: Optional[float] = None) -> bool:
+    """True when no refresh was attempted in the last day (or the stamp is from the future)."""
+    try:
+        last = (Path(cache_dir) / STAMP_FILE).stat().st_mtime
+    except OSError:
+        return True
+    age = (time.time() if now is None else now) - last
+    return age >= AUTO_REFRESH_INTERVAL or age < -AUTO_REFRESH_INTERVAL
+
+
+def auto_refresh(cache_dir: Path, *, mirror: Optional[str], warn: Optional[Warn] = None) -> Optional[RefreshResult]:
+    """Refresh if due; a failure is a warning (the previous list stays in force), never an error.
+
+    The attempt is recorded first, so a failing network costs one attempt a day, not one per
+    command; the fetch has a short timeout and no retries.
+    """
+    if not auto_refresh_due(cache_dir):
+        return None
+    env = FetchOptions.from_env()
+    opts = FetchOptions(timeout=min(env.timeout, AUTO_REFRESH_TIMEOUT), retries=0, backoff=env.backoff)
+    try:
+        touch_stamp(cache_dir)
+        return refresh(cache_dir, mirror=mirror, options=opts, warn=warn)
+    except (ShimkitError, OSError) as exc:
+        text = exc.message.removeprefix(_REFRESH_FAILED) if isinstance(exc, ShimkitError) else str(exc)
+        (warn or _default_warn)(f"automatic download list refresh failed: {text}; the previous list stays in force")
+        return None
+
+
+# ---- status (`shimkit metadata show`) --------------------------------------------------------
+def status(downloads_json: Optional[str], cache_dir: Path, warn: Optional[Warn] = None) -> dict[str, Any]:
+    """Every source, whether it is used and why, as plain data (no network access)."""
+    embedded = load_embedded()
+    cached = load_cache(cache_dir, warn)
+    path = cache_file(cache_dir)
+    cache_info: dict[str, Any] = {"path": str(path), "present": path.exists(), "valid": cached is not None}
+    if cached is not None:
+        cache_info.update(
+            release=cached.release,
+            newest_build=cached.newest_build,
+            source=cached.source,
+            fetched_at=cached.fetched_at,
+            checked_at=cached.checked_at,
+            entries=len(cached.rows),
+            newer_than_embedded=cache_wins(cached, embedded),
+        )
+    if downloads_json:
+        used, why = "override", "--downloads-json / SHIMKIT_PYTHON_DOWNLOADS_JSON_URL is set"
+    elif cached is not None and cache_wins(cached, embedded):
+        used, why = "cache", f"the refreshed list ({cached.newest_build}) is newer than the embedded one"
+    elif cached is not None:
+        used, why = (
+            "embedded",
+            (
+                f"the refreshed list ({cached.newest_build}) is not newer than the embedded one "
+                f"({embedded.newest_build})"
+            ),
+        )
+    elif path.exists():
+        used, why = "embedded", "the refreshed list is damaged and ignored"
+    else:
+        used, why = "embedded", "no refreshed list (run `shimkit metadata refresh`)"
+    stamp = Path(cache_dir) / STAMP_FILE
+    last_attempt = _utc_now(stamp.stat().st_mtime) if stamp.exists() else None
+    return {
+        "in_force": used,
+        "reason": why,
+        "override": downloads_json,
+        "cache": cache_info,
+        "embedded": {
+            "newest_build": embedded.newest_build,
+            "entries": len(embedded.downloads),
+            "source": embedded.description,
+        },
+        "last_refresh_attempt": last_attempt,
+    }

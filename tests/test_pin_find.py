@@ -1,0 +1,303 @@
+"""``shimkit pin`` and ``shimkit find`` as a user runs them: a subprocess in an isolated
+environment (see ``support.cli``), real interpreters, a loopback mirror for downloads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+import pytest
+from support import cli, pbs
+
+from shimkit import platform as shimkit_platform
+
+HOST = str(shimkit_platform.host())
+Run = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+@pytest.fixture
+def sources(real_sources: List[pbs.InterpreterSource]) -> Dict[str, Path]:
+    return {s.version: s.executable for s in real_sources}
+
+
+@pytest.fixture
+def env(shimkit_env: Dict[str, str]) -> Dict[str, str]:
+    """The isolated environment with downloads switched off unless a test turns them on."""
+    return dict(shimkit_env, SHIMKIT_PYTHON_DOWNLOADS="never", SHIMKIT_PROBE_TIMEOUT="5")
+
+
+@pytest.fixture
+def run(env: Dict[str, str], tmp_path: Path) -> Run:
+    def go(*args: str, cwd: Path = tmp_path,
+           extra: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess[str]:
+        return cli.run_shimkit(*args, env=dict(env, PWD=str(cwd), **(extra or {})), cwd=cwd)
+
+    return go
+
+
+def managed(env: Dict[str, str], sources: Dict[str, Path], version: str) -> Path:
+    """A managed installation whose interpreter is a real one (linked); returns the minor-link path."""
+    root = Path(env["SHIMKIT_PYTHON_INSTALL_DIR"])
+    name = f"cpython-{version}-{HOST}"
+    mm = ".".join(version.split(".")[:2])
+    (root / name / "bin").mkdir(parents=True)
+    (root / name / "bin" / f"python{mm}").symlink_to(sources[version])
+    link = root / f"cpython-{mm}-{HOST}"
+    if link.is_symlink():
+        link.unlink()
+    link.symlink_to(name)
+    return link / "bin" / f"python{mm}"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    (root / "src" / "pkg").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "app"\nrequires-python = ">=3.10"\n')
+    return root
+
+
+# ---- pin -------------------------------------------------------------------------------------
+def test_pin_writes_the_project_root_and_shows_it(run: Run, project: Path) -> None:
+    p = run("pin", "3.11", cwd=project / "src" / "pkg")
+    assert p.returncode == 0, p.stderr
+    assert (project / ".python-version").read_text() == "3.11\n"
+    assert p.stdout == f"Pinned 3.11 in {project / '.python-version'}\n"
+    assert not (project / "src" / "pkg" / ".python-version").exists()
+    shown = run("pin", cwd=project / "src")
+    assert (shown.returncode, shown.stdout, shown.stderr) == (0, "3.11\n", f"(from {project / '.python-version'})\n")
+    p = run("pin", "3.12", cwd=project)
+    assert p.stdout == f"Pinned 3.12 in {project / '.python-version'} (was 3.11)\n"
+
+
+def test_pin_without_a_file_shows_requires_python(run: Run, project: Path) -> None:
+    p = run("pin", cwd=project / "src")
+    assert (p.returncode, p.stdout) == (0, ">=3.10\n")
+    assert p.stderr == f"(from requires-python in {project / 'pyproject.toml'})\n"
+
+
+def test_pin_outside_a_project_writes_the_working_directory(run: Run, tmp_path: Path) -> None:
+    (tmp_path / "scratch").mkdir()
+    assert run("pin", "3.12", cwd=tmp_path / "scratch").returncode == 0
+    assert (tmp_path / "scratch" / ".python-version").read_text() == "3.12\n"
+
+
+@pytest.mark.parametrize(("typed", "canonical"), [
+    ("cp312", "3.12"), ("CPython@3.12", "3.12"), ("python3.11", "3.11"), (">=3.11, <3.13", ">=3.11,<3.13"),
+    ("pypy3.10", "pypy@3.10"), ("3.13+freethreaded", "3.13t"), ("cpython-3.12.1-linux-x86_64-gnu",
+                                                                   "cpython-3.12.1-linux-x86_64-gnu"),
+])
+def test_pin_writes_the_canonical_form(run: Run, tmp_path: Path, typed: str, canonical: str) -> None:
+    p = run("pin", typed)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / ".python-version").read_text() == canonical + "\n"
+    assert run("pin").stdout == canonical + "\n"
+
+
+@pytest.mark.parametrize("bad", ["3.x", "../../bin/sh", "/usr/bin/python3", "./venv", "mypython", "3.12; rm -rf ~",
+                                 ">=3.11,<", "", "99.1"])
+def test_malformed_pins_are_refused_and_never_written(run: Run, tmp_path: Path, bad: str) -> None:
+    (tmp_path / ".python-version").write_text("3.11\n")
+    p = run("pin", bad)
+    assert p.returncode == 2
+    assert p.stdout == "" and p.stderr.startswith("error: invalid Python request") and p.stderr.count("\n") == 1
+    assert (tmp_path / ".python-version").read_text() == "3.11\n"
+
+
+def test_pin_warns_when_nothing_satisfies_the_request(run: Run, tmp_path: Path, env: Dict[str, str],
+                                                       sources: Dict[str, Path]) -> None:
+    p = run("pin", "3.8")
+    assert p.returncode == 0 and (tmp_path / ".python-version").read_text() == "3.8\n"
+    assert "warning: no installed, downloadable or system Python satisfies 3.8" in p.stderr
+    for ok in ("3.12", "3.11.2", ">=3.11"):  # downloadable (the mirror's list); on PATH (/usr/bin/python3.11)
+        p = run("pin", ok)
+        assert p.returncode == 0 and "warning" not in p.stderr, (ok, p.stderr)
+    managed(env, sources, "3.13.0")
+    p = run("pin", "3.13.0", extra={"SHIMKIT_PYTHON_DOWNLOADS_JSON_URL": str(tmp_path / "missing.json")})
+    assert p.returncode == 0 and "warning" not in p.stderr, p.stderr  # installed
+
+
+def test_pin_warns_when_a_nearer_file_overrides_it(run: Run, project: Path) -> None:
+    (project / "src" / ".python-version").write_text("3.10\n")
+    p = run("pin", "3.12", cwd=project / "src" / "pkg")
+    assert p.returncode == 0
+    assert (project / ".python-version").read_text() == "3.12\n"
+    assert f"warning: {project / 'src' / '.python-version'} takes precedence in {project / 'src' / 'pkg'}" in p.stderr
+
+
+def test_pin_global(run: Run, tmp_path: Path, env: Dict[str, str], project: Path) -> None:
+    global_file = Path(env["XDG_CONFIG_HOME"]) / "shimkit" / ".python-version"
+    p = run("pin", "--global", "3.12")
+    assert p.returncode == 0 and global_file.read_text() == "3.12\n"
+    assert run("pin").stdout == "3.12\n"  # outside any project the global pin applies
+    assert run("pin").stderr == f"(from the global pin {global_file})\n"
+    assert run("pin", cwd=project).stdout == ">=3.10\n"  # a project's requires-python beats it
+    assert run("pin", "--global", cwd=project).stdout == "3.12\n"
+    assert run("pin", "--rm", "--global").returncode == 0 and not global_file.exists()
+    p = run("pin", "--global")
+    assert p.returncode == 2 and p.stderr.startswith("error: no global pin")
+
+
+def test_pin_resolved_writes_the_installed_patch(run: Run, tmp_path: Path, env: Dict[str, str],
+                                                 sources: Dict[str, Path]) -> None:
+    managed(env, sources, "3.11.2")
+    managed(env, sources, "3.11.7")
+    p = run("pin", "--resolved", "3.11")
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / ".python-version").read_text() == "3.11.7\n"
+    assert "3.11 resolves to " in p.stderr
+    (tmp_path / ".python-version").write_text(">=3.11,<3.11.5\n")
+    assert run("pin", "--resolved").returncode == 0  # no request: resolve the current pin
+    assert (tmp_path / ".python-version").read_text() == "3.11.2\n"
+    p = run("pin", "--resolved", "3.9.1")
+    assert p.returncode == 2 and p.stderr.startswith("error: no Python interpreter satisfies 3.9.1")
+    assert (tmp_path / ".python-version").read_text() == "3.11.2\n"
+
+
+def test_pin_rm(run: Run, project: Path) -> None:
+    (project / ".python-version").write_text("3.12\n")
+    p = run("pin", "--rm", cwd=project / "src")
+    assert (p.returncode, p.stdout) == (0, f"Removed {project / '.python-version'}\n")
+    assert not (project / ".python-version").exists()
+    p = run("pin", "--rm", cwd=project / "src")
+    assert p.returncode == 2 and p.stderr.startswith("error: no .python-version file applies")
+    p = run("pin", "--rm", "3.12", cwd=project)
+    assert p.returncode == 2
+
+
+def test_pin_with_nothing_pinned_exits_2(run: Run, tmp_path: Path) -> None:
+    p = run("pin")
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr == f"error: no Python pin for {tmp_path}; hint: set one with `shimkit pin 3.12`\n"
+
+
+def test_pin_show_drops_untrusted_garbage_with_a_warning(run: Run, tmp_path: Path) -> None:
+    (tmp_path / ".python-versions").write_bytes(b"\xef\xbb\xbf# team pins\r\n3.12\r\n$(touch /tmp/x)\r\n3.11\r\n")
+    p = run("pin")
+    assert (p.returncode, p.stdout) == (0, "3.12\n3.11\n")
+    assert f"warning: ignoring '$(touch /tmp/x)' in {tmp_path / '.python-versions'}" in p.stderr
+
+
+# ---- find ------------------------------------------------------------------------------------
+def test_find_prints_the_pinned_managed_interpreter(run: Run, tmp_path: Path, env: Dict[str, str],
+                                                    sources: Dict[str, Path], project: Path) -> None:
+    through = managed(env, sources, "3.12.1")
+    managed(env, sources, "3.11.7")
+    (project / ".python-version").write_text("3.12\n")
+    p = run("find", cwd=project / "src" / "pkg")
+    assert (p.returncode, p.stdout, p.stderr) == (0, f"{through}\n", "")
+    p = run("find", "--output-format", "json", cwd=project)
+    assert json.loads(p.stdout) == {"path": str(through), "version": "3.12.1", "implementation": "cpython",
+                                    "variant": None, "source": "managed", "key": f"cpython-3.12.1-{HOST}"}
+    p = run("find", "3.11.7", "--output-format=json")
+    row = json.loads(p.stdout)
+    assert row["path"] == str(Path(env["SHIMKIT_PYTHON_INSTALL_DIR"]) / f"cpython-3.11.7-{HOST}" / "bin" / "python3.11")
+
+
+def test_find_system_and_managed_flags(run: Run, tmp_path: Path, env: Dict[str, str],
+                                       sources: Dict[str, Path]) -> None:
+    managed(env, sources, "3.12.1")
+    venv = tmp_path / "venv"
+    subprocess.run([str(sources["3.10.13"]), "-m", "venv", "--without-pip", str(venv)], check=True)
+    active = {"VIRTUAL_ENV": str(venv)}
+    assert run("find", extra=active).stdout == f"{venv / 'bin' / 'python'}\n"
+    assert json.loads(run("find", ">=3.11", "--system", "--output-format", "json", extra=active).stdout)["source"] \
+        == "managed"
+    # Debian's python3.11 (3.11.2) is on PATH in the isolated environment
+    p = run("find", "3.11", "--no-managed-python")
+    assert (p.returncode, json.loads(run("find", "3.11", "--output-format", "json").stdout)["version"]) == (0, "3.11.2")
+    p = run("find", "3.11", "--managed-python")
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.startswith("error: no Python interpreter satisfies 3.11; hint: only managed installations")
+    assert p.stderr.count("\n") == 1
+    p = run("find", "3.12", "--no-managed-python", "--managed-python")
+    assert p.returncode == 2 and "exclude each other" in p.stderr
+
+
+def test_find_honours_python_preference_from_env_and_config_file(run: Run, env: Dict[str, str],
+                                                                 sources: Dict[str, Path]) -> None:
+    managed(env, sources, "3.11.7")
+    assert json.loads(run("find", "3.11", "--output-format", "json").stdout)["version"] == "3.11.7"
+    config = Path(env["XDG_CONFIG_HOME"]) / "shimkit" / "shimkit.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('python-preference = "system"\n')
+    assert json.loads(run("find", "3.11", "--output-format", "json").stdout)["version"] == "3.11.2"
+    # env beats the file, the flag beats both
+    p = run("find", "3.11", "--output-format", "json", extra={"SHIMKIT_PYTHON_PREFERENCE": "managed"})
+    assert json.loads(p.stdout)["version"] == "3.11.7"
+    p = run("find", "3.11", "--no-managed-python", "--output-format", "json",
+            extra={"SHIMKIT_PYTHON_PREFERENCE": "only-managed"})
+    assert json.loads(p.stdout)["version"] == "3.11.2"
+
+
+def test_find_nothing_matches_exit_2_one_line(run: Run) -> None:
+    p = run("find", "3.8")
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr == ("error: no Python interpreter satisfies 3.8; hint: install it with `shimkit install 3.8` "
+                        "(python-downloads is never)\n")
+    p = run("find", "not a request/..")
+    assert p.returncode == 2 and p.stderr.startswith("error:")
+
+
+@pytest.mark.slow
+def test_find_downloads_a_missing_version_when_automatic(run: Run, env: Dict[str, str]) -> None:
+    auto = {"SHIMKIT_PYTHON_DOWNLOADS": "automatic"}
+    p = run("find", "3.10", "--output-format", "json", extra=auto)
+    assert p.returncode == 0, p.stderr
+    row = json.loads(p.stdout)
+    root = Path(env["SHIMKIT_PYTHON_INSTALL_DIR"])
+    assert row["path"] == str(root / f"cpython-3.10-{HOST}" / "bin" / "python3.10")
+    assert (row["version"], row["source"], row["key"]) == ("3.10.13", "managed", f"cpython-3.10.13-{HOST}")
+    assert subprocess.run([row["path"], "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
+                          text=True, check=True).stdout == "(3, 10)\n"
+    # manual: `find` never downloads
+    p = run("find", "3.9", extra={"SHIMKIT_PYTHON_DOWNLOADS": "manual"})
+    assert p.returncode == 2 and "(python-downloads is manual)" in p.stderr
+    assert not any(n.startswith("cpython-3.9") for n in os.listdir(root))
+
+
+def test_find_explicit_path(run: Run, tmp_path: Path, sources: Dict[str, Path]) -> None:
+    p = run("find", str(sources["3.13.0"]), "--output-format", "json")
+    assert json.loads(p.stdout)["source"] == "explicit" and json.loads(p.stdout)["version"] == "3.13.0"
+
+
+def test_typer_definitions_match_the_fast_lane(run: Run, env: Dict[str, str], sources: Dict[str, Path],
+                                               tmp_path: Path) -> None:
+    through = managed(env, sources, "3.12.1")
+    assert run("-q", "find").stdout == run("find").stdout == f"{through}\n"  # -q goes through typer
+    for cmd in ("find", "pin"):
+        p = run(cmd, "--help")
+        assert p.returncode == 0 and "--install-dir" in p.stdout
+    assert "--managed-python" in run("find", "--help").stdout
+    assert "--resolved" in run("pin", "--help").stdout and "--rm" in run("pin", "--help").stdout
+    assert run("-q", "pin", "3.12").returncode == 0 and (tmp_path / ".python-version").read_text() == "3.12\n"
+    p = run("find", "--output-format", "yaml")
+    assert p.returncode == 2 and "text or json" in p.stderr
+
+
+@pytest.mark.parametrize(("args", "pin", "allowed"), [
+    (["find"], "3.12", set()),
+    (["pin"], "3.12", set()),
+    # packaging.specifiers itself imports subprocess (via packaging.tags)
+    (["find", ">=3.11"], None, {"packaging", "packaging.specifiers", "dataclasses", "pathlib", "subprocess"}),
+])
+def test_fast_lane_imports_nothing_heavy(env: Dict[str, str], sources: Dict[str, Path], tmp_path: Path,
+                                         args: List[str], pin: str, allowed: set) -> None:
+    managed(env, sources, "3.12.1")
+    if pin:
+        (tmp_path / ".python-version").write_text(pin + "\n")
+    code = ("import sys; from shimkit.entry import main; code = main(sys.argv[1:]); "
+            "sys.stdout.flush(); sys.stderr.write(' '.join(sorted(sys.modules)) + '\\n'); sys.exit(code)")
+    p = subprocess.run([sys.executable, "-c", code, *args], env=env, cwd=tmp_path, capture_output=True, text=True,
+                       check=False)
+    assert p.returncode == 0, p.stderr
+    modules = set(p.stderr.split())
+    heavy = {"typer", "rich", "httpx", "jinja2", "platformdirs", "click", "packaging", "packaging.specifiers",
+             "dataclasses", "pathlib", "subprocess", "tomllib", "json"} - allowed
+    assert not heavy & modules
+    if "packaging" in allowed:
+        assert "packaging.specifiers" in modules  # only because the request is a specifier
