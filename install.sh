@@ -416,6 +416,13 @@ do_install() {
   note_new "$shimkit_data"
   note_new "$cache_home/shimkit"
   note_new "$python_dir"
+  # and the startup files `shimkit update-shell` may create, now or later
+  di_rcs=$(rc_files)
+  while [ -n "$di_rcs" ]; do
+    di_line=${di_rcs%%"$NL"*}
+    if [ "$di_line" = "$di_rcs" ]; then di_rcs=''; else di_rcs=${di_rcs#*"$NL"}; fi
+    note_new "${di_line#* }"
+  done
   prepare_env
   pip_install
   if ! iv_version=$("$env_dir/bin/shimkit" --version 2>&1); then

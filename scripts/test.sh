@@ -4,14 +4,14 @@
 #   bash scripts/test.sh [pytest args...]
 #
 # Needs: python3 >= 3.9 with venv. As root on Debian/Ubuntu it installs the real shells and tools
-# the tests drive (zsh, fish, ksh, dash, shellcheck, patchelf, mingw-w64, wine); elsewhere it
+# the tests drive (zsh, fish, ksh, dash, busybox, shellcheck, patchelf, mingw-w64, wine); elsewhere it
 # checks for them and names what is missing. Everything else goes into ./.venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="zsh fish ksh dash shellcheck patchelf mingw-w64 wine hyperfine"
+APT_PACKAGES="zsh fish ksh dash busybox shellcheck patchelf mingw-w64 wine hyperfine"
 missing=""
-for tool in zsh fish ksh dash shellcheck patchelf x86_64-w64-mingw32-gcc wine; do
+for tool in zsh fish ksh dash busybox shellcheck patchelf x86_64-w64-mingw32-gcc wine; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
 if [ -n "$missing" ]; then
@@ -34,5 +34,7 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,docs]'
+# The documentation site must build without a single warning (broken link, page missing from the nav …).
+NO_MKDOCS_2_WARNING=1 .venv/bin/python -m mkdocs build --strict --quiet --site-dir site
 exec .venv/bin/python -m pytest -n 2 "$@"

@@ -580,12 +580,19 @@ class _Writer:
             raise self.unsafe(name, "it is a symlink but names the extraction directory")
         if not target:
             raise self.unsafe(name, "its symlink target is empty")
+        if _WINDOWS:
+            # PBS's Windows archives have none, and Windows resolves other spellings of a name
+            # (8.3 short names, trailing dots) to the same entry, which the checks here cannot see.
+            raise self.unsafe(name, "symlinks are not extracted on Windows")
         if "\0" in target:
             raise self.unsafe(name, "its symlink target contains a NUL byte")
         link_target = target.replace("\\", "/")
-        if link_target.startswith("/") or (len(link_target) >= 2 and link_target[1] == ":"):
+        if link_target.startswith("/") or (
+            len(link_target) >= 2 and link_target[1] == ":" and link_target[0].isalpha()
+        ):
             raise self.unsafe(name, f"its symlink target {target!r} is absolute")
-        # … and resolved through the symlinks made so far, which must keep it below dest.
+        # Resolved through the symlinks made so far, the target must stay below dest (checked
+        # again by finish(), once later links are known too).
         self._check_link(name, rel, link_target)
         self._parent(rel, name)
         try:

@@ -1113,7 +1113,9 @@ def find_interpreter(
         info = probe_cached(exe, cfg)
         return FoundInterpreter(exe, info, "explicit")
     cwd_s = os.fspath(cwd)
-    want = None if request is None else FullWant(request)
+    want: Optional[Want] = None
+    if request is not None:
+        want = ANY if request.kind == "any" and request.implementation is None else FullWant(request)
     outcome = locate(want, cfg, cwd_s, system=system, preference=preference, warn=warn)
     if outcome.candidate is None and allow_download and can_download(cfg, preference, outcome.want):
         outcome = download_and_locate(outcome, settings, cfg, cwd_s, system=system, preference=preference,

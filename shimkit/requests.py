@@ -256,7 +256,16 @@ def _parse_key_request(text: str) -> PythonRequest | None:
 
 
 def _looks_like_path(text: str) -> bool:
+    if text.startswith(("~=", "<", ">", "=", "!")):  # "~=3.11.0" is a specifier, not a home directory
+        return False
     return "/" in text or "\\" in text or text.startswith((".", "~")) or (len(text) > 1 and text[1] == ":")
+
+
+def _expand_user(text: str) -> Path:
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # "~nosuchuser/python": keep it as typed (it will not be found)
+        return Path(text)
 
 
 def parse_request(text: str, *, allow_paths: bool = True) -> PythonRequest:
@@ -275,7 +284,7 @@ def parse_request(text: str, *, allow_paths: bool = True) -> PythonRequest:
     if _looks_like_path(text):
         if not allow_paths:
             raise _bad(raw, "paths are not accepted here")
-        return PythonRequest(kind="path", path=Path(text).expanduser(), raw=raw)
+        return PythonRequest(kind="path", path=_expand_user(text), raw=raw)
     if low in _IMPL_ALIASES and low != "python":
         return PythonRequest(kind="any", implementation=_IMPL_ALIASES[low], raw=raw)
 

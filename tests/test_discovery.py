@@ -573,3 +573,40 @@ def test_want_for_rejects_malformed_requests() -> None:
     with pytest.raises(RequestError):
         d.want_for("3.12/../../x")
     assert isinstance(d.want_for(">=3.11"), d.FullWant) and isinstance(d.want_for("3.11"), d.SimpleWant)
+
+
+@pytest.mark.parametrize(("request_text", "expected"), [
+    (f"cpython-3.12.1-{HOST}", ("managed", "3.12.1", "patch")),
+    ("cpython-3.12-any-any-any", ("managed", "3.12.1", "link")),
+    ("cp311", ("managed", "3.11.7", "link")),
+    ("python3.11", ("managed", "3.11.7", "link")),
+    ("cpython@3.11", ("managed", "3.11.7", "link")),
+    ("==3.11.*", ("managed", "3.11.7", "link")),
+    ("~=3.11.0", ("managed", "3.11.7", "link")),
+    (">=3.11,<3.12", ("managed", "3.11.7", "link")),
+    ("3.11.2", ("path", "3.11.2", None)),
+    ("3", ("managed", "3.12.1", "link")),
+    ("any", ("managed", "3.12.1", "link")),
+    ("default", ("managed", "3.12.1", "link")),
+    ("cpython", ("managed", "3.12.1", "link")),
+    ("pypy", None),
+    ("3.12t", None),
+    ("3.12+debug", None),
+    ("<3", None),
+])
+def test_requests_of_every_form(world: World, request_text: str, expected: Optional[tuple]) -> None:
+    world.managed("3.11.7")
+    world.managed("3.12.1")
+    world.set_path(world.bindir("p"))
+    world.link("p", "python3.11", "3.11.2")
+    if expected is None:
+        with pytest.raises(NotFoundError):
+            world.find(request_text)
+        return
+    f = world.find(request_text)
+    source, version, via = expected
+    assert (f.source, f.info.version) == (source, version)
+    if via is not None:
+        assert f.key is not None
+        link = world.installs / f.key.minor_key
+        assert (link in f.path.parents) == (via == "link"), f.path

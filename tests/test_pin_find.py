@@ -87,7 +87,7 @@ def test_pin_outside_a_project_writes_the_working_directory(run: Run, tmp_path: 
 
 
 @pytest.mark.parametrize(("typed", "canonical"), [
-    ("cp312", "3.12"), ("CPython@3.12", "3.12"), ("python3.11", "3.11"), (">=3.11, <3.13", ">=3.11,<3.13"),
+    ("cp312", "3.12"), ("CPython@3.12", "3.12"), ("~=3.11.0", "~=3.11.0"), ("python3.11", "3.11"), (">=3.11, <3.13", ">=3.11,<3.13"),
     ("pypy3.10", "pypy@3.10"), ("3.13+freethreaded", "3.13t"), ("cpython-3.12.1-linux-x86_64-gnu",
                                                                    "cpython-3.12.1-linux-x86_64-gnu"),
 ])

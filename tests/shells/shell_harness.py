@@ -89,6 +89,8 @@ class Dialect:
     env_set: Callable[[str, str], str]
     run: Callable[[str], str]  # run a shimkit subcommand through the hook's `shimkit` function
     settle: float = 0.0  # wait this long for silence before typing (shells that flush typeahead)
+    prompt: str = ""  # with prompt_setup: wait for this prompt before typing each line
+    prompt_setup: str = ""
 
 
 # ksh93's `command -v` and `whence` print $'...'-quoted paths: look the way execvp does instead
@@ -168,7 +170,9 @@ DIALECTS: Dict[str, Dialect] = {
         echo=lambda text: f"print('\\x1e' + {text!r} + '\\x1f')",
         env_set=lambda k, v: f"${k} = {v!r}",
         run=lambda args: f"shimkit {args}",
-        settle=0.3,
+        # xonsh drops what was typed while a command ran: type only at a prompt
+        prompt="XSH-READY> ",
+        prompt_setup="$PROMPT = 'XSH-READY> '",
     ),
 }
 
@@ -212,6 +216,14 @@ class PtyShell:
         if b"\x1b[c" in data or b"\x1b[0c" in data:
             os.write(self.master, b"\x1b[?62c")
         return True
+
+    def wait_for(self, text: str, limit: float = 60.0) -> None:
+        """Wait until the (cleaned) output ends with ``text``."""
+        want = text.encode()
+        end = time.monotonic() + limit
+        while not ANSI.sub(b"", self.buf[self.pos:]).rstrip(b"\n").endswith(want.rstrip()):
+            if time.monotonic() > end or not self._read(end):
+                raise AssertionError(f"no prompt {text!r}; output tail:\n{self.buf[-800:]!r}")
 
     def settle(self, quiet: float = 0.5, limit: float = 30.0) -> None:
         """Wait for the first prompt: some output, then ``quiet`` seconds of silence (some shells,
@@ -268,6 +280,8 @@ class Session:
         self.shell = PtyShell([find_shell(dialect.binary), *dialect.argv], env, cwd)
         self.shell.settle()
         self.n = 0
+        if dialect.prompt_setup:
+            self.shell.send(dialect.prompt_setup)
 
     def __enter__(self) -> Session:
         return self
@@ -286,7 +300,9 @@ class Session:
         return before
 
     def _ready(self) -> None:
-        if self.d.settle:
+        if self.d.prompt:
+            self.shell.wait_for(self.d.prompt)
+        elif self.d.settle:
             self.shell.settle(self.d.settle, limit=10)
 
     def type(self, line: str) -> str:

@@ -166,6 +166,7 @@ def hostile_archives(outside: Path) -> List[HostileArchive]:
 
     # symlinks, and writing through them
     tar("symlink-absolute", [*ok, symlink("python/lib", out_abs), file("python/lib/evil")], "python/lib")
+    tar("symlink-drive-target", [*ok, symlink("python/lib", "C:\\Windows")], "python/lib")
     tar("symlink-escape", [*ok, symlink("python/lib", f"../{up}"), file("python/lib/evil")], "python/lib")
     tar("symlink-escape-deep", [*ok, symlink("python/lib", "../../.."), file("python/lib/evil")],
         "python/lib")
