@@ -197,8 +197,9 @@ function Find-Python {
             continue
         }
         $exe = $cmd.Path
+        # @(): a one-element slice would otherwise be a string, and string + array concatenates
         $extra = @()
-        if ($c.Count -gt 1) { $extra = $c[1..($c.Count - 1)] }
+        if ($c.Count -gt 1) { $extra = @($c[1..($c.Count - 1)]) }
         $r = Invoke-Native $exe ($extra + @('-E', '-s', '-c', $PyCheck, $script:PythonDir))
         $ver = ($r.Output -split "`n")[0].Trim()
         $store = $exe -like '*\Microsoft\WindowsApps\*'
@@ -376,7 +377,7 @@ function Install-Shimkit {
         return
     }
     Add-UserPath
-    foreach ($f in Get-ProfileFiles) { Add-NewPaths $f }
+    foreach ($f in (Get-ProfileFiles)) { Add-NewPaths $f }
     $q = @()
     if ($Quiet) { $q = @('-q') }
     $u = Invoke-Native $script:BinExe ($q + @('update-shell', 'pwsh'))
@@ -429,7 +430,7 @@ function Uninstall-Shimkit {
     if ((Split-Path -Leaf $cache) -in @('Cache', 'shimkit') -and (Test-Path -LiteralPath $cache)) {
         Remove-Item -LiteralPath $cache -Recurse -Force -ErrorAction SilentlyContinue
     }
-    foreach ($f in Get-ProfileFiles) { Remove-MarkedLines $f }
+    foreach ($f in (Get-ProfileFiles)) { Remove-MarkedLines $f }
     if ($script:PathAdded) { Remove-UserPath $script:PathAdded }
     if (Test-BinExeOurs) { Remove-Item -LiteralPath $script:BinExe -Force }
     elseif (Test-Path -LiteralPath $script:BinExe) { Write-Warn "$($script:BinExe) is not the installer's copy; left in place" }

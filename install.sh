@@ -153,8 +153,9 @@ resolve_dirs() {
   link="$bin_dir/shimkit"
 }
 
-# The files `shimkit update-shell SHELL` edits (shimkit.shell.rc_file; tests/test_installer_script.py
-# checks that both agree).  Printed one per line as "SHELL PATH".
+# The files `shimkit update-shell SHELL` edits (shimkit.shell.rc_file; the end-to-end test in
+# tests/test_installer_script.py sets up every shell and checks that --uninstall leaves nothing
+# behind).  Printed one per line as "SHELL PATH".
 rc_files() {
   zdot=$HOME
   case ${ZDOTDIR-} in /*) zdot=$ZDOTDIR ;; esac

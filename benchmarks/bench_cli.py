@@ -61,6 +61,9 @@ def make_world(root: Path, python: str) -> Tuple[Dict[str, str], Path, str]:
     (project / "src" / "pkg" / "deep").mkdir(parents=True)
     (project / "pyproject.toml").write_text(f'[project]\nname = "bench"\nrequires-python = ">={mm}"\n')
     (project / ".python-version").write_text(f"{mm}\n")
+    # a project that only says requires-python (no .python-version)
+    (root / "rp" / "src").mkdir(parents=True)
+    (root / "rp" / "pyproject.toml").write_text(f'[project]\nname = "rp"\nrequires-python = ">={mm}"\n')
     subprocess.run([real, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
     env = {
         "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config"),
@@ -77,6 +80,7 @@ def make_world(root: Path, python: str) -> Tuple[Dict[str, str], Path, str]:
 
 
 def spawn_time(argv: Sequence[str], env: Dict[str, str], cwd: Path, devnull: int) -> float:
+    cwd = Path(env.get("PWD", cwd))
     start = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=devnull, stderr=devnull)
     code = proc.wait()
@@ -107,6 +111,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     with tempfile.TemporaryDirectory(prefix="shimkit-bench-") as tmp:
         env, cwd, mm = make_world(Path(tmp), python)
         venv_env = dict(env, VIRTUAL_ENV=str(Path(tmp) / "venv"))
+        rp_env = dict(env, PWD=str(Path(tmp) / "rp" / "src"))
         sk = str(script)
         cases: List[Tuple[str, List[str], Dict[str, str]]] = [
             ("python -I -S -c pass", [python, "-I", "-S", "-c", "pass"], env),
@@ -116,6 +121,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             ("shimkit pin", [sk, "pin"], env),
             (f"shimkit find {mm}", [sk, "find", mm], env),
             ("shimkit find --output-format json", [sk, "find", "--output-format", "json"], env),
+            ("shimkit find (requires-python only)", [sk, "find"], rp_env),
+            ("shimkit pin (requires-python only)", [sk, "pin"], rp_env),
             ("shimkit find (active venv, probe cached)", [sk, "find"], venv_env),
             ("shimkit find --system --no-managed-python", [sk, "find", "--system", "--no-managed-python"], env),
             ("shimkit find '>=3.9' (specifier)", [sk, "find", ">=3.9"], env),

@@ -90,7 +90,7 @@ ENV_ONLY: Tuple[EnvVar, ...] = (
     EnvVar(
         "SHIMKIT_NO_COMPILE",
         "unset",
-        "Set (non-empty) to skip compiling the standard library's bytecode at install time. Every "
+        "Any non-empty value (even `0`) skips compiling the standard library's bytecode at install time. Every "
         "interpreter start then pays for compiling what it imports when bytecode cannot be "
         "written (read-only install dir, `PYTHONDONTWRITEBYTECODE`).",
     ),

@@ -8,17 +8,19 @@ exist on every Python we support), special files are refused, and limits bound t
 and the bytes written.
 
 Speed matters (this is the install hot path): tar headers are parsed with
-:meth:`tarfile.TarInfo.frombuf` but the stream, the extended headers and the file bodies are handled
-here, so bodies go straight from the decompressor to ``os.write`` without intermediate copies, and
-decompression runs in a helper thread (zlib, lzma, bz2 and zstd release the GIL) while this thread
-parses and writes.  Which paths exist below the destination is tracked in memory (the destination
-starts empty), so no member costs a ``stat`` or ``realpath``.
+:meth:`tarfile.TarInfo.frombuf`, but the stream, the extended headers and the file bodies are handled
+here, so bodies go from the decompressor to ``os.write`` in chunks of up to 1 MiB without further
+copies; decompression runs in a helper thread (zlib, lzma, bz2 and zstd release the GIL) while this
+thread parses and writes; gzip uses zlib-ng when it is installed.  Which paths exist below the
+destination is tracked in memory (the destination starts empty), so no member costs a ``stat`` or a
+``realpath``.
 """
 
 from __future__ import annotations
 
 import bz2
 import contextlib
+import importlib
 import lzma
 import os
 import queue
@@ -182,9 +184,22 @@ Decoder = Iterator[bytes]
 _DECODE_ERRORS: Tuple[type[Exception], ...] = (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError)
 
 
+def _inflate_module() -> Any:
+    """The zlib implementation for gzip: zlib-ng's drop-in module when it is installed.
+
+    It inflates about twice as fast as the zlib CPython links (0.20 s against 0.41 s for a 137 MB
+    interpreter tar here), and inflating is most of the CPU time of a ``.tar.gz`` install.
+    """
+    try:
+        return importlib.import_module("zlib_ng.zlib_ng")
+    except ImportError:
+        return zlib
+
+
 def _decoder(stream: BinaryIO, fmt: ArchiveFormat) -> Decoder:
     if fmt == "tar.gz":
-        return _bounded_decoder(stream, "gzip", lambda: zlib.decompressobj(16 + zlib.MAX_WBITS))
+        z = _inflate_module()
+        return _bounded_decoder(stream, "gzip", lambda: z.decompressobj(16 + z.MAX_WBITS), z.error)
     if fmt == "tar.xz":
         return _bounded_decoder(stream, "xz", lambda: lzma.LZMADecompressor(lzma.FORMAT_XZ))
     if fmt == "tar.bz2":
@@ -192,7 +207,8 @@ def _decoder(stream: BinaryIO, fmt: ArchiveFormat) -> Decoder:
     return _zstd_decoder(stream)
 
 
-def _bounded_decoder(stream: BinaryIO, what: str, new: Callable[[], Any]) -> Decoder:
+def _bounded_decoder(stream: BinaryIO, what: str, new: Callable[[], Any],
+                     error: type[Exception] = zlib.error) -> Decoder:
     """Decompress with a zlib/lzma/bz2 object, never producing more than _OUT_CHUNK per call.
 
     Concatenated streams (``cat a.gz b.gz``) are decoded one after the other, as gzip does.
@@ -215,7 +231,7 @@ def _bounded_decoder(stream: BinaryIO, what: str, new: Callable[[], Any]) -> Dec
                 raise _corrupt(f"no {what} data (empty file)")
         try:
             out = dec.decompress(pending, _OUT_CHUNK)
-        except _DECODE_ERRORS as e:
+        except (error, *_DECODE_ERRORS) as e:
             raise _corrupt(f"invalid {what} data ({e})") from None
         pending = dec.unconsumed_tail if is_zlib else b""
         started = True

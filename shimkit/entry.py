@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional, Sequence
+
+TYPE_CHECKING = False  # not `from typing import ...`: hot commands should not pay for importing typing
+if TYPE_CHECKING:
+    from typing import Optional, Sequence
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -7,7 +7,9 @@ code in exactly one place (:func:`shimkit.entry.main`), so core code never print
 
 from __future__ import annotations
 
-from typing import ClassVar
+TYPE_CHECKING = False  # not `from typing import ...`: hot commands should not pay for importing typing
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
 class ShimkitError(Exception):

@@ -10,7 +10,10 @@ commands with help texts and completion.
 from __future__ import annotations
 
 import importlib
-from typing import Optional, Sequence
+
+TYPE_CHECKING = False  # not `from typing import ...`: hot commands should not pay for importing typing
+if TYPE_CHECKING:
+    from typing import Callable, Optional, Sequence
 
 # command name -> module implementing run(args) for it (one module per command, so that the
 # people working on different commands never edit the same file)
@@ -33,5 +36,5 @@ def run(args: Sequence[str]) -> Optional[int]:
     module = FAST_COMMANDS.get(args[0])
     if module is None:
         return None
-    result: Optional[int] = importlib.import_module(module).run(list(args[1:]))
-    return result
+    run_fast: Callable[[list[str]], Optional[int]] = importlib.import_module(module).run
+    return run_fast(list(args[1:]))

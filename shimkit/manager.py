@@ -14,7 +14,7 @@ from . import fetch, platform
 from .downloads import Download, Metadata, load_metadata, select_downloads
 from .errors import NotFoundError, ShimkitError, UsageError
 from .installer import Outcome, Reporter, Source, install_sources, local_archive_source, resolve
-from .keys import PlatformTriple, PythonKey
+from .keys import PythonKey
 from .links import LinkReport, entries_for, install_entries, remove_entries_through
 from .requests import PythonRequest, parse_installable, parse_request
 from .settings import Settings
@@ -387,16 +387,6 @@ def outdated(settings: Settings) -> list[Installation]:
 
 
 # ---- choosing an interpreter for `venv` ----------------------------------------------------
-def managed_interpreter(req: PythonRequest, store: Store, host: PlatformTriple) -> Optional[Path]:
-    """The managed interpreter for ``req``: through the minor link, or the patch dir if ``req`` names a patch."""
-    for inst in store.installations():  # stable first, newest first
-        if req.matches_key(inst.key, None if req.kind == "key" else host):
-            if req.version.names_patch:
-                return inst.executable
-            return store.executable_through_link(inst)
-    return None
-
-
 def venv_interpreter(
     request_text: Optional[str],
     settings: Settings,
@@ -405,37 +395,12 @@ def venv_interpreter(
     reporter: Optional[Reporter] = None,
     warn: Callable[[str], None] = lambda s: None,
 ) -> Path:
-    """Which interpreter ``shimkit venv -p REQ`` runs (installing it when downloads are automatic)."""
-    from .discovery import resolve_path_request
+    """Which interpreter ``shimkit venv -p REQ`` runs: ``find``'s resolution, ignoring virtual
+    environments (a venv is never the base of another), installing the version first when
+    ``python-downloads`` is ``automatic``.  Managed interpreters come through their minor-version
+    link unless the request names a patch, so the venv follows patch upgrades."""
+    from .discovery import find_interpreter
 
-    if request_text is not None:
-        req = parse_request(request_text)
-    else:
-        reqs, _ = default_requests(cwd, settings, warn)
-        req = reqs[0]
-    if req.kind in ("path", "name"):
-        return resolve_path_request(req, cwd)
-    store = Store(settings.install_dir)
-    host = platform.host()
-    exe = managed_interpreter(req, store, host)
-    if exe is not None:
-        return exe
-    if settings.python_downloads == "automatic" and settings.python_preference != "only-system":
-        report = install(
-            [str(req)], settings, cwd=cwd, reporter=reporter, warn=warn, bin_options=BinOptions(enabled=False)
-        )
-        for o in report.outcomes:
-            if o.error is not None:
-                raise o.error
-        exe = managed_interpreter(req, store, host)
-        if exe is not None:
-            return exe
-    raise NotFoundError(
-        f"no installed Python satisfies {req}",
-        f"install it with `shimkit install {req}`"
-        + (
-            ""
-            if settings.python_downloads == "automatic"
-            else " (python-downloads is " + settings.python_downloads + ")"
-        ),
-    )
+    req = parse_request(request_text) if request_text is not None else None
+    found = find_interpreter(req, settings, cwd, system=True, reporter=reporter, warn=warn)
+    return found.path

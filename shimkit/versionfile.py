@@ -316,14 +316,65 @@ def project_root(start: StrPath, ceilings: Sequence[StrPath] = ()) -> Optional[P
     return None if root is None else _path(root)
 
 
+_HEADER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-. ")
+
+
+def scan_requires_python(text: str) -> tuple[bool, Optional[str]]:
+    """``(certain, value)``: ``[project] requires-python`` read line by line, for the hot path
+    (importing the TOML parser costs more than the rest of ``find``).  ``certain`` is False for
+    anything beyond the plain layout every pyproject.toml uses (multi-line strings, quoted or
+    dotted keys, inline tables, escapes, a header-like line inside an array …): the caller then
+    parses the file properly.  ``tests/test_versionfile.py`` checks it against ``tomllib``."""
+    if '"""' in text or "'''" in text:
+        return False, None
+    table = ""
+    value: Optional[str] = None
+    previous = ""
+    for raw in text.split("\n"):  # TOML's line ends only (str.splitlines knows many more)
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            end = line.find("]")
+            name = line[1:end].strip() if end > 0 else ""
+            rest = line[end + 1:].strip() if end > 0 else "x"
+            if line.startswith("[["):
+                name, rest = "[[array]]", ""
+            elif not name or not all(c in _HEADER_CHARS for c in name) or (rest and not rest.startswith("#")):
+                return False, None
+            if previous.endswith((",", "[")):
+                return False, None  # an array element, not a table header
+            table = ".".join(part.strip() for part in name.split("."))
+        elif "requires-python" in line and table in ("", "project"):
+            key, eq, rhs = line.partition("=")
+            rhs = rhs.strip()
+            quote = rhs[:1]
+            close = rhs.find(quote, 1) if quote in ("'", '"') else -1
+            after = rhs[close + 1:].strip() if close > 0 else "x"
+            if (table != "project" or key.strip() != "requires-python" or not eq or close < 0
+                    or (quote == '"' and "\\" in rhs[1:close]) or (after and not after.startswith("#"))
+                    or value is not None):
+                return False, None
+            value = rhs[1:close]
+        previous = line
+    return True, (value.strip() or None) if value is not None else None
+
+
 def requires_python(pyproject: StrPath) -> Optional[str]:
     """``[project] requires-python`` of a pyproject.toml, if it is a non-empty string."""
     try:
         with open(pyproject, "rb") as fh:
-            if b"requires-python" not in fh.read():  # skip the TOML parser (and its import) if absent
-                return None
+            data = fh.read()
     except OSError:
         return None
+    if b"requires-python" not in data:  # skip the TOML parser (and its import) if absent
+        return None
+    try:
+        certain, value = scan_requires_python(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None  # not TOML (which is UTF-8)
+    if certain:
+        return value
     project = _load_toml(os.fspath(pyproject)).get("project")
     if isinstance(project, dict):
         value = project.get("requires-python")

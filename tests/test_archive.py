@@ -15,6 +15,7 @@ import stat
 import tarfile
 import tempfile
 import threading
+import zlib
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -208,6 +209,16 @@ def test_round_trip_from_a_file(fmt: str, dest: Path, tmp_path: Path) -> None:
 def test_gnu_format_tar_round_trips(dest: Path) -> None:
     extract_stream(OneWayStream(tree_archive("tar.gz", tarfile.GNU_FORMAT)), "tar.gz", dest)  # type: ignore[arg-type]
     assert_tree(dest, "tar.gz")
+
+
+def test_gzip_with_the_standard_zlib(dest: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # zlib-ng is used for gzip when installed; the standard module must work on its own too.
+    monkeypatch.setattr(archive, "_inflate_module", lambda: zlib)
+    extract_stream(OneWayStream(tree_archive("tar.gz")), "tar.gz", dest)  # type: ignore[arg-type]
+    assert_tree(dest, "tar.gz")
+    with pytest.raises(ArchiveError, match="corrupted archive: invalid gzip data"):
+        extract_stream(OneWayStream(_flip(tree_archive("tar.gz"), 5000)), "tar.gz",  # type: ignore[arg-type]
+                       Path(tempfile.mkdtemp(dir=dest.parent)))
 
 
 @pytest.mark.parametrize("fmt", TAR_FORMATS)

@@ -572,7 +572,8 @@ def test_resolved_text_is_from_version(impl: str, version: str, variant: str) ->
 def test_want_for_rejects_malformed_requests() -> None:
     with pytest.raises(RequestError):
         d.want_for("3.12/../../x")
-    assert isinstance(d.want_for(">=3.11"), d.FullWant) and isinstance(d.want_for("3.11"), d.SimpleWant)
+    assert isinstance(d.want_for("3.11"), d.SimpleWant) and isinstance(d.want_for(">=3.11"), d.SpecWant)
+    assert isinstance(d.want_for("cpython>=3.11"), d.FullWant) and isinstance(d.want_for("pypy"), d.FullWant)
 
 
 @pytest.mark.parametrize(("request_text", "expected"), [
@@ -610,3 +611,40 @@ def test_requests_of_every_form(world: World, request_text: str, expected: Optio
         assert f.key is not None
         link = world.installs / f.key.minor_key
         assert (link in f.path.parents) == (via == "link"), f.path
+
+
+# a small space, so that specifiers and versions meet at their boundaries (3.12 vs 3.12.0rc1 …)
+spec_versions = st.builds(lambda *p: ".".join(map(str, p)), st.just(3), st.integers(11, 13), st.integers(0, 1)) \
+    | st.builds(lambda b: f"3.{b}", st.integers(11, 13)) | st.sampled_from(["3", "4", "2.7"])
+near_versions = st.builds(lambda b, c, pre: f"3.{b}.{c}{pre}", st.integers(11, 13), st.integers(0, 1),
+                          st.sampled_from(["", "", "a1", "rc1", "rc2"])) | versions
+clauses = st.builds(lambda op, v, wild: f"{op}{v}{'.*' if wild and op in ('==', '!=') else ''}",
+                    st.sampled_from(["~=", "==", "!=", "<=", ">=", "<", ">"]), spec_versions, st.booleans())
+
+
+@settings(max_examples=1000, deadline=None)
+@given(spec=st.lists(clauses, min_size=1, max_size=3).map(",".join), version=near_versions)
+def test_spec_want_matches_like_packaging(spec: str, version: str) -> None:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    lean = d.spec_want(spec)
+    try:
+        full = SpecifierSet(spec)
+    except InvalidSpecifier:
+        assert lean is None  # "~=3" and the like
+        return
+    if lean is None:
+        # only texts that are not already canonical (reordered clauses) or repeat a clause are deferred
+        parts = spec.split(",")
+        assert str(parse_request(spec)) != spec or len(set(parts)) < len(parts)
+        return
+    assert str(parse_request(spec)) == lean.text == spec
+    assert lean.matches_interpreter("cpython", version, "") == full.contains(Version(version), prereleases=True)
+    m = d.parse_managed_name(f"cpython-{version}-{HOST}")
+    assert m is not None and lean.matches_managed(m, HOST) == d.FullWant(parse_request(spec)).matches_managed(m, HOST)
+
+
+@pytest.mark.parametrize("text", [">= 3.11", ">=3.11t", "===3.11", ">=3.11.*", "~=3", ">=03.11", ">=3.11rc1",
+                                  ">=3.11,", ",>=3.11", "<3.13,>=3.11.0,<3.13", ">=3.1.2.3", "3.11"])
+def test_spec_want_defers_everything_else(text: str) -> None:
+    assert d.spec_want(text) is None

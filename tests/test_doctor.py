@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from support.cli import run_shimkit as run_cli
 
+pytestmark = pytest.mark.slow
 HOST = "linux-x86_64-gnu"
 
 

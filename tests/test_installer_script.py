@@ -257,14 +257,17 @@ def marked(output: str) -> Dict[str, str]:
     return found
 
 
+@pytest.mark.slow
 def test_newcomer_journey_install_shells_upgrade_uninstall(
     tmp_path: Path, mirror, pbs_archives: dict
 ) -> None:
     v312 = next(v for v in pbs_archives if v.startswith("3.12."))
     home = tmp_path / "home"
     home.mkdir()
-    if Path("/etc/skel").is_dir():  # a new account's HOME, as useradd makes it
+    if Path("/etc/skel/.profile").is_file():  # a new account's HOME, as useradd makes it
         shutil.copytree("/etc/skel", home, dirs_exist_ok=True, symlinks=True)
+    else:  # what Debian's skeleton does for bash login shells: read ~/.bashrc
+        (home / ".profile").write_text('if [ -n "$BASH_VERSION" ]; then . "$HOME/.bashrc"; fi\n')
     before = snapshot(home)
     work = tmp_path / "work"  # the user's project lives outside HOME, so HOME can be compared
     (work / "project").mkdir(parents=True)

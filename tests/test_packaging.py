@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from gen_cli_docs import visible_commands  # noqa: E402
 
+pytestmark = pytest.mark.slow
 HOST = "linux-x86_64-gnu"
 
 

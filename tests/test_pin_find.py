@@ -87,7 +87,8 @@ def test_pin_outside_a_project_writes_the_working_directory(run: Run, tmp_path: 
 
 
 @pytest.mark.parametrize(("typed", "canonical"), [
-    ("cp312", "3.12"), ("CPython@3.12", "3.12"), ("~=3.11.0", "~=3.11.0"), ("python3.11", "3.11"), (">=3.11, <3.13", ">=3.11,<3.13"),
+    ("cp312", "3.12"), ("CPython@3.12", "3.12"), ("~=3.11.0", "~=3.11.0"), ("python3.11", "3.11"),
+    (">=3.11, <3.13", ">=3.11,<3.13"), ("<3.13,>=3.11", "<3.13,>=3.11"),
     ("pypy3.10", "pypy@3.10"), ("3.13+freethreaded", "3.13t"), ("cpython-3.12.1-linux-x86_64-gnu",
                                                                    "cpython-3.12.1-linux-x86_64-gnu"),
 ])
@@ -282,13 +283,19 @@ def test_typer_definitions_match_the_fast_lane(run: Run, env: Dict[str, str], so
 @pytest.mark.parametrize(("args", "pin", "allowed"), [
     (["find"], "3.12", set()),
     (["pin"], "3.12", set()),
-    # packaging.specifiers itself imports subprocess (via packaging.tags)
-    (["find", ">=3.11"], None, {"packaging", "packaging.specifiers", "dataclasses", "pathlib", "subprocess"}),
+    (["find", ">=3.11"], None, set()),  # plain-release specifiers are matched without packaging
+    (["find"], ">=3.11,<3.13", set()),
+    (["find"], "requires-python", set()),  # read without the TOML parser
+    (["pin"], "requires-python", set()),
+    # anything else goes through shimkit.requests; packaging.specifiers imports subprocess itself
+    (["find", "cpython>=3.11"], None, {"packaging", "packaging.specifiers", "dataclasses", "pathlib", "subprocess"}),
 ])
 def test_fast_lane_imports_nothing_heavy(env: Dict[str, str], sources: Dict[str, Path], tmp_path: Path,
                                          args: List[str], pin: str, allowed: set) -> None:
     managed(env, sources, "3.12.1")
-    if pin:
+    if pin == "requires-python":
+        (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nrequires-python = ">=3.11"\n')
+    elif pin:
         (tmp_path / ".python-version").write_text(pin + "\n")
     code = ("import sys; from shimkit.entry import main; code = main(sys.argv[1:]); "
             "sys.stdout.flush(); sys.stderr.write(' '.join(sorted(sys.modules)) + '\\n'); sys.exit(code)")
@@ -300,4 +307,4 @@ def test_fast_lane_imports_nothing_heavy(env: Dict[str, str], sources: Dict[str,
              "dataclasses", "pathlib", "subprocess", "tomllib", "json"} - allowed
     assert not heavy & modules
     if "packaging" in allowed:
-        assert "packaging.specifiers" in modules  # only because the request is a specifier
+        assert "packaging.specifiers" in modules  # the full path really was taken

@@ -411,3 +411,66 @@ def test_walk_matches_reference_on_random_trees(files: Dict[Tuple[Tuple[str, ...
         got = vf.discover(start_dir, ceilings=ceilings, global_file=glob, multiple=multiple)
         want = reference_discover(start_dir, ceilings, glob, multiple)
         assert found_tuple(got) == want
+
+
+# ---- requires-python without the TOML parser -------------------------------------------------
+PYPROJECT_PARTS = [
+    '[project]\nname = "x"\nrequires-python = ">=3.11"\n',
+    "[project]\nrequires-python = '>=3.10, <4'  # comment\n",
+    '[project]\nrequires-python = "  ~=3.12  "\n',
+    '[project]\nrequires-python = ""\n',
+    '[ project ]\nrequires-python=">=3.9"\n',
+    '[project]\n"requires-python" = ">=3.9"\n',
+    'project.requires-python = ">=3.8"\n',
+    'project = { name = "x", requires-python = ">=3.7" }\n',
+    '[project]\nrequires-python = "\\u003e=3.9"\n',
+    '[project]\ndescription = """\n[tool.x]\nrequires-python = "no"\n"""\nrequires-python = ">=3.12"\n',
+    '[tool.hatch]\nrequires-python = ">=2.7"\n[project]\nname = "y"\n',
+    '[project]\nclassifiers = [\n  "a",\n]\nrequires-python = ">=3.6"\n',
+    '[project]\nx = [\n[1],\n]\nrequires-python = ">=3.5"\n',
+    '[project.urls]\nrequires-python = "https://x"\n',
+    '[[tool.envs]]\nrequires-python = ">=3"\n[project]\n',
+    '# requires-python = ">=3.1"\n[project]\nname = "z"\n',
+    '[project]\nrequires-python = 3\n',
+    '[project]\nrequires-python = ">=3.9"\nrequires-python = ">=3.10"\n',
+    '[tool.uv.workspace]\nmembers = ["a"]\n',
+    '[project]\r\nrequires-python = ">=3.11"\r\n',
+    '[project]\nname = "a\\"b"\nrequires-python = ">=3.4"\n',
+]
+
+
+@pytest.mark.parametrize("text", PYPROJECT_PARTS)
+def test_scan_requires_python_agrees_with_tomllib(text: str, tmp_path: Path) -> None:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        data = None
+    certain, value = vf.scan_requires_python(text)
+    if data is not None and certain:
+        expected = data.get("project", {}).get("requires-python") if isinstance(data.get("project"), dict) else None
+        assert value == (expected.strip() or None if isinstance(expected, str) else None)
+    # whatever the scanner says, requires_python() answers what the TOML parser says
+    path = write(tmp_path / "pyproject.toml", text)
+    if data is not None:
+        expected = data.get("project", {}).get("requires-python") if isinstance(data.get("project"), dict) else None
+        assert vf.requires_python(path) == (expected.strip() or None if isinstance(expected, str) else None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PYPROJECT_PARTS), min_size=1, max_size=4).map("".join))
+def test_scan_requires_python_never_disagrees_on_combinations(text: str) -> None:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return  # invalid TOML: nothing to agree with
+    certain, value = vf.scan_requires_python(text)
+    if certain:
+        project = data.get("project")
+        expected = project.get("requires-python") if isinstance(project, dict) else None
+        assert value == (expected.strip() or None if isinstance(expected, str) else None)
+
+
+def test_scan_is_certain_about_ordinary_files() -> None:
+    ordinary = Path(vf.__file__).parents[1] / "pyproject.toml"
+    certain, value = vf.scan_requires_python(ordinary.read_text())
+    assert certain and value == tomllib.loads(ordinary.read_text())["project"]["requires-python"]

@@ -40,6 +40,7 @@ def main_options(
 ) -> None:
     """Install and manage CPython interpreters; make `python` follow each project's pin."""
     output.set_quiet(quiet)
+    output.show_core_warnings()
 
 
 # Options shared by several commands ------------------------------------------------------

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import warnings
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
@@ -18,21 +17,6 @@ metadata_app = typer.Typer(
 )
 app.add_typer(metadata_app, name="metadata")
 
-_previous_showwarning = warnings.showwarning
-
-
-def _show_warning(
-    message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Optional[str] = None
-) -> None:
-    # Core code reports a damaged cache or a failed automatic refresh as a MetadataWarning (it
-    # never prints); the CLI shows it like every other warning.
-    if isinstance(category, type) and issubclass(category, metadata_cache.MetadataWarning):
-        output.warn(str(message))
-    else:
-        _previous_showwarning(message, category, filename, lineno, file, line)
-
-
-warnings.showwarning = _show_warning
 
 OutputFormatOpt = typer.Option("text", "--output-format", help="text or json.")
 

@@ -38,6 +38,27 @@ def error(text: str) -> None:
     sys.stderr.write(f"error: {text}\n")
 
 
+def show_core_warnings() -> None:
+    """Print warnings that core code raises as Python warnings (it never prints) like our own.
+
+    Core modules report non-fatal trouble (a damaged metadata cache, a failed automatic refresh)
+    with ``warnings.warn(..., MetadataWarning)``; shown here as one ``warning:`` line each.
+    """
+    import warnings
+
+    from ..metadata_cache import MetadataWarning
+
+    previous = warnings.showwarning
+
+    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        if isinstance(category, type) and issubclass(category, MetadataWarning):
+            warn(str(message))
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def _color_ok() -> bool:
     return "NO_COLOR" not in os.environ and sys.stderr.isatty()
 

@@ -133,7 +133,7 @@ def execute(opts: FindOptions) -> int:
     cwd = vf.logical_cwd()
     want: Optional[Want] = None
     if opts.request is not None:
-        want = d.simple_want(opts.request)
+        want = d.lean_want(opts.request)
         if want is None:
             from ..requests import parse_request
 

@@ -84,7 +84,7 @@ def _want(text: str) -> tuple[Want, str]:
     paths and executable names (a version file never accepts those)."""
     from .. import discovery as d
 
-    w = d.simple_want(text)
+    w = d.lean_want(text)
     if w is not None:
         return w, w.text
     from ..requests import parse_request

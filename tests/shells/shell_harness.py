@@ -88,6 +88,9 @@ class Dialect:
     echo: Callable[[str], str]  # prints \x1e<text>\x1f for a marker string
     env_set: Callable[[str, str], str]
     run: Callable[[str], str]  # run a shimkit subcommand through the hook's `shimkit` function
+    path_query: str = ""  # prints \x1e<PATH joined with :>\x1f
+    status_query: str = ""  # prints \x1e<exit status of the previous command>\x1f
+    false_cmd: str = "false"
     settle: float = 0.0  # wait this long for silence before typing (shells that flush typeahead)
     prompt: str = ""  # with prompt_setup: wait for this prompt before typing each line
     prompt_setup: str = ""
@@ -114,6 +117,8 @@ def _posix(name: str, binary: str, argv: Tuple[str, ...]) -> Dialect:
         echo=lambda text: rf"printf '\036%s\037\n' {shlex.quote(text)}",
         env_set=lambda k, v: f"export {k}={shlex.quote(v)}",
         run=lambda args: f"shimkit {args}",
+        path_query=r"""printf '\036%s\037\n' "$PATH" """,
+        status_query=r"""printf '\036%s\037\n' "$?" """,
     )
 
 
@@ -140,6 +145,8 @@ DIALECTS: Dict[str, Dialect] = {
         echo=lambda text: rf"printf '\036%s\037\n' {fish_quote(text)}",
         env_set=lambda k, v: f"set -gx {k} {fish_quote(v)}",
         run=lambda args: f"shimkit {args}",
+        path_query=r"""printf '\036%s\037\n' (string join : -- $PATH)""",
+        status_query=r"""printf '\036%s\037\n' $status""",
     ),
     "nu": Dialect(
         name="nu",
@@ -154,6 +161,9 @@ DIALECTS: Dict[str, Dialect] = {
         echo=lambda text: f'print $"\\u{{1e}}({nu_quote(text)})\\u{{1f}}"',
         env_set=lambda k, v: f"$env.{k} = {nu_quote(v)}",
         run=lambda args: f"shimkit {args}",
+        path_query="print $\"\\u{1e}($env.PATH | str join (char esep))\\u{1f}\"",
+        status_query="print $\"\\u{1e}($env.LAST_EXIT_CODE)\\u{1f}\"",
+        false_cmd="^false",
         settle=0.2,
     ),
     "xonsh": Dialect(
@@ -170,6 +180,7 @@ DIALECTS: Dict[str, Dialect] = {
         echo=lambda text: f"print('\\x1e' + {text!r} + '\\x1f')",
         env_set=lambda k, v: f"${k} = {v!r}",
         run=lambda args: f"shimkit {args}",
+        path_query="print('\\x1e' + ':'.join($PATH) + '\\x1f')",
         # xonsh drops what was typed while a command ran: type only at a prompt
         prompt="XSH-READY> ",
         prompt_setup="$PROMPT = 'XSH-READY> '",
@@ -197,6 +208,7 @@ class PtyShell:
         self.master = master
         self.buf = b""
         self.pos = 0  # how far markers have been consumed
+        self.sent_at = 0  # length of the output when the last line was typed
         self.transcript: List[str] = []
 
     def _read(self, deadline: float) -> bool:
@@ -217,13 +229,13 @@ class PtyShell:
             os.write(self.master, b"\x1b[?62c")
         return True
 
-    def wait_for(self, text: str, limit: float = 60.0) -> None:
-        """Wait until the (cleaned) output ends with ``text``."""
-        want = text.encode()
+    def wait_for(self, pattern: bytes, limit: float = 60.0) -> None:
+        """Wait until the (cleaned) output since the last marker ends with ``pattern`` (a regex)."""
+        rx = re.compile(pattern + rb"\s*$")
         end = time.monotonic() + limit
-        while not ANSI.sub(b"", self.buf[self.pos:]).rstrip(b"\n").endswith(want.rstrip()):
+        while not rx.search(ANSI.sub(b"", self.buf[max(self.pos, self.sent_at):])):
             if time.monotonic() > end or not self._read(end):
-                raise AssertionError(f"no prompt {text!r}; output tail:\n{self.buf[-800:]!r}")
+                raise AssertionError(f"no prompt {pattern!r}; output tail:\n{self.buf[-800:]!r}")
 
     def settle(self, quiet: float = 0.5, limit: float = 30.0) -> None:
         """Wait for the first prompt: some output, then ``quiet`` seconds of silence (some shells,
@@ -241,6 +253,7 @@ class PtyShell:
 
     def send(self, line: str) -> None:
         self.transcript.append(line)
+        self.sent_at = len(self.buf)
         os.write(self.master, line.encode("utf-8", "surrogateescape") + b"\r")
 
     def expect(self) -> Tuple[str, str]:
@@ -281,6 +294,7 @@ class Session:
         self.shell.settle()
         self.n = 0
         if dialect.prompt_setup:
+            self.shell.wait_for(rb"[#$>] ")  # the shell's own first prompt
             self.shell.send(dialect.prompt_setup)
 
     def __enter__(self) -> Session:
@@ -301,7 +315,7 @@ class Session:
 
     def _ready(self) -> None:
         if self.d.prompt:
-            self.shell.wait_for(self.d.prompt)
+            self.shell.wait_for(re.escape(self.d.prompt.encode()))
         elif self.d.settle:
             self.shell.settle(self.d.settle, limit=10)
 
@@ -320,6 +334,16 @@ class Session:
     def cd(self, path: Path) -> str:
         """cd, then one more prompt; returns what the hook printed."""
         return self.type(self.d.cd(str(path)))
+
+    def ask(self, command: str) -> str:
+        """Run a query command; returns what it printed between the markers."""
+        self._ready()
+        self.shell.send(command)
+        got, _ = self.shell.expect()
+        return got
+
+    def path(self) -> List[str]:
+        return self.ask(self.d.path_query).split(os.pathsep)
 
     def which(self) -> Tuple[str, str]:
         """(command -v python, sys.prefix) as the shell sees them now."""
@@ -445,10 +469,15 @@ def hook_env(home: Path, store: FakeStore, base_path: str, extra: Optional[Dict[
     """The environment the shells start with: shimkit configured for ``store`` and a bin dir."""
     env = env_for(home, base_path, {
         "SHIMKIT_PYTHON_INSTALL_DIR": str(store.root),
-        "SHIMKIT_BIN_DIR": str(home / "bin dir"),
+        # no "$NAME" in it: shimkit expands variables in SHIMKIT_BIN_DIR (settings.py)
+        "SHIMKIT_BIN_DIR": str(bin_dir_for(home)),
     })
     env.update(extra or {})
     return env
+
+
+def bin_dir_for(home: Path) -> Path:
+    return home.parent / "bin dir 'q' é"
 
 
 def base_path(tmp_path: Path) -> str:
