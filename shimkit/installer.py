@@ -134,7 +134,8 @@ def _stdlib_dir(inst_root: Path, key: PythonKey) -> Path:
 
 def _needs_bytecode(inst_root: Path, key: PythonKey) -> bool:
     """Whether the unpacked archive lacks stdlib bytecode (checked before anything runs the interpreter)."""
-    if os.environ.get("SHIMKIT_NO_COMPILE") or key.platform.os == "windows" or key.implementation != "cpython":
+    skip = os.environ.get("SHIMKIT_NO_COMPILE", "").strip().lower() in ("1", "true", "yes", "on")
+    if skip or key.platform.os == "windows" or key.implementation != "cpython":
         return False
     lib = _stdlib_dir(inst_root, key)
     return lib.is_dir() and not (lib / "__pycache__").is_dir()

@@ -91,15 +91,15 @@ def settings_from(
     )
 
 
+# Command modules, in the order their commands appear in `shimkit --help`.
+COMMAND_MODULES = ("python_cmds", "project_cmds", "shell_cmds", "metadata_cmds", "doctor_cmds")
+
+
 def _register() -> None:
-    # Imported for their side effect of adding commands to `app`.
-    from . import (
-        doctor_cmds,  # noqa: F401
-        metadata_cmds,  # noqa: F401
-        project_cmds,  # noqa: F401
-        python_cmds,  # noqa: F401
-        shell_cmds,  # noqa: F401
-    )
+    import importlib
+
+    for name in COMMAND_MODULES:  # imported for their side effect of adding commands to `app`
+        importlib.import_module(f"{__package__}.{name}")
 
 
 _register()
