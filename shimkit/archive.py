@@ -56,6 +56,7 @@ _SUPPORTED = ".tar.gz, .tar.zst, .tar.xz, .tar.bz2, .zip"
 _IN_CHUNK = 256 * 1024  # compressed bytes read from the source at a time
 _OUT_CHUNK = 1024 * 1024  # most decompressed bytes produced (and held) at a time
 _ZSTD_IN_SLICE = 16 * 1024  # zstd output per input byte is unbounded; feed it small slices
+_ZSTD_OUT_BUFFER = 256 * 1024  # zstd's output buffer per call (1 MiB ones cost more to allocate)
 _PREFETCH_DEPTH = 8  # decompressed chunks the helper thread may run ahead
 _MAX_META = 1024 * 1024  # largest pax / GNU long-name header accepted
 _MAX_TRAILER = 16 * 1024 * 1024  # data accepted after the end-of-archive block (record padding)
@@ -250,7 +251,7 @@ def _zstd_decoder(stream: BinaryIO) -> Decoder:
     import zstandard  # only archives in this format need it
 
     dctx = zstandard.ZstdDecompressor()
-    dec = dctx.decompressobj(write_size=_OUT_CHUNK)
+    dec = dctx.decompressobj(write_size=_ZSTD_OUT_BUFFER)
     fed = False  # whether ``dec`` has been given input
     anything = False
     held: List[bytes] = []
@@ -272,7 +273,7 @@ def _zstd_decoder(stream: BinaryIO) -> Decoder:
                 piece = b""
                 if dec.eof:  # a frame ended: what follows starts the next one
                     piece = dec.unused_data
-                    dec, fed = dctx.decompressobj(write_size=_OUT_CHUNK), False
+                    dec, fed = dctx.decompressobj(write_size=_ZSTD_OUT_BUFFER), False
                 if out:
                     held.append(out)
                     size += len(out)

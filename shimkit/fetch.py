@@ -83,15 +83,21 @@ class Body:
             return b""
 
     def read(self, n: int = -1) -> bytes:
-        """Read up to ``n`` bytes (all remaining bytes if ``n`` < 0)."""
+        """Read up to ``n`` bytes (all remaining bytes if ``n`` < 0); like a raw stream, may return fewer."""
         if n is None or n < 0:
             parts = [self._buffer]
             self._buffer = b""
             while not self._eof:
                 parts.append(self._account(self._next()))
             return b"".join(parts)
-        while len(self._buffer) < n and not self._eof:
-            self._buffer += self._account(self._next())
+        if not self._buffer:
+            # hand chunks over without copying them (the common case: readers ask for >= a chunk)
+            chunk = b""
+            while not chunk and not self._eof:
+                chunk = self._account(self._next())
+            if len(chunk) <= n:
+                return chunk
+            self._buffer = chunk
         out, self._buffer = self._buffer[:n], self._buffer[n:]
         return out
 

@@ -23,7 +23,7 @@ from typing import Callable, Optional, Protocol, Sequence
 
 from . import archive, fetch
 from .downloads import Download, Metadata, best_download, parse_archive_filename
-from .errors import NotFoundError, ShimkitError, StoreError, VerificationError
+from .errors import ArchiveError, NotFoundError, ShimkitError, StoreError, VerificationError
 from .keys import PlatformTriple, PythonKey
 from .platform import normalize_arch
 from .probe import probe
@@ -109,7 +109,8 @@ def _verify(root: Path, key: PythonKey) -> None:
             f"{key}: the archive has no interpreter at {'/'.join(exe.relative_to(root).parts)}",
             "the archive does not have the python-build-standalone layout",
         )
-    info = probe(exe, timeout=float(os.environ.get("SHIMKIT_VERIFY_TIMEOUT", 30)))
+    timeout = fetch._env_float("SHIMKIT_VERIFY_TIMEOUT", 30.0)  # an unusable value means the default
+    info = probe(exe, timeout=timeout if 0 < timeout < 1e6 else 30.0)
     problems = []
     if info.implementation != key.implementation:
         problems.append(f"implementation {info.implementation}")
@@ -217,7 +218,13 @@ def _unpack(source: Source, staging: Path, options: fetch.FetchOptions, reporter
                     archive.extract_file(tmp, dest)
                     tmp.unlink()
                 else:
-                    archive.extract_stream(body, fmt, dest)  # type: ignore[arg-type]
+                    try:
+                        archive.extract_stream(body, fmt, dest)  # type: ignore[arg-type]
+                    except ArchiveError:
+                        # Damaged bytes: if the download is to blame, say so (a truncated body is
+                        # retried, wrong bytes are a checksum error) rather than "corrupted archive".
+                        body.verify(source.sha256, label)
+                        raise
                     body.verify(source.sha256, label)
             finally:
                 reporter.download_finished(label)
@@ -293,7 +300,14 @@ def install_sources(
             except OSError as exc:
                 return s, None, _disk_error(exc, store)
 
-        workers = max(1, min(len(todo), int(os.environ.get("SHIMKIT_CONCURRENT_DOWNLOADS", 4))))
+        try:
+            wanted = int(os.environ.get("SHIMKIT_CONCURRENT_DOWNLOADS", 4))
+        except ValueError:
+            wanted = 4
+        workers = max(1, min(len(todo), wanted))
+        # A failure after a commit (writing bin entries) must not strand the other sources,
+        # already downloaded and verified, in .temp/: finish them, then report it.
+        deferred: Optional[ShimkitError] = None
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for s, staged, error in pool.map(work, todo):
                 name = str(s.key)
@@ -316,7 +330,12 @@ def install_sources(
                 outcome = Outcome(s.key, "reinstalled" if existed else "installed", inst, link_change=change)
                 outcomes[name] = outcome
                 if on_committed is not None:
-                    on_committed(outcome)
+                    try:
+                        on_committed(outcome)
+                    except ShimkitError as exc:
+                        deferred = deferred or exc
+    if deferred is not None:
+        raise deferred
     return [outcomes[str(s.key)] for s in unique.values()]
 
 

@@ -158,6 +158,8 @@ def _convert(spec: SettingSpec, value: Any, origin: str, base: Optional[Path] = 
             f"expected {expected}",
         )
 
+    if isinstance(value, str) and "\0" in value:
+        raise bad("text without NUL characters")  # no file system or URL accepts one
     if spec.kind == "path":
         if not isinstance(value, str) or not value.strip():
             raise bad("a path")

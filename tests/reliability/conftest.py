@@ -56,24 +56,30 @@ def slim_versions(real_sources: List[pbs.InterpreterSource]) -> Tuple[str, str, 
     """(old 3.11 patch, new 3.11 patch, a 3.12, one more minor) — real interpreters found here."""
     versions = {s.version: s for s in real_sources}
     v312 = max((v for v in versions if v.startswith("3.12.")), key=lambda v: versions[v].version_info)
-    others = sorted((s for s in versions.values() if (s.major, s.minor) not in ((3, 11), (3, 12))),
-                    key=lambda s: s.version_info)
+    others = sorted(
+        (s for s in versions.values() if (s.major, s.minor) not in ((3, 11), (3, 12))), key=lambda s: s.version_info
+    )
     if not others:
-        pytest.fail("the reliability tier needs a fourth real interpreter besides 3.11.2, 3.11.7 and 3.12 "
-                    "(any other minor version, e.g. pyenv install 3.13.0)", pytrace=False)
+        pytest.fail(
+            "the reliability tier needs a fourth real interpreter besides 3.11.2, 3.11.7 and 3.12 "
+            "(any other minor version, e.g. pyenv install 3.13.0)",
+            pytrace=False,
+        )
     return "3.11.2", "3.11.7", v312, others[-1].version
 
 
 @pytest.fixture(scope="session")
-def slim_archives(pbs_archives: Dict[str, pbs.BuiltArchive], slim_versions: Tuple[str, ...],
-                  tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Tuple[pbs.BuiltArchive, Manifest]]:
+def slim_archives(
+    pbs_archives: Dict[str, pbs.BuiltArchive], slim_versions: Tuple[str, ...], tmp_path_factory: pytest.TempPathFactory
+) -> Dict[str, Tuple[pbs.BuiltArchive, Manifest]]:
     out = tmp_path_factory.mktemp("slim")
     return {v: build_slim(pbs_archives[v], out) for v in slim_versions}
 
 
 @pytest.fixture(scope="session")
-def _slim_mirror(slim_archives: Dict[str, Tuple[pbs.BuiltArchive, Manifest]],
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mirror]:
+def _slim_mirror(
+    slim_archives: Dict[str, Tuple[pbs.BuiltArchive, Manifest]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Mirror]:
     mirror = start_mirror({v: a for v, (a, _m) in slim_archives.items()}, tmp_path_factory.mktemp("slim-mirror"))
     yield mirror
     mirror.server.stop()
@@ -88,8 +94,9 @@ def slim_mirror(_slim_mirror: Mirror) -> Iterator[Mirror]:
 
 
 @pytest.fixture(scope="session")
-def templates(slim_archives: Dict[str, Tuple[pbs.BuiltArchive, Manifest]],
-              tmp_path_factory: pytest.TempPathFactory) -> Templates:
+def templates(
+    slim_archives: Dict[str, Tuple[pbs.BuiltArchive, Manifest]], tmp_path_factory: pytest.TempPathFactory
+) -> Templates:
     base = tmp_path_factory.mktemp("templates")
     trees = {v: pbs.extract(a.path, base / v) for v, (a, _m) in slim_archives.items()}
     return Templates(trees, {key(v): m for v, (_a, m) in slim_archives.items()})

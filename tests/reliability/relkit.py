@@ -77,16 +77,28 @@ class Shimkit:
     def command(self, *args: str) -> List[str]:
         return [sys.executable, "-m", "shimkit", *args]
 
-    def run(self, *args: str, check: bool = False, timeout: float = 300, cwd: Optional[Path] = None,
-            env: Optional[Mapping[str, str]] = None) -> subprocess.CompletedProcess[str]:
-        return cli.run_shimkit(*args, env=dict(env or self.env), cwd=cwd or self.home, check=check,
-                               timeout=timeout)
+    def run(
+        self,
+        *args: str,
+        check: bool = False,
+        timeout: float = 300,
+        cwd: Optional[Path] = None,
+        env: Optional[Mapping[str, str]] = None,
+    ) -> subprocess.CompletedProcess[str]:
+        return cli.run_shimkit(*args, env=dict(env or self.env), cwd=cwd or self.home, check=check, timeout=timeout)
 
     def popen(self, *args: str) -> subprocess.Popen[bytes]:
         # Its own session, so that a kill takes the whole command (and any interpreter it runs
         # to verify an installation) down at once, like closing a terminal with kill -9.
-        return subprocess.Popen(self.command(*args), env=self.env, cwd=self.home, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        return subprocess.Popen(
+            self.command(*args),
+            env=self.env,
+            cwd=self.home,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
 
 
 def error_lines(proc: subprocess.CompletedProcess[str]) -> List[str]:
@@ -154,8 +166,13 @@ def _version_rank(k: str) -> Tuple[bool, Version]:
 def interpreter_runs(exe: Path, timeout: float = 60) -> Optional[str]:
     """None if ``exe`` starts and imports what shimkit's probe imports, else why not."""
     try:
-        p = subprocess.run([str(exe), "-I", "-S", "-B", "-c", CHECK_CODE], capture_output=True, text=True,
-                           timeout=timeout, env={"PATH": "/usr/bin:/bin"})
+        p = subprocess.run(
+            [str(exe), "-I", "-S", "-B", "-c", CHECK_CODE],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={"PATH": "/usr/bin:/bin"},
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{exe}: {exc}"
     if p.returncode != 0:
@@ -286,17 +303,22 @@ class KillReport:
 
     def summary(self) -> str:
         finished = self.trials - self.killed_early - self.killed_mid
-        return (f"kill -9 `{self.name}`: {self.trials} trials, {len(self.failures)} failures "
-                f"({self.killed_mid} killed while changing the store, {self.killed_early} before it changed "
-                f"anything, {finished} finished first); seed {self.seed}, window {self.window:.2f}s "
-                f"(store changes from {self.first_change:.2f}s), {self.seconds:.0f}s")
+        return (
+            f"kill -9 `{self.name}`: {self.trials} trials, {len(self.failures)} failures "
+            f"({self.killed_mid} killed while changing the store, {self.killed_early} before it changed "
+            f"anything, {finished} finished first); seed {self.seed}, window {self.window:.2f}s "
+            f"(store changes from {self.first_change:.2f}s), {self.seconds:.0f}s"
+        )
 
 
 def _snapshot(sk: Shimkit) -> Tuple[object, ...]:
     def listing(d: Path) -> Tuple[Tuple[str, str], ...]:
         try:
-            return tuple(sorted((e.name, os.readlink(e.path) if e.is_symlink() else "")
-                                for e in os.scandir(d) if e.name != ".lock"))
+            return tuple(
+                sorted(
+                    (e.name, os.readlink(e.path) if e.is_symlink() else "") for e in os.scandir(d) if e.name != ".lock"
+                )
+            )
         except OSError:
             return ()
 
@@ -319,8 +341,9 @@ def measure(sk: Shimkit, args: Sequence[str]) -> Tuple[float, float]:
     return total, first if first is not None else total * 0.5
 
 
-def run_kill_trials(sk: Shimkit, plan: KillPlan, manifests: Mapping[str, Manifest], *, trials: int, seed: int,
-                    budget: float) -> KillReport:
+def run_kill_trials(
+    sk: Shimkit, plan: KillPlan, manifests: Mapping[str, Manifest], *, trials: int, seed: int, budget: float
+) -> KillReport:
     """``trials`` kill -9 trials of ``plan``; the store invariants are checked right after each
     kill (the 'always' ones) and after the next command (all of them).
 
@@ -382,8 +405,9 @@ def run_kill_trials(sk: Shimkit, plan: KillPlan, manifests: Mapping[str, Manifes
         after = list(plan.after(i))
         nxt = sk.run(*after)
         if nxt.returncode != 0:
-            report.failures.append(f"{label}: the next command `{' '.join(after)}` exited {nxt.returncode}: "
-                                   f"{nxt.stderr.strip()[-400:]}")
+            report.failures.append(
+                f"{label}: the next command `{' '.join(after)}` exited {nxt.returncode}: {nxt.stderr.strip()[-400:]}"
+            )
         for p in store_problems(sk, manifests, settled=True):
             report.failures.append(f"{label}, after `{' '.join(after)}`: {p}")
     report.seconds = time.monotonic() - started
@@ -397,17 +421,24 @@ def unshare_available() -> Optional[str]:
     """None if this process may create mount namespaces and mount tmpfs, else why not."""
     if shutil.which("unshare") is None:
         return "unshare (util-linux) is not installed"
-    p = subprocess.run(["unshare", "--mount", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"],
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"], capture_output=True, text=True
+    )
     if p.returncode != 0:
         return f"`unshare --mount` + `mount -t tmpfs` failed (needs root or CAP_SYS_ADMIN): {p.stderr.strip()}"
     return None
 
 
 def in_mount_namespace(script: str, env: Mapping[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the ``sh`` ``script`` in a private mount namespace (mounts vanish with it)."""
-    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-euc", script],
-                          env=dict(env), capture_output=True, text=True, timeout=timeout)
+    """Run the ``sh`` ``script`` in a private mount namespace (mounts vanish with it), in $HOME."""
+    return subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-euc", script],
+        env=dict(env),
+        cwd=env["HOME"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @contextlib.contextmanager

@@ -1,5 +1,5 @@
 """Slim PBS-format archives: a real interpreter with only the files it needs to start, be probed,
-run ``-m venv`` and import ``site`` (about 2 MB instead of 10–15 MB).
+run ``-m venv`` and import ``site`` (about 3 MB instead of 10 to 15 MB).
 
 The reliability tier runs hundreds of installs (kill trials, concurrency); with full archives each
 costs seconds of decompression.  A slim archive keeps what these tests observe — a real
@@ -91,8 +91,12 @@ def _rewritten(rel: str) -> bool:
     """Build-configuration files in which an install replaces PBS's ``/install`` prefix with the
     installation's path (their size changes; they must still be there)."""
     name = rel.rsplit("/", 1)[-1]
-    return (name.startswith("_sysconfigdata_") or (name == "Makefile" and "/config-" in rel)
-            or rel.startswith("lib/pkgconfig/") or (rel.startswith("bin/") and name.endswith("-config")))
+    return (
+        name.startswith("_sysconfigdata_")
+        or (name == "Makefile" and "/config-" in rel)
+        or rel.startswith("lib/pkgconfig/")
+        or (rel.startswith("bin/") and name.endswith("-config"))
+    )
 
 
 def _tool_hash() -> str:
@@ -103,8 +107,13 @@ def _collect(root: Path, mm: str, work: Path) -> List[Path]:
     exe = root / "bin" / f"python{mm}"
     out = work / "files.json"
     env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
-    subprocess.run([str(exe), "-I", "-B", "-c", _COLLECT, str(out), str(work / "venv")],
-                   check=True, env=env, capture_output=True, timeout=120)
+    subprocess.run(
+        [str(exe), "-I", "-B", "-c", _COLLECT, str(out), str(work / "venv")],
+        check=True,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     real_root = os.path.realpath(root)
     return [Path(f) for f in json.loads(out.read_text()) if f.startswith(real_root + os.sep)]
 
@@ -140,9 +149,11 @@ def _write(root: Path, rels: List[str], dest: Path) -> Manifest:
     dirs.add(f"lib/python{_mm(root)}/site-packages")
     entries: Dict[str, str] = {}
     tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}")
-    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6,
-                                               mtime=0) as gz, tarfile.open(fileobj=gz, mode="w",
-                                                                            format=tarfile.GNU_FORMAT) as tar:
+    with (
+        open(tmp, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar,
+    ):
         for rel in sorted(dirs | set(rels), key=lambda r: r.split("/")):
             p = root / rel
             name = "python" if rel == "." else f"python/{rel}"
@@ -169,7 +180,7 @@ def _write(root: Path, rels: List[str], dest: Path) -> Manifest:
 
 def _mm(root: Path) -> str:
     libs = [p.name for p in (root / "lib").glob("python3.*") if p.is_dir()]
-    return libs[0][len("python"):]
+    return libs[0][len("python") :]
 
 
 def build_slim(full: pbs.BuiltArchive, out_dir: Path) -> Tuple[pbs.BuiltArchive, Manifest]:

@@ -25,8 +25,9 @@ ROUNDS = 3
 pytestmark = pytest.mark.timeout(600)
 
 
-def test_eight_processes_and_readers(sk: Shimkit, templates: Templates, manifests: Dict[str, Manifest],
-                                     slim_versions, report) -> None:
+def test_eight_processes_and_readers(
+    sk: Shimkit, templates: Templates, manifests: Dict[str, Manifest], slim_versions, report
+) -> None:
     old, new, v312, other = slim_versions
     mm311, mm312, mm_other = (v.rsplit(".", 1)[0] for v in (old, v312, other))
     templates.reset(sk, [old, v312])
@@ -62,10 +63,12 @@ def test_eight_processes_and_readers(sk: Shimkit, templates: Templates, manifest
     stop = threading.Event()
     reads = 0
     read_failures: List[str] = []
-    readers = [[str(venvs[mm311]), "-c", "import json, sysconfig; import sys; assert sys.version_info[:2] == (3, 11)"],
-               [str(venvs[mm312]), "-c", "import json, sysconfig"],
-               [str(sk.bin / f"python{mm311}"), "-c", "import json, sysconfig"],
-               [str(sk.bin / f"python{mm312}"), "-c", "import json, sysconfig"]]
+    readers = [
+        [str(venvs[mm311]), "-c", "import json, sysconfig; import sys; assert sys.version_info[:2] == (3, 11)"],
+        [str(venvs[mm312]), "-c", "import json, sysconfig"],
+        [str(sk.bin / f"python{mm311}"), "-c", "import json, sysconfig"],
+        [str(sk.bin / f"python{mm312}"), "-c", "import json, sysconfig"],
+    ]
 
     def reader(cmd: List[str]) -> None:
         nonlocal reads
@@ -90,8 +93,10 @@ def test_eight_processes_and_readers(sk: Shimkit, templates: Templates, manifest
             t.join()
     seconds = time.monotonic() - started
     problems = store_problems(sk, manifests, settled=True)
-    report(f"concurrency: {commands} commands in 8 processes, {len(failures)} failed; {reads} reader runs, "
-           f"{len(read_failures)} failed; {len(problems)} invariant violations at the end; {seconds:.0f}s")
+    report(
+        f"concurrency: {commands} commands in 8 processes, {len(failures)} failed; {reads} reader runs, "
+        f"{len(read_failures)} failed; {len(problems)} invariant violations at the end; {seconds:.0f}s"
+    )
     assert not failures, "\n".join(failures[:20])
     assert not read_failures, "\n".join(read_failures[:20])
     assert not problems, "\n".join(problems)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
 import pytest
-from relkit import Shimkit, Templates, minor_key, one_line_error, state, temp_entries
+from relkit import Shimkit, Templates, key, minor_key, one_line_error, state, temp_entries
 from support.malicious import Member, ZipMember, compress, directory, file, hardlink, symlink, tar_bytes, zip_bytes
 from support.mirror import Mirror
 
@@ -45,18 +45,35 @@ def _attacks(sentinel: Path) -> List[Tuple[str, str, bytes, str]]:
         ("fifo", [*ok, Member("python/fifo", tarfile.FIFOTYPE)], "python/fifo"),
         # zip-bomb style: one member whose (pax) header claims 5 GiB; refused before anything is
         # written, instead of filling the disk
-        ("oversized-member", [*ok, Member("python/bomb", data=b"\0" * 4096, pax=(("size", str(5 * 2**30)),))],
-         "python/bomb"),
+        (
+            "oversized-member",
+            [*ok, Member("python/bomb", data=b"\0" * 4096, pax=(("size", str(5 * 2**30)),))],
+            "python/bomb",
+        ),
     ]
-    out = [(i, "tar.gz" if i != "symlink-escape" else "tar.zst",
-            compress(tar_bytes(m, tarfile.PAX_FORMAT), "tar.gz" if i != "symlink-escape" else "tar.zst"), name)
-           for i, m, name in tars]
+    out = [
+        (
+            i,
+            "tar.gz" if i != "symlink-escape" else "tar.zst",
+            compress(tar_bytes(m, tarfile.PAX_FORMAT), "tar.gz" if i != "symlink-escape" else "tar.zst"),
+            name,
+        )
+        for i, m, name in tars
+    ]
     link = 0o120777
     out += [
-        ("zip-traversal", "zip", zip_bytes([ZipMember("python/README"), ZipMember(f"python/{UP}{s}/evil")]),
-         f"python/{UP}{s}/evil"),
-        ("zip-symlink-escape", "zip",
-         zip_bytes([ZipMember("python/lib", f"{UP}{s}".encode(), link), ZipMember("python/lib/evil")]), "python/lib"),
+        (
+            "zip-traversal",
+            "zip",
+            zip_bytes([ZipMember("python/README"), ZipMember(f"python/{UP}{s}/evil")]),
+            f"python/{UP}{s}/evil",
+        ),
+        (
+            "zip-symlink-escape",
+            "zip",
+            zip_bytes([ZipMember("python/lib", f"{UP}{s}".encode(), link), ZipMember("python/lib/evil")]),
+            "python/lib",
+        ),
     ]
     return out
 
@@ -65,13 +82,13 @@ ATTACK_IDS = [a[0] for a in _attacks(Path("/placeholder"))]
 
 
 def _tree(root: Path) -> Dict[str, bytes]:
-    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else b"")
-            for p in sorted(root.rglob("*"))}
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else b"") for p in sorted(root.rglob("*"))}
 
 
 @pytest.mark.parametrize("attack_id", ATTACK_IDS)
-def test_malicious_archive_is_refused_end_to_end(attack_id: str, sk: Shimkit, slim_mirror: Mirror, tmp_path: Path,
-                                                 slim_versions) -> None:
+def test_malicious_archive_is_refused_end_to_end(
+    attack_id: str, sk: Shimkit, slim_mirror: Mirror, tmp_path: Path, slim_versions
+) -> None:
     sentinel = tmp_path / "sentinel"
     sentinel.mkdir()
     (sentinel / "secret").write_text("do not touch")
@@ -80,8 +97,9 @@ def test_malicious_archive_is_refused_end_to_end(attack_id: str, sk: Shimkit, sl
     _old, new, _v312, _other = slim_versions
     url_path = f"/hostile/cpython-{new}+20990101-x86_64-unknown-linux-gnu-install_only.{ending}"
     slim_mirror.server.add(url_path, data)
-    slim_mirror.publish(overrides={new: {"url": slim_mirror.server.url(url_path),
-                                         "sha256": hashlib.sha256(data).hexdigest()}})
+    slim_mirror.publish(
+        overrides={new: {"url": slim_mirror.server.url(url_path), "sha256": hashlib.sha256(data).hexdigest()}}
+    )
     proc = sk.run("install", new)
     line = one_line_error(proc)
     assert repr(member) in line or member in line, f"the error does not name the member {member!r}: {line}"
@@ -113,8 +131,8 @@ def _hostile_version_files(base: Path) -> Dict[str, Callable[[Path], None]]:
         "absolute-path": text(b"/usr/bin/python3\n"),
         "executable-name": text(b"python3\n"),
         "terminal-escapes": text(b"\x1b]0;owned\x07\x1b[2J3.11\n"),
-        "huge": text(b"3" * (8 * 1024 * 1024)),
-        "many-lines": text(b"#\n" * 500_000 + b"3.11\n"),
+        "huge": text(b"3" * (1024 * 1024)),  # one 1 MiB line
+        "many-lines": text(b"#\n" * 300_000 + b"3.11\n"),
         "fifo": lambda d: os.mkfifo(d / ".python-version"),
         "dev-zero": lambda d: os.symlink("/dev/zero", d / ".python-version"),
         "directory": lambda d: (d / ".python-version").mkdir(),
@@ -139,13 +157,12 @@ def _project(tmp_path: Path, case: str) -> Tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("case", HOSTILE_IDS)
-def test_hostile_version_file_cli(case: str, sk: Shimkit, templates: Templates, tmp_path: Path,
-                                  slim_versions) -> None:
+def test_hostile_version_file_cli(case: str, sk: Shimkit, templates: Templates, tmp_path: Path, slim_versions) -> None:
     """``find``, ``pin`` and the hooks' ``hook-resolve`` read the file as data: nothing runs, nothing
     hangs, no path from it is used, and what they print is escaped."""
     old, _new, _v312, _other = slim_versions
     templates.reset(sk, [old])
-    proj, deep = _project(tmp_path, case)
+    _proj, deep = _project(tmp_path, case)
     env = {**sk.env, "SHIMKIT_PYTHON_PREFERENCE": "only-managed"}
     for args in (["find"], ["pin"], ["hook-resolve", "--install-dir", str(sk.installs), str(deep)]):
         proc = sk.run(*args, cwd=deep, env=env, timeout=30)
@@ -170,8 +187,9 @@ SHELLS = {
 
 
 @pytest.mark.parametrize("shell", list(SHELLS))
-def test_hostile_version_files_through_the_shell_hook(shell: str, sk: Shimkit, templates: Templates,
-                                                      tmp_path: Path, slim_versions) -> None:
+def test_hostile_version_files_through_the_shell_hook(
+    shell: str, sk: Shimkit, templates: Templates, tmp_path: Path, slim_versions
+) -> None:
     """An interactive shell with ``eval "$(shimkit init SHELL)"`` visits a directory holding each
     hostile file: the prompt hook never runs its content, never hangs, never puts a path from it
     on PATH, and the shell keeps working (a good pin afterwards still applies)."""
@@ -193,8 +211,25 @@ def test_hostile_version_files_through_the_shell_hook(shell: str, sk: Shimkit, t
     (good / ".python-version").write_text(old.rsplit(".", 1)[0] + "\n")
     lines += [f"cd '{good}'", 'echo "GOOD PATH=$PATH"', "echo DONE", "exit"]
     env = {**sk.env, "PATH": f"{sk.bin}:/usr/bin:/bin", "SHELL": exe, "TERM": "dumb"}
-    proc = subprocess.run(SHELLS[shell], input="\n".join(lines) + "\n", capture_output=True, text=True,
-                          cwd=tmp_path, env=env, timeout=60)
+    try:
+        proc = subprocess.run(
+            SHELLS[shell],
+            input="\n".join(lines) + "\n",
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=30,
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        done = [line.split()[1] for line in out.splitlines() if line.startswith("CASE ")]
+        stuck = HOSTILE_IDS[len(done)] if len(done) < len(HOSTILE_IDS) else "the good pin"
+        pytest.fail(
+            f"the {shell} hook hangs (over 30s for the whole session) in the directory whose "
+            f".python-version is {stuck!r}; finished before it: {done}",
+            pytrace=False,
+        )
     assert "DONE" in proc.stdout, f"the shell did not get through every directory:\n{proc.stdout}\n{proc.stderr}"
     assert not (tmp_path / SENTINEL_NAME).exists()
     _no_control_chars(proc.stdout + proc.stderr.replace("\x1b[?2004h", "").replace("\x1b[?2004l\r", ""))
@@ -237,8 +272,14 @@ def test_config_file_with_wrong_types(case: str, sk: Shimkit, templates: Templat
     # can reach past the loopback mirror whatever the file says.
     env = {k: v for k, v in sk.env.items() if k not in ("SHIMKIT_BIN_DIR", "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL")}
     env["SHIMKIT_OFFLINE"] = "1"
-    for args in (["install", new], ["list", "--only-installed"], ["find", "3.11"], ["pin", "3.11"],
-                 ["uninstall", old], ["dir"]):
+    for args in (
+        ["install", new],
+        ["list", "--only-installed"],
+        ["find", "3.11"],
+        ["pin", "3.11"],
+        ["uninstall", old],
+        ["dir"],
+    ):
         proc = sk.run(*args, env=env)
         line = one_line_error(proc, str(cfg), code=2)
         assert "\0" not in line
@@ -249,14 +290,23 @@ def test_config_file_with_wrong_types(case: str, sk: Shimkit, templates: Templat
 # ---------------------------------------------------------------------------- shell metacharacters
 
 REQUESTS = [
-    "3.12; touch PWNED", "$(touch PWNED)", "`touch PWNED`", "3.12 && touch PWNED", "3.12|tee PWNED",
-    ">PWNED", "3.12\ntouch PWNED", "3.12*", "3.12'", '3.12"', "%(x)s{0}", "3.12\0",
+    "3.12; touch PWNED",
+    "$(touch PWNED)",
+    "`touch PWNED`",
+    "3.12 && touch PWNED",
+    "3.12|tee PWNED",
+    ">PWNED",
+    "3.12\ntouch PWNED",
+    "3.12*",
+    "3.12'",
+    '3.12"',
+    "%(x)s{0}",
+    "3.12\0",
 ]
 
 
 @pytest.mark.parametrize("request_text", REQUESTS)
-def test_request_with_shell_metacharacters(request_text: str, sk: Shimkit, templates: Templates,
-                                           slim_versions) -> None:
+def test_request_with_shell_metacharacters(request_text: str, sk: Shimkit, templates: Templates, slim_versions) -> None:
     old, _new, _v312, _other = slim_versions
     templates.reset(sk, [old])
     before = state(sk)
@@ -267,8 +317,14 @@ def test_request_with_shell_metacharacters(request_text: str, sk: Shimkit, templ
         (work / ".python-version").write_bytes(request_text.encode())
         cases = [["find"], ["pin"]]
     else:
-        cases = [["install", request_text], ["find", request_text], ["pin", request_text],
-                 ["uninstall", request_text], ["upgrade", request_text], ["venv", "v", "-p", request_text]]
+        cases = [
+            ["install", request_text],
+            ["find", request_text],
+            ["pin", request_text],
+            ["uninstall", request_text],
+            ["upgrade", request_text],
+            ["venv", "v", "-p", request_text],
+        ]
     for args in cases:
         proc = sk.run(*args, cwd=work)
         out = proc.stdout + proc.stderr
@@ -280,3 +336,27 @@ def test_request_with_shell_metacharacters(request_text: str, sk: Shimkit, templ
     assert sorted(os.listdir(work)) == ([".python-version"] if "\0" in request_text else [])
     assert not list(sk.root.rglob("PWNED"))
     assert state(sk) == before
+
+
+# ---------------------------------------------------------------------------- environment knobs
+
+KNOBS = {
+    "SHIMKIT_CONCURRENT_DOWNLOADS": "four",
+    "SHIMKIT_HTTP_RETRIES": "many",
+    "SHIMKIT_HTTP_TIMEOUT": "soon",
+    "SHIMKIT_HTTP_BACKOFF": "",
+    "SHIMKIT_LOCK_TIMEOUT": "forever",
+    "SHIMKIT_VERIFY_TIMEOUT": "30s",
+}
+
+
+@pytest.mark.parametrize("name", list(KNOBS))
+def test_environment_knob_with_a_wrong_type(name: str, sk: Shimkit, slim_versions) -> None:
+    """The tuning knobs outside the settings table fall back to their defaults on a value they
+    cannot use: the install still works, and never ends in a traceback."""
+    _old, new, _v312, _other = slim_versions
+    proc = sk.run("install", new, "--no-bin", env={**sk.env, name: KNOBS[name]})
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert (sk.installs / key(new)).is_dir()
+    assert temp_entries(sk) == []

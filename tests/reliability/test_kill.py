@@ -24,16 +24,13 @@ BUDGET = float(os.environ.get("SHIMKIT_KILL_BUDGET", "420"))
 pytestmark = pytest.mark.timeout(BUDGET + 180)
 
 
-def _run(sk: Shimkit, plan: KillPlan, manifests: Dict[str, Manifest], seed: int,
-         report: Callable[[str], None]) -> None:
+def _run(sk: Shimkit, plan: KillPlan, manifests: Dict[str, Manifest], seed: int, report: Callable[[str], None]) -> None:
     result = run_kill_trials(sk, plan, manifests, trials=TRIALS, seed=seed, budget=BUDGET)
     report(result.summary())
-    assert result.trials >= TRIALS and not result.failures, (
-        result.summary() + "\n" + "\n".join(result.failures[:40]))
+    assert result.trials >= TRIALS and not result.failures, result.summary() + "\n" + "\n".join(result.failures[:40])
 
 
-def test_kill_install(sk: Shimkit, templates: Templates, manifests: Dict[str, Manifest], slim_versions,
-                      report) -> None:
+def test_kill_install(sk: Shimkit, templates: Templates, manifests: Dict[str, Manifest], slim_versions, report) -> None:
     old, new, _v312, _other = slim_versions
     # Even trials install into an empty store (the link and bin entry are created); odd ones
     # next to the older patch (the link moves).
@@ -46,8 +43,7 @@ def test_kill_install(sk: Shimkit, templates: Templates, manifests: Dict[str, Ma
     _run(sk, plan, manifests, SEED, report)
 
 
-def test_kill_upgrade(sk: Shimkit, templates: Templates, manifests: Dict[str, Manifest], slim_versions,
-                      report) -> None:
+def test_kill_upgrade(sk: Shimkit, templates: Templates, manifests: Dict[str, Manifest], slim_versions, report) -> None:
     old, _new, v312, _other = slim_versions
     # The 3.12 installation is up to date and must come through untouched.
     plan = KillPlan(
@@ -59,8 +55,9 @@ def test_kill_upgrade(sk: Shimkit, templates: Templates, manifests: Dict[str, Ma
     _run(sk, plan, manifests, SEED + 1, report)
 
 
-def test_kill_uninstall(sk: Shimkit, templates: Templates, manifests: Dict[str, Manifest], slim_versions,
-                        report) -> None:
+def test_kill_uninstall(
+    sk: Shimkit, templates: Templates, manifests: Dict[str, Manifest], slim_versions, report
+) -> None:
     old, new, _v312, _other = slim_versions
     minor = old.rsplit(".", 1)[0]
     # Even trials remove the linked patch (the link moves back to the older one); odd ones remove

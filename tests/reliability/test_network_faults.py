@@ -31,20 +31,31 @@ class Fault:
 
 
 FAULTS: Dict[str, Fault] = {
-    "reset-mid-body": Fault(lambda m, p, n: m.server.reset(p, after=n // 2), {"SHIMKIT_HTTP_RETRIES": "1"},
-                            "after 2 attempts", 2),
-    "short-body": Fault(lambda m, p, n: m.server.truncate(p, n // 3), {"SHIMKIT_HTTP_RETRIES": "2"},
-                        "after 3 attempts", 3),
-    "slow-headers-timeout": Fault(lambda m, p, n: m.server.slow(p, 4.0), {"SHIMKIT_HTTP_TIMEOUT": "0.5",
-                                  "SHIMKIT_HTTP_RETRIES": "1"}, "timed out", 2, max_seconds=30),
-    "stalled-body-timeout": Fault(lambda m, p, n: m.server.slow(p, 3.0, chunk=256 * 1024),
-                                  {"SHIMKIT_HTTP_TIMEOUT": "0.5", "SHIMKIT_HTTP_RETRIES": "0"}, "timed out", 1,
-                                  max_seconds=30),
+    "reset-mid-body": Fault(
+        lambda m, p, n: m.server.reset(p, after=n // 2), {"SHIMKIT_HTTP_RETRIES": "1"}, "after 2 attempts", 2
+    ),
+    "short-body": Fault(
+        lambda m, p, n: m.server.truncate(p, n // 3), {"SHIMKIT_HTTP_RETRIES": "2"}, "after 3 attempts", 3
+    ),
+    "slow-headers-timeout": Fault(
+        lambda m, p, n: m.server.slow(p, 4.0),
+        {"SHIMKIT_HTTP_TIMEOUT": "0.5", "SHIMKIT_HTTP_RETRIES": "1"},
+        "timed out",
+        2,
+        max_seconds=30,
+    ),
+    "stalled-body-timeout": Fault(
+        lambda m, p, n: m.server.slow(p, 3.0, chunk=256 * 1024),
+        {"SHIMKIT_HTTP_TIMEOUT": "0.5", "SHIMKIT_HTTP_RETRIES": "0"},
+        "timed out",
+        1,
+        max_seconds=30,
+    ),
     "500-then-success": Fault(lambda m, p, n: m.server.fail_times(p, 2, status=500), {}, "", 3, succeeds=True),
-    "503-beyond-the-retry-limit": Fault(lambda m, p, n: m.server.fail_times(p, 5, status=503),
-                                        {"SHIMKIT_HTTP_RETRIES": "3"}, "after 4 attempts", 4),
-    "500-forever": Fault(lambda m, p, n: m.server.status(p, 500), {"SHIMKIT_HTTP_RETRIES": "2"},
-                         "after 3 attempts", 3),
+    "503-beyond-the-retry-limit": Fault(
+        lambda m, p, n: m.server.fail_times(p, 5, status=503), {"SHIMKIT_HTTP_RETRIES": "3"}, "after 4 attempts", 4
+    ),
+    "500-forever": Fault(lambda m, p, n: m.server.status(p, 500), {"SHIMKIT_HTTP_RETRIES": "2"}, "after 3 attempts", 3),
     "404": Fault(lambda m, p, n: m.server.status(p, 404), {}, "HTTP 404", 1),
     "redirect-loop": Fault(lambda m, p, n: m.server.redirect_loop(p), {}, "redirect", 0),
     "wrong-checksum": Fault(lambda m, p, n: None, {}, "checksum mismatch", 1),
@@ -53,8 +64,15 @@ FAULTS: Dict[str, Fault] = {
 
 @pytest.mark.parametrize("command", ["install", "upgrade"])
 @pytest.mark.parametrize("fault_id", list(FAULTS))
-def test_fault(fault_id: str, command: str, sk: Shimkit, templates: Templates, slim_mirror: Mirror,
-               manifests: Dict[str, Manifest], slim_versions) -> None:
+def test_fault(
+    fault_id: str,
+    command: str,
+    sk: Shimkit,
+    templates: Templates,
+    slim_mirror: Mirror,
+    manifests: Dict[str, Manifest],
+    slim_versions,
+) -> None:
     fault = FAULTS[fault_id]
     old, new, _v312, _other = slim_versions
     archive = slim_mirror.archives[new]
@@ -94,8 +112,9 @@ def test_fault(fault_id: str, command: str, sk: Shimkit, templates: Templates, s
     ("fault_id", "message", "requests"),
     [("500-forever", "after 3 attempts", 3), ("404", "HTTP 404", 1), ("garbage", "", 1), ("reset", "", 3)],
 )
-def test_downloads_json_faults(fault_id: str, message: str, requests: int, sk: Shimkit, slim_mirror: Mirror,
-                               slim_versions) -> None:
+def test_downloads_json_faults(
+    fault_id: str, message: str, requests: int, sk: Shimkit, slim_mirror: Mirror, slim_versions
+) -> None:
     """The download list itself fails: a clear error before anything is created."""
     _old, new, _v312, _other = slim_versions
     path = "/downloads.json"
