@@ -110,7 +110,7 @@ def enable(settings: Settings, *, shims_dir: Optional[Path] = None, sh_path: str
                     "move it away; the shims dir should hold nothing else",
                 )
             try:
-                if path.read_text(encoding="utf-8", errors="surrogateescape") == text:
+                if path.read_bytes() == text.encode("utf-8", "surrogateescape"):
                     report.unchanged.append(name)
                     continue
             except OSError:
@@ -192,7 +192,7 @@ def status_lines(settings: Settings, *, shims_dir: Optional[Path] = None, path: 
         if not is_shim(p):
             continue
         try:
-            current = p.read_text(encoding="utf-8", errors="surrogateescape") == render_shim(name, settings, target)
+            current = p.read_bytes() == render_shim(name, settings, target).encode("utf-8", "surrogateescape")
         except OSError:
             current = False
         present.append(name if current else f"{name} (outdated: run `shimkit shims enable`)")

