@@ -73,7 +73,7 @@ def real_archives(work: Path) -> Dict[str, pbs.BuiltArchive]:
 
 
 def newest_per_minor(archives: Mapping[str, pbs.BuiltArchive]) -> Dict[str, pbs.BuiltArchive]:
-    """"3.12" -> the newest patch of 3.12 among ``archives``."""
+    """ "3.12" -> the newest patch of 3.12 among ``archives``."""
     out: Dict[str, pbs.BuiltArchive] = {}
     for a in sorted(archives.values(), key=lambda a: (a.major, a.minor, a.patch)):
         out[f"{a.major}.{a.minor}"] = a
@@ -131,9 +131,9 @@ def median(values: Sequence[float]) -> float:
 def spread(values: Sequence[float]) -> str:
     """The interquartile range, as a sanity check on noise."""
     if len(values) < 4:
-        return f"{min(values) * 1000:.1f}–{max(values) * 1000:.1f} ms"
+        return f"{min(values) * 1000:.1f} to {max(values) * 1000:.1f} ms"
     q = statistics.quantiles(values, n=4)
-    return f"IQR {q[0] * 1000:.1f}–{q[2] * 1000:.1f} ms"
+    return f"IQR {q[0] * 1000:.1f} to {q[2] * 1000:.1f} ms"
 
 
 def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
@@ -202,15 +202,21 @@ def machine() -> Dict[str, str]:
         pass
     mem = ""
     try:
-        kb = int(next(line for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal")).split()[1])
+        kb = int(
+            next(
+                line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+            ).split()[1]
+        )
         mem = f"{kb / 1024 / 1024:.0f} GiB"
     except (OSError, StopIteration, ValueError):
         pass
     distro = ""
     try:
-        distro = next(line.split("=", 1)[1].strip('"') for line in Path("/etc/os-release").read_text().splitlines()
-                      if line.startswith("PRETTY_NAME="))
+        distro = next(
+            line.split("=", 1)[1].strip('"')
+            for line in Path("/etc/os-release").read_text().splitlines()
+            if line.startswith("PRETTY_NAME=")
+        )
     except (OSError, StopIteration):
         pass
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
@@ -236,38 +242,30 @@ def dump_json(path: Optional[str], data: object) -> None:
         Path(path).write_text(json.dumps(data, indent=2) + "\n")
 
 
-def du_bytes(path: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for f in files:
-            p = os.path.join(root, f)
-            if not os.path.islink(p):
-                total += os.lstat(p).st_size
-    return total
-
-
-def pretty_seconds(s: float) -> str:
-    return f"{s:.2f} s" if s >= 1 else f"{s * 1000:.1f} ms"
-
-
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x"
 
 
-def env_summary(keys: Sequence[str], env: Mapping[str, str]) -> str:
-    return " ".join(f"{k}={shlex.quote(env[k])}" for k in keys if k in env)
-
-
-def which_or_fail(tool: str, package: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        raise SystemExit(f"{tool} is not installed (apt-get install {package})")
-    return path
-
-
 __all__ = [
-    "Case", "REPO", "compile_shimkit", "dump_json", "interleaved", "isolated_env", "machine", "median", "mirror",
-    "newest_per_minor", "print_header", "real_archives", "reproduce", "shimkit_command", "spawn", "spread",
-    "table", "uv_command", "uv_version",
+    "REPO",
+    "Case",
+    "compile_shimkit",
+    "dump_json",
+    "interleaved",
+    "isolated_env",
+    "machine",
+    "median",
+    "mirror",
+    "newest_per_minor",
+    "print_header",
+    "ratio",
+    "real_archives",
+    "reproduce",
+    "scratch",
+    "shimkit_command",
+    "spawn",
+    "spread",
+    "table",
+    "uv_command",
+    "uv_version",
 ]
-

@@ -15,7 +15,6 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import _common as c
@@ -36,8 +35,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--runs", type=int, default=200, help="rounds (default 200)")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args(argv)
-    c.print_header("python3.12 through the bin entry vs the interpreter directly", "bench_bin.py",
-                   list(argv if argv is not None else sys.argv[1:]))
+    c.print_header(
+        "python3.12 through the bin entry vs the interpreter directly",
+        "bench_bin.py",
+        list(argv if argv is not None else sys.argv[1:]),
+    )
     with c.scratch("bin") as work:
         archives = c.real_archives(work)
         a = c.newest_per_minor(archives).get("3.12")
@@ -45,8 +47,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise SystemExit("needs a real 3.12 interpreter here (pyenv install 3.12.1)")
         mirror = c.mirror(work, {a.version: a})
         try:
-            env = c.isolated_env(work / "user", SHIMKIT_PYTHON_DOWNLOADS_JSON_URL=mirror.downloads_json_url,
-                                 SHIMKIT_PYTHON_INSTALL_DIR=str(work / "installs"), SHIMKIT_BIN_DIR=str(work / "bin"))
+            env = c.isolated_env(
+                work / "user",
+                SHIMKIT_PYTHON_DOWNLOADS_JSON_URL=mirror.downloads_json_url,
+                SHIMKIT_PYTHON_INSTALL_DIR=str(work / "installs"),
+                SHIMKIT_BIN_DIR=str(work / "bin"),
+            )
             c.spawn([*c.shimkit_command(), "install", "3.12"], env)
             c.spawn([*c.shimkit_command(), "venv", str(work / "venv"), "-p", "3.12"], env)
         finally:
@@ -62,16 +68,31 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         run_env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
         results = []
         for flags in (["-c", "pass"], ["-I", "-S", "-c", "pass"]):
-            cases = [c.Case(label, (lambda exe=exe: spawn_fast([exe, *flags], run_env))) for label, exe in targets.items()]
+            cases = [
+                c.Case(label, (lambda exe=exe, flags=flags: spawn_fast([exe, *flags], run_env)))
+                for label, exe in targets.items()
+            ]
             times = c.interleaved(cases, args.runs, warmup=5)
             base = c.median(times[cases[0].label])
             rows = []
             for case in cases:
                 t = c.median(times[case.label])
-                rows.append([f"`{' '.join(['python3.12', *flags])}` {case.label}", f"{t * 1000:.2f} ms",
-                             c.spread(times[case.label]), c.ratio(t, base)])
-                results.append({"command": case.label, "flags": flags, "median_ms": round(t * 1000, 3),
-                                "ratio": round(t / base, 3)})
+                rows.append(
+                    [
+                        f"`{' '.join(['python3.12', *flags])}` {case.label}",
+                        f"{t * 1000:.2f} ms",
+                        c.spread(times[case.label]),
+                        c.ratio(t, base),
+                    ]
+                )
+                results.append(
+                    {
+                        "command": case.label,
+                        "flags": flags,
+                        "median_ms": round(t * 1000, 3),
+                        "ratio": round(t / base, 3),
+                    }
+                )
             print(c.table(rows, ["start", "median", "spread", "vs direct"]))
             print()
     c.dump_json(args.json, {"machine": c.machine(), "runs": args.runs, "results": results})

@@ -30,8 +30,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--multi-runs", type=int, default=3, help="rounds for three versions at once (default 3)")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args(argv)
-    c.print_header("shimkit install vs uv python install (loopback mirror)", "bench_install.py",
-                   list(argv if argv is not None else sys.argv[1:]))
+    c.print_header(
+        "shimkit install vs uv python install (loopback mirror)",
+        "bench_install.py",
+        list(argv if argv is not None else sys.argv[1:]),
+    )
     c.compile_shimkit()
     print(f"- uv: {c.uv_version()}\n")
 
@@ -40,8 +43,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         minors = c.newest_per_minor(archives)
         if "3.12" not in minors or len(minors) < 3:
             raise SystemExit(f"needs a real 3.12 and two more minor versions here; found {sorted(minors)}")
-        three = ["3.12", *[m for m in sorted(minors, key=lambda m: tuple(map(int, m.split("."))), reverse=True)
-                           if m != "3.12"][:2]]
+        three = [
+            "3.12",
+            *[m for m in sorted(minors, key=lambda m: tuple(map(int, m.split("."))), reverse=True) if m != "3.12"][:2],
+        ]
         mirror = c.mirror(work, archives)
         try:
             results = _run(work, mirror, minors, three, args.runs, args.multi_runs)
@@ -51,8 +56,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-def _run(work: Path, mirror: c.Mirror, minors: Dict[str, c.pbs.BuiltArchive], three: List[str], runs: int,
-         multi_runs: int) -> List[Dict[str, object]]:
+def _run(
+    work: Path, mirror: c.Mirror, minors: Dict[str, c.pbs.BuiltArchive], three: List[str], runs: int, multi_runs: int
+) -> List[Dict[str, object]]:
     downloads_json = str(mirror.upstream_downloads_json_path)
     counter = [0]
 
@@ -66,9 +72,13 @@ def _run(work: Path, mirror: c.Mirror, minors: Dict[str, c.pbs.BuiltArchive], th
     def shimkit_case(label: str, versions: List[str], compile_: bool) -> c.Case:
         def run() -> float:
             root = fresh("shimkit")
-            env = c.isolated_env(root, SHIMKIT_PYTHON_DOWNLOADS_JSON_URL=downloads_json,
-                                 SHIMKIT_PYTHON_INSTALL_MIRROR=mirror.url,
-                                 SHIMKIT_PYTHON_INSTALL_DIR=str(root / "installs"), SHIMKIT_BIN_DIR=str(root / "bin"))
+            env = c.isolated_env(
+                root,
+                SHIMKIT_PYTHON_DOWNLOADS_JSON_URL=downloads_json,
+                SHIMKIT_PYTHON_INSTALL_MIRROR=mirror.url,
+                SHIMKIT_PYTHON_INSTALL_DIR=str(root / "installs"),
+                SHIMKIT_BIN_DIR=str(root / "bin"),
+            )
             if not compile_:
                 env["SHIMKIT_NO_COMPILE"] = "1"
             t = c.spawn([*c.shimkit_command(), "install", *versions], env, cwd=root)
@@ -81,9 +91,14 @@ def _run(work: Path, mirror: c.Mirror, minors: Dict[str, c.pbs.BuiltArchive], th
     def uv_case(label: str, versions: List[str]) -> c.Case:
         def run() -> float:
             root = fresh("uv")
-            env = c.isolated_env(root, UV_PYTHON_DOWNLOADS_JSON_URL=downloads_json, UV_PYTHON_INSTALL_MIRROR=mirror.url,
-                                 UV_PYTHON_INSTALL_DIR=str(root / "installs"), UV_PYTHON_BIN_DIR=str(root / "bin"),
-                                 UV_CACHE_DIR=str(root / "cache"))
+            env = c.isolated_env(
+                root,
+                UV_PYTHON_DOWNLOADS_JSON_URL=downloads_json,
+                UV_PYTHON_INSTALL_MIRROR=mirror.url,
+                UV_PYTHON_INSTALL_DIR=str(root / "installs"),
+                UV_PYTHON_BIN_DIR=str(root / "bin"),
+                UV_CACHE_DIR=str(root / "cache"),
+            )
             t = c.spawn([*c.uv_command(), "python", "install", *versions], env, cwd=root)
             _check(root / "installs", versions, minors)
             shutil.rmtree(root)
@@ -106,9 +121,16 @@ def _run(work: Path, mirror: c.Mirror, minors: Dict[str, c.pbs.BuiltArchive], th
         for case in cases:
             t = c.median(times[case.label])
             rows.append([case.label, f"{t:.2f} s", f"{nbytes / t / 1e6:.1f}", c.ratio(t, base)])
-            results.append({"command": case.label, "median_s": round(t, 3), "runs": times[case.label],
-                            "archive_bytes": nbytes, "mb_per_s": round(nbytes / t / 1e6, 2),
-                            "ratio_vs_uv": round(t / base, 2)})
+            results.append(
+                {
+                    "command": case.label,
+                    "median_s": round(t, 3),
+                    "runs": times[case.label],
+                    "archive_bytes": nbytes,
+                    "mb_per_s": round(nbytes / t / 1e6, 2),
+                    "ratio_vs_uv": round(t / base, 2),
+                }
+            )
         archives = ", ".join(f"{minors[v].version} ({minors[v].size / 1e6:.1f} MB)" for v in versions)
         print(f"## {what}: {archives}; {rounds} rounds, medians\n")
         print(c.table(rows, ["command", "time", "MB/s", "vs uv"]))

@@ -3,12 +3,13 @@
     python3 benchmarks/bench_scaling.py [--runs 30] [--hook-loops 300] [--json FILE]
 
 1. CLI latency with 1, 10 and 50 installed versions: ``shimkit --version``,
-   ``shimkit list --only-installed``, ``shimkit find 3.12`` and ``shimkit find`` (in a project
-   pinned to 3.12) against ``python -I -S -c pass`` (the console script's interpreter, the floor
-   for anything written in Python) and against uv's equivalents (``uv --version``,
-   ``uv python list --only-installed``, ``uv python find 3.12``) pointed at the same install dir.
-   One real 3.12 is installed by ``shimkit install``; the other installations are hard-linked
-   copies of it under other patch numbers (3.12.101 …), which both tools accept as installations.
+   ``shimkit list --only-installed``, ``shimkit find 3.12``, ``shimkit find`` (in a project
+   pinned to 3.12) and ``shimkit pin 3.12`` (rewriting that pin), against
+   ``python -I -S -c pass`` (the console script's interpreter: the floor for anything written in
+   Python) and against uv's equivalents (``uv --version``, ``uv python list --only-installed``,
+   ``uv python find``, ``uv python pin 3.12``) on the same install dir.  One real 3.12 is
+   installed by ``shimkit install``; the other installations are hard-linked copies of it under
+   other patch numbers (3.12.101 …), which both tools accept as installations.
 2. The shell hook per ``cd`` with the version file 1 and 30 directories up, in bash and zsh,
    against the same ``cd`` loop calling an empty function: each iteration changes directory
    (alternating between two directories at the same depth) and runs the prompt hook.
@@ -59,10 +60,17 @@ def cli_latency(work: Path, runs: int) -> List[Dict[str, object]]:
     project.mkdir(parents=True)
     (work / "project" / "pyproject.toml").write_text('[project]\nname = "p"\nrequires-python = ">=3.12"\n')
     (work / "project" / ".python-version").write_text("3.12\n")
-    env = c.isolated_env(work / "user", SHIMKIT_PYTHON_INSTALL_DIR=str(installs), SHIMKIT_BIN_DIR=str(work / "bin"),
-                         SHIMKIT_PYTHON_DOWNLOADS_JSON_URL=mirror.downloads_json_url,
-                         UV_PYTHON_INSTALL_DIR=str(installs), UV_CACHE_DIR=str(work / "uv-cache"),
-                         UV_PYTHON_PREFERENCE="only-managed", UV_PYTHON_DOWNLOADS="never", UV_OFFLINE="1")
+    env = c.isolated_env(
+        work / "user",
+        SHIMKIT_PYTHON_INSTALL_DIR=str(installs),
+        SHIMKIT_BIN_DIR=str(work / "bin"),
+        SHIMKIT_PYTHON_DOWNLOADS_JSON_URL=mirror.downloads_json_url,
+        UV_PYTHON_INSTALL_DIR=str(installs),
+        UV_CACHE_DIR=str(work / "uv-cache"),
+        UV_PYTHON_PREFERENCE="only-managed",
+        UV_PYTHON_DOWNLOADS="never",
+        UV_OFFLINE="1",
+    )
     try:
         c.spawn([*c.shimkit_command(), "install", "3.12"], env)
     finally:
@@ -88,23 +96,36 @@ def cli_latency(work: Path, runs: int) -> List[Dict[str, object]]:
             ("uv python find 3.12", [*uv, "python", "find", "3.12"], work),
             ("shimkit find (project pinned to 3.12)", [*shimkit, "find"], project),
             ("uv python find (project pinned to 3.12)", [*uv, "python", "find"], project),
+            ("shimkit pin 3.12", [*shimkit, "pin", "3.12"], project),
+            ("uv python pin 3.12", [*uv, "python", "pin", "3.12"], project),
         ]
-        timed = [c.Case(label, (lambda argv=argv, cwd=cwd: c.spawn(argv, {**env, "PWD": str(cwd)}, cwd=cwd)))
-                 for label, argv, cwd in cases]
+        timed = [
+            c.Case(label, (lambda argv=argv, cwd=cwd: c.spawn(argv, {**env, "PWD": str(cwd)}, cwd=cwd)))
+            for label, argv, cwd in cases
+        ]
         times = c.interleaved(timed, runs, warmup=2)
         base = c.median(times[cases[0][0]])
-        uv_of = {"shimkit --version": "uv --version",
-                 "shimkit list --only-installed": "uv python list --only-installed",
-                 "shimkit find 3.12": "uv python find 3.12",
-                 "shimkit find (project pinned to 3.12)": "uv python find (project pinned to 3.12)"}
+        uv_of = {
+            "shimkit --version": "uv --version",
+            "shimkit list --only-installed": "uv python list --only-installed",
+            "shimkit find 3.12": "uv python find 3.12",
+            "shimkit find (project pinned to 3.12)": "uv python find (project pinned to 3.12)",
+            "shimkit pin 3.12": "uv python pin 3.12",
+        }
         rows = []
         for label, _argv, _cwd in cases:
             t = c.median(times[label])
             vs_uv = c.ratio(t, c.median(times[uv_of[label]])) if label in uv_of else ""
             rows.append([label, f"{t * 1000:.1f} ms", c.ratio(t, base), vs_uv])
-            results.append({"installed": count, "command": label, "median_ms": round(t * 1000, 2),
-                            "ratio_vs_python": round(t / base, 2),
-                            "ratio_vs_uv": round(t / c.median(times[uv_of[label]]), 2) if label in uv_of else None})
+            results.append(
+                {
+                    "installed": count,
+                    "command": label,
+                    "median_ms": round(t * 1000, 2),
+                    "ratio_vs_python": round(t / base, 2),
+                    "ratio_vs_uv": round(t / c.median(times[uv_of[label]]), 2) if label in uv_of else None,
+                }
+            )
         print(f"## {count} installed version{'s' if count > 1 else ''} ({runs} rounds, medians)\n")
         print(c.table(rows, ["command", "median", "vs python -I -S", "vs uv"]))
         print()
@@ -152,8 +173,13 @@ def hook_per_cd(work: Path, runs: int, loops: int) -> List[Dict[str, object]]:
     for shell in ("bash", "zsh"):
         if shutil.which(shell) is None:
             raise SystemExit(f"{shell} is not installed (apt-get install {shell})")
-        init = subprocess.run([*c.shimkit_command(), "init", shell], capture_output=True, text=True, check=True,
-                              env=c.isolated_env(work / "user", SHIMKIT_PYTHON_INSTALL_DIR=str(installs))).stdout
+        init = subprocess.run(
+            [*c.shimkit_command(), "init", shell],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=c.isolated_env(work / "user", SHIMKIT_PYTHON_INSTALL_DIR=str(installs)),
+        ).stdout
         (work / f"init.{shell}").write_text(init)
         for levels in (1, 30):
             root = work / f"tree-{levels}"
@@ -167,19 +193,40 @@ def hook_per_cd(work: Path, runs: int, loops: int) -> List[Dict[str, object]]:
             env = c.isolated_env(work / "user", SHIMKIT_PYTHON_INSTALL_DIR=str(installs), A=str(a), B=str(b))
             hooked = _LOOP[shell].format(setup=f". '{work / f'init.{shell}'}'", hook="_shimkit_hook", loops=loops)
             empty = _LOOP[shell].format(setup="_empty() { :; }", hook="_empty", loops=loops)
-            cases = [c.Case(name, (lambda script=script: _shell_seconds(shell, script, env)))
-                     for name, script in (("empty", empty), ("hook", hooked))]
+            cases = [
+                c.Case(name, (lambda script=script, shell=shell, env=env: _shell_seconds(shell, script, env)))
+                for name, script in (("empty", empty), ("hook", hooked))
+            ]
             times = c.interleaved(cases, runs, warmup=1)
             per = 2 * loops
             empty_us = c.median(times["empty"]) / per * 1e6
             hook_us = c.median(times["hook"]) / per * 1e6
-            rows.append([shell, str(levels), f"{empty_us:.1f} µs", f"{hook_us:.1f} µs", f"{hook_us - empty_us:.1f} µs",
-                         c.ratio(hook_us, empty_us)])
-            results.append({"shell": shell, "levels_up": levels, "empty_us": round(empty_us, 2),
-                            "hook_us": round(hook_us, 2), "ratio": round(hook_us / empty_us, 2)})
+            rows.append(
+                [
+                    shell,
+                    str(levels),
+                    f"{empty_us:.1f} µs",
+                    f"{hook_us:.1f} µs",
+                    f"{hook_us - empty_us:.1f} µs",
+                    c.ratio(hook_us, empty_us),
+                ]
+            )
+            results.append(
+                {
+                    "shell": shell,
+                    "levels_up": levels,
+                    "empty_us": round(empty_us, 2),
+                    "hook_us": round(hook_us, 2),
+                    "ratio": round(hook_us / empty_us, 2),
+                }
+            )
     print(f"## shell hook per `cd` ({runs} rounds of {loops} cd pairs, medians; {shimkit})\n")
-    print(c.table(rows, ["shell", "version file levels up", "cd + empty hook", "cd + shimkit hook", "hook's own cost",
-                         "vs empty"]))
+    print(
+        c.table(
+            rows,
+            ["shell", "version file levels up", "cd + empty hook", "cd + shimkit hook", "hook's own cost", "vs empty"],
+        )
+    )
     print()
     return results
 
@@ -201,8 +248,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--hook-loops", type=int, default=300, help="cd pairs per hook loop (default 300)")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args(argv)
-    c.print_header("Scaling: find/list with 1, 10, 50 installed versions; the hook 1 and 30 levels deep",
-                   "bench_scaling.py", list(argv if argv is not None else sys.argv[1:]))
+    c.print_header(
+        "Scaling: find/list with 1, 10, 50 installed versions; the hook 1 and 30 levels deep",
+        "bench_scaling.py",
+        list(argv if argv is not None else sys.argv[1:]),
+    )
     c.compile_shimkit()
     print(f"- uv: {c.uv_version()}\n")
     with c.scratch("scaling") as work:

@@ -143,7 +143,8 @@ def remove_entries_through(link_name: str, bin_dir: Path, install_dir: Path) -> 
     for name in names:
         path = bin_dir / name
         target = _read_target(path)
-        if target is not None and os.path.abspath(target).startswith(prefix):
+        # a relative target is relative to the bin dir, not to wherever this command runs
+        if target is not None and os.path.abspath(os.path.join(bin_dir, target)).startswith(prefix):
             try:
                 path.unlink()
                 removed.append(path)

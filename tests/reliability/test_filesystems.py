@@ -253,3 +253,28 @@ def test_read_only_bin_dir_with_several_versions(
         assert (sk.installs / key(v)).is_dir(), f"{v} was not installed:\n{text}"
     assert temp_entries(sk) == []
     assert store_problems(sk, manifests, settled=True) == []
+
+
+def test_relative_bin_entries_are_judged_from_the_bin_dir(
+    sk: Shimkit, templates: Templates, slim_versions, manifests: Dict[str, Manifest]
+) -> None:
+    """A relative symlink is resolved from the directory it is in, never from where shimkit runs:
+    one made by hand into the install dir (``ln -sr``) goes away with its version instead of
+    dangling, and a foreign one that only *looks* like it points there from the current directory
+    is left alone."""
+    old, _new, _v312, _other = slim_versions
+    mm = old.rsplit(".", 1)[0]
+    templates.reset(sk, [old])
+    target = sk.installs / minor_key(old) / "bin" / f"python{mm}"
+    by_hand = sk.bin / f"py{mm.replace('.', '')}"
+    os.symlink(os.path.relpath(target, sk.bin), by_hand)
+    assert subprocess.run([str(by_hand), "-c", "pass"]).returncode == 0
+    # relative to the bin dir this leads nowhere (a foreign, dangling entry); relative to sk.root,
+    # where the command runs, it would name the installation
+    foreign = sk.bin / "theirs"
+    os.symlink(os.path.relpath(target, sk.root), foreign)
+    before = _identity(foreign)
+    sk.run("uninstall", old, check=True, cwd=sk.root)
+    assert not by_hand.is_symlink(), "an entry into the removed version was left dangling"
+    assert foreign.is_symlink() and _identity(foreign) == before, "a foreign entry was removed"
+    assert store_problems(sk, {}, settled=True) == [f"bin entry theirs -> {os.readlink(foreign)} does not resolve"]

@@ -302,7 +302,6 @@ REQUESTS = [
     "3.12'",
     '3.12"',
     "%(x)s{0}",
-    "3.12\0",
 ]
 
 
@@ -313,28 +312,19 @@ def test_request_with_shell_metacharacters(request_text: str, sk: Shimkit, templ
     before = state(sk)
     work = sk.root / "work"
     work.mkdir()
-    if "\0" in request_text:
-        # argv cannot carry a NUL: the request reaches shimkit only through a version file
-        (work / ".python-version").write_bytes(request_text.encode())
-        cases = [["find"], ["pin"]]
-    else:
-        cases = [
-            ["install", request_text],
-            ["find", request_text],
-            ["pin", request_text],
-            ["uninstall", request_text],
-            ["upgrade", request_text],
-            ["venv", "v", "-p", request_text],
-        ]
+    # (a NUL cannot travel in argv; the version-file tests cover one)
+    cases = [
+        ["install", request_text],
+        ["find", request_text],
+        ["pin", request_text],
+        ["uninstall", request_text],
+        ["upgrade", request_text],
+        ["venv", "v", "-p", request_text],
+    ]
     for args in cases:
         proc = sk.run(*args, cwd=work)
-        out = proc.stdout + proc.stderr
-        assert "Traceback" not in out, out
-        if "\0" in request_text:
-            assert "\\x00" in out or "no valid" in out or proc.returncode == 0, out
-            continue
         one_line_error(proc, "invalid Python request", code=2)
-    assert sorted(os.listdir(work)) == ([".python-version"] if "\0" in request_text else [])
+    assert sorted(os.listdir(work)) == [], "a file was created (a pin, a venv, a redirection)"
     assert not list(sk.root.rglob("PWNED"))
     assert state(sk) == before
 
