@@ -67,10 +67,17 @@ def test_install_minor_version_creates_installation_link_and_bin_entry(env: dict
     proc = run(env, "install", "3.12", check=True)
     root = installs(env)
     assert state(env) == {".temp": None, key(v312): None, minor(v312): key(v312)} or state(env) == {
-        key(v312): None, minor(v312): key(v312)}
+        key(v312): None,
+        minor(v312): key(v312),
+    }
     exe = root / minor(v312) / "bin" / "python3.12"
-    out = subprocess.run([exe, "-c", "import ssl, sqlite3, venv, sys; print(sys.version.split()[0])"],
-                         capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [exe, "-c", "import ssl, sqlite3, venv, sys; print(sys.version.split()[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert out.stdout.strip() == v312
     entry = Path(env["SHIMKIT_BIN_DIR"]) / "python3.12"
     assert os.readlink(entry) == str(exe)
@@ -111,8 +118,9 @@ def test_several_versions_install_concurrently(env: dict, pbs_archives: dict, mi
         ("==3.11.*", "3.11.7"),
     ],
 )
-def test_request_forms_select_the_right_download(env: dict, pbs_archives: dict, mirror, request_text: str,
-                                                 expected: str | None) -> None:
+def test_request_forms_select_the_right_download(
+    env: dict, pbs_archives: dict, mirror, request_text: str, expected: str | None
+) -> None:
     newest = max(pbs_archives.values(), key=lambda a: (a.major, a.minor, a.patch)).version
     want = expected or newest
     run(env, "install", request_text, "--no-bin", check=True)
@@ -127,8 +135,9 @@ def test_install_without_arguments_reads_python_versions(env: dict, tmp_path: Pa
     assert {n for n, t in state(env).items() if t is None and n != ".temp"} == {key("3.11.2"), key(v312)}
 
 
-def test_install_without_arguments_or_version_file_installs_newest_stable(env: dict, pbs_archives: dict,
-                                                                          mirror) -> None:
+def test_install_without_arguments_or_version_file_installs_newest_stable(
+    env: dict, pbs_archives: dict, mirror
+) -> None:
     newest = max(pbs_archives.values(), key=lambda a: (a.major, a.minor, a.patch)).version
     run(env, "install", "--no-bin", check=True)
     assert key(newest) in state(env)
@@ -318,13 +327,20 @@ def test_local_archive_and_file_mirror(env: dict, v312: str, pbs_archives: dict,
     tree = tmp_path / "filemirror"
     (tree / archive.build).mkdir(parents=True)
     shutil.copy(pbs_archives["3.11.2"].path, tree / archive.build / pbs_archives["3.11.2"].filename)
-    proc = run({**env, "SHIMKIT_OFFLINE": "1", "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL": str(mirror.upstream_downloads_json_path)},
-               "install", "3.11.2", "--mirror", tree.as_uri(), check=True)
+    proc = run(
+        {**env, "SHIMKIT_OFFLINE": "1", "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL": str(mirror.upstream_downloads_json_path)},
+        "install",
+        "3.11.2",
+        "--mirror",
+        tree.as_uri(),
+        check=True,
+    )
     assert key("3.11.2") in state(env)
 
 
-def test_local_archive_with_wrong_checksum_is_refused(env: dict, v312: str, pbs_archives: dict,
-                                                      tmp_path: Path, mirror) -> None:
+def test_local_archive_with_wrong_checksum_is_refused(
+    env: dict, v312: str, pbs_archives: dict, tmp_path: Path, mirror
+) -> None:
     archive = pbs_archives[v312]
     mirror.publish(overrides={v312: {"sha256": "f" * 64}})
     local = tmp_path / archive.filename
@@ -368,8 +384,10 @@ def test_malicious_archive_is_rejected(env: dict, v312: str, mirror, tmp_path: P
 # ---- concurrency and kills ----------------------------------------------------------------
 def test_two_concurrent_installs_of_the_same_version(env: dict, v312: str, mirror) -> None:
     cmd = [sys.executable, "-m", "shimkit", "install", "3.12"]
-    procs = [subprocess.Popen(cmd, env=env, cwd=env["HOME"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(cmd, env=env, cwd=env["HOME"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     results = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results
     assert {n for n, t in state(env).items() if n != ".temp"} == {key(v312), minor(v312)}
@@ -381,8 +399,13 @@ def test_killed_install_leaves_nothing_and_next_run_succeeds(env: dict, v312: st
     archive = mirror.archives[v312]
     if phase == "download":
         mirror.server.slow(mirror.archive_path(archive), 0.05, chunk=64 * 1024)  # a trickle: killed mid-body
-    proc = subprocess.Popen([sys.executable, "-m", "shimkit", "install", "3.12"], env=env, cwd=env["HOME"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shimkit", "install", "3.12"],
+        env=env,
+        cwd=env["HOME"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     root = installs(env)
     deadline = time.monotonic() + 60
     # wait until something is being written in staging, then kill -9
@@ -413,9 +436,15 @@ def test_build_prefix_is_rewritten_to_the_installation(env: dict, v312: str, mir
     run(env, "install", "3.12", "--no-bin", check=True)
     inst = installs(env) / key(v312)
     out = subprocess.run(
-        [inst / "bin" / "python3.12", "-c",
-         "import sysconfig; print(sysconfig.get_config_var('prefix')); print(sysconfig.get_config_var('INCLUDEPY'))"],
-        capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"},
+        [
+            inst / "bin" / "python3.12",
+            "-c",
+            "import sysconfig; print(sysconfig.get_config_var('prefix')); print(sysconfig.get_config_var('INCLUDEPY'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
     ).stdout.split()
     assert out[0] == str(inst)
     assert out[1] == str(inst / "include" / "python3.12")

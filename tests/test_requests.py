@@ -20,16 +20,28 @@ def key(text: str):
     ("text", "canonical", "matches", "rejects"),
     [
         ("3", "3", ["cpython-3.12.1-linux-x86_64-gnu"], ["cpython-3.13.0+freethreaded-linux-x86_64-gnu"]),
-        ("3.12", "3.12", ["cpython-3.12.1-linux-x86_64-gnu", "cpython-3.12.0rc1-linux-x86_64-gnu"],
-         ["cpython-3.11.7-linux-x86_64-gnu", "pypy-3.12.1-linux-x86_64-gnu"]),
-        ("3.12.3", "3.12.3", ["cpython-3.12.3-linux-x86_64-gnu"],
-         ["cpython-3.12.30-linux-x86_64-gnu", "cpython-3.12.3rc1-linux-x86_64-gnu"]),
+        (
+            "3.12",
+            "3.12",
+            ["cpython-3.12.1-linux-x86_64-gnu", "cpython-3.12.0rc1-linux-x86_64-gnu"],
+            ["cpython-3.11.7-linux-x86_64-gnu", "pypy-3.12.1-linux-x86_64-gnu"],
+        ),
+        (
+            "3.12.3",
+            "3.12.3",
+            ["cpython-3.12.3-linux-x86_64-gnu"],
+            ["cpython-3.12.30-linux-x86_64-gnu", "cpython-3.12.3rc1-linux-x86_64-gnu"],
+        ),
         ("3.13.0rc1", "3.13.0rc1", ["cpython-3.13.0rc1-linux-x86_64-gnu"], ["cpython-3.13.0-linux-x86_64-gnu"]),
         ("3.13t", "3.13t", ["cpython-3.13.1+freethreaded-linux-x86_64-gnu"], ["cpython-3.13.1-linux-x86_64-gnu"]),
         ("3.13+freethreaded", "3.13t", ["cpython-3.13.1+freethreaded-linux-x86_64-gnu"], []),
         ("3.12+debug", "3.12+debug", ["cpython-3.12.1+debug-linux-x86_64-gnu"], ["cpython-3.12.1-linux-x86_64-gnu"]),
-        (">=3.11,<3.13", ">=3.11,<3.13", ["cpython-3.11.2-linux-x86_64-gnu", "cpython-3.12.9-linux-x86_64-gnu"],
-         ["cpython-3.13.0-linux-x86_64-gnu", "cpython-3.10.13-linux-x86_64-gnu"]),
+        (
+            ">=3.11,<3.13",
+            ">=3.11,<3.13",
+            ["cpython-3.11.2-linux-x86_64-gnu", "cpython-3.12.9-linux-x86_64-gnu"],
+            ["cpython-3.13.0-linux-x86_64-gnu", "cpython-3.10.13-linux-x86_64-gnu"],
+        ),
         ("==3.12.*", "==3.12.*", ["cpython-3.12.9-linux-x86_64-gnu"], ["cpython-3.11.9-linux-x86_64-gnu"]),
         ("cpython", "cpython", ["cpython-3.9.1-linux-x86_64-gnu"], ["pypy-3.10.14-linux-x86_64-gnu"]),
         ("CP", "cpython", ["cpython-3.9.1-linux-x86_64-gnu"], []),
@@ -43,10 +55,18 @@ def key(text: str):
         ("pypy@3.10", "pypy@3.10", ["pypy-3.10.14-linux-x86_64-gnu"], ["cpython-3.10.14-linux-x86_64-gnu"]),
         ("pp310", "pypy@3.10", ["pypy-3.10.14-linux-x86_64-gnu"], []),
         ("cpython>=3.12", "cpython@>=3.12", ["cpython-3.13.0-linux-x86_64-gnu"], ["cpython-3.11.0-linux-x86_64-gnu"]),
-        ("cpython-3.12.3-linux-x86_64-gnu", "cpython-3.12.3-linux-x86_64-gnu",
-         ["cpython-3.12.3-linux-x86_64-gnu"], ["cpython-3.12.3-linux-aarch64-gnu", "cpython-3.12.4-linux-x86_64-gnu"]),
-        ("cpython-3.12-any-any-any", "cpython-3.12-any-any-any",
-         ["cpython-3.12.3-linux-x86_64-gnu", "cpython-3.12.3-darwin-aarch64-none"], ["cpython-3.11.3-linux-x86_64-gnu"]),
+        (
+            "cpython-3.12.3-linux-x86_64-gnu",
+            "cpython-3.12.3-linux-x86_64-gnu",
+            ["cpython-3.12.3-linux-x86_64-gnu"],
+            ["cpython-3.12.3-linux-aarch64-gnu", "cpython-3.12.4-linux-x86_64-gnu"],
+        ),
+        (
+            "cpython-3.12-any-any-any",
+            "cpython-3.12-any-any-any",
+            ["cpython-3.12.3-linux-x86_64-gnu", "cpython-3.12.3-darwin-aarch64-none"],
+            ["cpython-3.11.3-linux-x86_64-gnu"],
+        ),
         ("any", "any", ["cpython-3.12.3-linux-x86_64-gnu", "pypy-3.10.1-linux-x86_64-gnu"], []),
     ],
 )
@@ -71,8 +91,14 @@ def test_host_restricts_platform_unless_key_names_it() -> None:
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [("/usr/bin/python3", "path"), ("./venv", "path"), ("~/bin/python", "path"), ("mypython3", "name"),
-     ("python", "name"), ("C:\\Python312\\python.exe", "path")],
+    [
+        ("/usr/bin/python3", "path"),
+        ("./venv", "path"),
+        ("~/bin/python", "path"),
+        ("mypython3", "name"),
+        ("python", "name"),
+        ("C:\\Python312\\python.exe", "path"),
+    ],
 )
 def test_paths_and_names(text: str, kind: str) -> None:
     assert parse_request(text).kind == kind
@@ -80,8 +106,22 @@ def test_paths_and_names(text: str, kind: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "3.x", "hello world", "3.12;rm -rf /", "$(touch /tmp/pwned)", "`id`", "3.13rc1", ">=3.x", "1.2",
-     "3.12\n3.11", "a" * 500, "3.12\x00", "cp3.1.2.3"],
+    [
+        "",
+        "   ",
+        "3.x",
+        "hello world",
+        "3.12;rm -rf /",
+        "$(touch /tmp/pwned)",
+        "`id`",
+        "3.13rc1",
+        ">=3.x",
+        "1.2",
+        "3.12\n3.11",
+        "a" * 500,
+        "3.12\x00",
+        "cp3.1.2.3",
+    ],
 )
 def test_malformed_requests_list_the_accepted_forms(text: str) -> None:
     with pytest.raises(RequestError) as info:

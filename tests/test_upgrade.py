@@ -36,8 +36,9 @@ def run(env: dict, *args: str, cwd: Path | None = None, check: bool = False) -> 
 
 
 def py(exe: Path, code: str) -> str:
-    return subprocess.run([str(exe), "-c", code], capture_output=True, text=True, check=True,
-                          env={"PATH": "/usr/bin:/bin"}).stdout.strip()
+    return subprocess.run(
+        [str(exe), "-c", code], capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"}
+    ).stdout.strip()
 
 
 VERSION_AND_BASE = "import sys, os; print(sys.version.split()[0], os.path.realpath(sys._base_executable))"
@@ -50,8 +51,11 @@ def test_venvs_follow_upgrades_and_pinned_venv_stays(env: dict, tmp_path: Path, 
     run(env, "venv", str(tmp_path / "follow"), "-p", "3.11", check=True)
     run(env, "venv", str(tmp_path / "pinned"), "-p", OLD, check=True)
     # a venv made by hand from the bin entry must follow too
-    subprocess.run([str(bindir / "python3.11"), "-m", "venv", "--without-pip", str(tmp_path / "byhand")],
-                   check=True, env={"PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [str(bindir / "python3.11"), "-m", "venv", "--without-pip", str(tmp_path / "byhand")],
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     cfg = (tmp_path / "follow" / "pyvenv.cfg").read_text()
     assert f"home = {installs / f'cpython-3.11-{HOST}' / 'bin'}" in cfg
     assert f"home = {installs / key(OLD) / 'bin'}" in (tmp_path / "pinned" / "pyvenv.cfg").read_text()
@@ -156,8 +160,9 @@ def test_readers_never_fail_during_upgrades_and_reinstalls(env: dict, tmp_path: 
     def reader() -> None:
         nonlocal runs
         while not stop.is_set():
-            p = subprocess.run([str(exe), "-I", "-S", "-c", "pass"], capture_output=True, text=True,
-                               env={"PATH": "/usr/bin:/bin"})
+            p = subprocess.run(
+                [str(exe), "-I", "-S", "-c", "pass"], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}
+            )
             runs += 1
             if p.returncode != 0:
                 failures.append(p.stderr)
