@@ -33,18 +33,18 @@ from shimkit import shell as shell_mod
 from shimkit.platform import host
 
 PROMPT_LOOP = {
-    "bash": "{setup}\ncd \"$A\"; {hook}\nt0=$EPOCHREALTIME\nfor ((i = 0; i < {n}; i++)); do {hook}; done\n"
-            "t1=$EPOCHREALTIME\necho \"$t0 $t1\"\n",
-    "zsh": "zmodload zsh/datetime\n{setup}\ncd \"$A\"; {hook}\nt0=$EPOCHREALTIME\n"
-           "for ((i = 0; i < {n}; i++)); do {hook}; done\nt1=$EPOCHREALTIME\necho \"$t0 $t1\"\n",
+    "bash": '{setup}\ncd "$A"; {hook}\nt0=$EPOCHREALTIME\nfor ((i = 0; i < {n}; i++)); do {hook}; done\n'
+    't1=$EPOCHREALTIME\necho "$t0 $t1"\n',
+    "zsh": 'zmodload zsh/datetime\n{setup}\ncd "$A"; {hook}\nt0=$EPOCHREALTIME\n'
+    'for ((i = 0; i < {n}; i++)); do {hook}; done\nt1=$EPOCHREALTIME\necho "$t0 $t1"\n',
 }
 CD_LOOP = {
-    "bash": "{setup}\ncd \"$A\"; {hook}; cd \"$B\"; {hook}\nt0=$EPOCHREALTIME\n"
-            "for ((i = 0; i < {n}; i++)); do cd \"$A\"; {hook}; cd \"$B\"; {hook}; done\n"
-            "t1=$EPOCHREALTIME\necho \"$t0 $t1\"\n",
-    "zsh": "zmodload zsh/datetime\n{setup}\ncd \"$A\"; {hook}; cd \"$B\"; {hook}\nt0=$EPOCHREALTIME\n"
-           "for ((i = 0; i < {n}; i++)); do cd \"$A\"; {hook}; cd \"$B\"; {hook}; done\n"
-           "t1=$EPOCHREALTIME\necho \"$t0 $t1\"\n",
+    "bash": '{setup}\ncd "$A"; {hook}; cd "$B"; {hook}\nt0=$EPOCHREALTIME\n'
+    'for ((i = 0; i < {n}; i++)); do cd "$A"; {hook}; cd "$B"; {hook}; done\n'
+    't1=$EPOCHREALTIME\necho "$t0 $t1"\n',
+    "zsh": 'zmodload zsh/datetime\n{setup}\ncd "$A"; {hook}; cd "$B"; {hook}\nt0=$EPOCHREALTIME\n'
+    'for ((i = 0; i < {n}; i++)); do cd "$A"; {hook}; cd "$B"; {hook}; done\n'
+    't1=$EPOCHREALTIME\necho "$t0 $t1"\n',
 }
 
 
@@ -84,8 +84,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--spawns", type=int, default=40, help="process starts per command (default 40)")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args(argv)
-    c.print_header("The shell hook: per prompt and per cd (bash, zsh)", "bench_hook.py",
-                   list(argv if argv is not None else sys.argv[1:]))
+    c.print_header(
+        "The shell hook: per prompt and per cd (bash, zsh)",
+        "bench_hook.py",
+        list(argv if argv is not None else sys.argv[1:]),
+    )
     results: Dict[str, List[Dict[str, object]]] = {"prompt": [], "cd": [], "process": []}
     with c.scratch("hook") as work:
         d = layout(work)
@@ -94,8 +97,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         prompt_rows, cd_rows = [], []
         for shell in shells:
             inputs = shell_mod.HookInputs(
-                shell=shell, install_dir=str(d["installs"]), bin_dir=str(work / "bin"), host=str(host()),
-                global_file=str(work / "no-global"), cmd=tuple(c.shimkit_command()),
+                shell=shell,
+                install_dir=str(d["installs"]),
+                bin_dir=str(work / "bin"),
+                host=str(host()),
+                global_file=str(work / "no-global"),
+                cmd=tuple(c.shimkit_command()),
             )
             hook_file = work / f"init.{shell}"
             hook_file.write_text(shell_mod.render(inputs))
@@ -104,22 +111,42 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             # per prompt, no directory change
             env = dict(base_env, A=str(d["near-a"]))
             cases = [
-                c.Case(label, (lambda s=shell, setup=setup, h=h: shell_seconds(
-                    s, PROMPT_LOOP[s].format(setup=setup, hook=h, n=args.prompts), env)))
+                c.Case(
+                    label,
+                    (
+                        lambda s=shell, setup=setup, h=h, env=env: shell_seconds(
+                            s, PROMPT_LOOP[s].format(setup=setup, hook=h, n=args.prompts), env
+                        )
+                    ),
+                )
                 for label, setup, h in (("empty", empty, "_empty"), ("hook", hooked, "_shimkit_hook"))
             ]
             times = c.interleaved(cases, args.rounds, warmup=1)
             e_us = c.median(times["empty"]) / args.prompts * 1e6
             h_us = c.median(times["hook"]) / args.prompts * 1e6
-            prompt_rows.append([shell, f"{e_us:.2f} µs", f"{h_us:.2f} µs", f"{h_us - e_us:.2f} µs", c.ratio(h_us, e_us)])
-            results["prompt"].append({"shell": shell, "empty_us": round(e_us, 3), "hook_us": round(h_us, 3),
-                                      "over_empty_us": round(h_us - e_us, 3)})
+            prompt_rows.append(
+                [shell, f"{e_us:.2f} µs", f"{h_us:.2f} µs", f"{h_us - e_us:.2f} µs", c.ratio(h_us, e_us)]
+            )
+            results["prompt"].append(
+                {
+                    "shell": shell,
+                    "empty_us": round(e_us, 3),
+                    "hook_us": round(h_us, 3),
+                    "over_empty_us": round(h_us - e_us, 3),
+                }
+            )
             # per cd into a pinned project
             for where in ("near", "deep"):
                 env = dict(base_env, A=str(d[f"{where}-a"]), B=str(d[f"{where}-b"]))
                 cases = [
-                    c.Case(label, (lambda s=shell, setup=setup, h=h, env=env: shell_seconds(
-                        s, CD_LOOP[s].format(setup=setup, hook=h, n=args.cds), env)))
+                    c.Case(
+                        label,
+                        (
+                            lambda s=shell, setup=setup, h=h, env=env: shell_seconds(
+                                s, CD_LOOP[s].format(setup=setup, hook=h, n=args.cds), env
+                            )
+                        ),
+                    )
                     for label, setup, h in (("empty", empty, "_empty"), ("hook", hooked, "_shimkit_hook"))
                 ]
                 times = c.interleaved(cases, args.rounds, warmup=1)
@@ -128,17 +155,34 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 h_us = c.median(times["hook"]) / per * 1e6
                 levels = "0 (in the dir)" if where == "near" else "8"
                 cd_rows.append([shell, levels, f"{e_us:.1f} µs", f"{h_us:.1f} µs", f"{h_us - e_us:.1f} µs"])
-                results["cd"].append({"shell": shell, "levels_up": 0 if where == "near" else 8,
-                                      "cd_empty_us": round(e_us, 2), "cd_hook_us": round(h_us, 2),
-                                      "hook_us": round(h_us - e_us, 2)})
+                results["cd"].append(
+                    {
+                        "shell": shell,
+                        "levels_up": 0 if where == "near" else 8,
+                        "cd_empty_us": round(e_us, 2),
+                        "cd_hook_us": round(h_us, 2),
+                        "hook_us": round(h_us - e_us, 2),
+                    }
+                )
         # what a Python call per prompt would cost
         c.compile_shimkit()
         spawn_env = dict(base_env)
         py = [sys.executable, "-I", "-S", "-c", "pass"]
-        resolve = [*c.shimkit_command(), "hook-resolve", "--install-dir", str(d["installs"]), "--host", str(host()),
-                   "--global-file", str(work / "no-global"), str(d["near-a"])]
-        cases = [c.Case("python -I -S -c pass", lambda: c.spawn(py, spawn_env)),
-                 c.Case("shimkit hook-resolve", lambda: c.spawn(resolve, spawn_env))]
+        resolve = [
+            *c.shimkit_command(),
+            "hook-resolve",
+            "--install-dir",
+            str(d["installs"]),
+            "--host",
+            str(host()),
+            "--global-file",
+            str(work / "no-global"),
+            str(d["near-a"]),
+        ]
+        cases = [
+            c.Case("python -I -S -c pass", lambda: c.spawn(py, spawn_env)),
+            c.Case("shimkit hook-resolve", lambda: c.spawn(resolve, spawn_env)),
+        ]
         times = c.interleaved(cases, args.spawns, warmup=3)
         proc_rows = []
         for case in cases:
@@ -146,12 +190,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             proc_rows.append([f"`{case.label}`", f"{t * 1000:.2f} ms", c.spread(times[case.label])])
             results["process"].append({"command": case.label, "median_ms": round(t * 1000, 3)})
 
-    print(f"## per prompt, directory unchanged ({args.rounds} rounds of {args.prompts} calls; target < 50 µs over empty)\n")
+    print(
+        f"## per prompt, directory unchanged ({args.rounds} rounds of {args.prompts} calls; "
+        "target < 50 µs over empty)\n"
+    )
     print(c.table(prompt_rows, ["shell", "empty hook", "shimkit hook", "over empty", "vs empty"]))
-    print(f"\n## per cd into a pinned project, plain pin, no fork ({args.rounds} rounds of {args.cds} round trips; "
-          "target < 2 ms)\n")
-    print(c.table(cd_rows, ["shell", ".python-version levels up", "cd + empty hook", "cd + shimkit hook",
-                            "the hook's own cost"]))
+    print(
+        f"\n## per cd into a pinned project, plain pin, no fork ({args.rounds} rounds of {args.cds} round trips; "
+        "target < 2 ms)\n"
+    )
+    print(
+        c.table(
+            cd_rows,
+            ["shell", ".python-version levels up", "cd + empty hook", "cd + shimkit hook", "the hook's own cost"],
+        )
+    )
     print("\n## for comparison: one Python process per prompt\n")
     print(c.table(proc_rows, ["process", "median", "spread"]))
     c.dump_json(args.json, {"machine": c.machine(), **results})

@@ -20,11 +20,7 @@ so that a shell start normally only reads a file.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import re
-import shlex
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,12 +52,8 @@ SUPPORTED = tuple(TEMPLATES)
 CACHE_SLOTS = 4
 
 # The temporaries of the POSIX core (declared `local` in bash/zsh, unset in dash/ksh).
-POSIX_TEMPS = [
-    "_sk_new", "_sk_msg", "_sk_src", "_sk_file", "_sk_all", "_sk_nul", "_sk_line", "_sk_key", "_sk_l",
-    "_sk_odd", "_sk_rest", "_sk_v", "_sk_impl", "_sk_var", "_sk_pre", "_sk_i", "_sk_r", "_sk_m", "_sk_p",
-    "_sk_ceil", "_sk_c", "_sk_q", "_sk_s", "_sk_a", "_sk_vf", "_sk_n", "_sk_d", "_sk_out", "_sk_b",
-    "_sk_dir",
-]
+_TEMPS = "new msg src file all nul line key l odd rest v impl var pre i r m p ceil c q s a vf n d out b dir"
+POSIX_TEMPS = tuple(f"_sk_{name}" for name in _TEMPS.split(" "))
 
 
 def canonical_shell(name: str) -> str:
@@ -119,16 +111,21 @@ def shimkit_command() -> list[str]:
 def display_command(cmd: Sequence[str]) -> str:
     """How to write ``cmd`` in a POSIX rc file: ``shimkit`` when that is what PATH finds."""
     if len(cmd) == 1:
+        import shutil
+
         found = shutil.which("shimkit")
         try:
             if found is not None and os.path.samefile(found, cmd[0]):
                 return "shimkit"
         except OSError:
             pass
-    return " ".join(shlex.quote(w) for w in cmd)
+    return " ".join(w if w and set(w) <= _SAFE_CHARS else sh_quote(w) for w in cmd)
 
 
 # ---- quoting for each shell -------------------------------------------------------------
+_SAFE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
+
+
 def sh_quote(value: object) -> str:
     """POSIX single quotes: everything literal, ``'`` as ``'\\''``."""
     return "'" + str(value).replace("'", "'\\''") + "'"
@@ -146,7 +143,7 @@ def nu_quote(value: object) -> str:
         if ch in ('"', "\\"):
             out.append("\\" + ch)
         elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append("\\u{%x}" % ord(ch))
+            out.append(f"\\u{{{ord(ch):x}}}")
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
@@ -269,7 +266,7 @@ def _templates_fingerprint() -> str:
 def init_script(shell: str, settings: Settings, *, cache_dir: Optional[Path] = None) -> str:
     """The text ``shimkit init SHELL`` prints, from a cache keyed by every input when possible."""
     inputs = hook_inputs(shell, settings)
-    key_data = json.dumps([__version__, inputs.__dict__, _templates_fingerprint()], sort_keys=True)
+    key_data = repr((__version__, sorted(inputs.__dict__.items()), _templates_fingerprint()))
     digest = hashlib.sha256(key_data.encode("utf-8", "surrogateescape")).hexdigest()[:20]
     cache = (cache_dir if cache_dir is not None else settings.cache_dir) / "init" / f"{inputs.shell}-{digest}"
     try:
@@ -290,7 +287,6 @@ def init_script(shell: str, settings: Settings, *, cache_dir: Optional[Path] = N
 # ---- rc files ------------------------------------------------------------------------------
 MARK_INIT = "# shimkit: shell integration"
 MARK_SHIMS = "# shimkit: shims"
-_INIT_RE = re.compile(r"shimkit.*\binit\b")
 
 
 def _config_home(home: Path, env: Mapping[str, str]) -> Path:
@@ -346,10 +342,7 @@ def init_line(shell: str, cmd: Sequence[str]) -> str:
     if shell == "xonsh":
         if simple:
             return f"execx($(shimkit init xonsh))  {MARK_INIT}"
-        return (
-            f"execx(__import__('subprocess').check_output({list(cmd) + ['init', 'xonsh']!r}, text=True))"
-            f"  {MARK_INIT}"
-        )
+        return f"execx(__import__('subprocess').check_output({[*cmd, 'init', 'xonsh']!r}, text=True))  {MARK_INIT}"
     if shell == "pwsh":
         words = "shimkit" if simple else " ".join(ps_quote(w) for w in cmd)
         return f"Invoke-Expression (& {words} init pwsh | Out-String)  {MARK_INIT}"
@@ -366,7 +359,7 @@ def shims_line(shell: str, shims_dir: Path) -> str:
     if shell == "fish":
         return f"fish_add_path --path --move {fish_quote(d)}  {MARK_SHIMS}"
     if shell == "nu":
-        return f"$env.PATH = ($env.PATH | split row (char esep) | where $it != {nu_quote(d)} | prepend {nu_quote(d)})  {MARK_SHIMS}"
+        return f"$env.PATH = ($env.PATH | where $it != {nu_quote(d)} | prepend {nu_quote(d)})  {MARK_SHIMS}"
     if shell == "xonsh":
         return f"$PATH.insert(0, {py_quote(d)}) if {py_quote(d)} not in $PATH else None  {MARK_SHIMS}"
     q = ps_quote(d)
@@ -386,11 +379,14 @@ class RcChange:
 
 
 def _has_init(text: str) -> bool:
+    import re
+
+    init_re = re.compile(r"shimkit.*\binit\b")
     for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith("#"):
             continue
-        if MARK_INIT in line or _INIT_RE.search(stripped):
+        if MARK_INIT in line or init_re.search(stripped):
             return True
     return False
 
@@ -459,3 +455,21 @@ def _write_atomic(path: Path, text: str) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StoreError(f"cannot write {path}: {exc.strerror}", "check its permissions") from None
+
+
+def fast_init(args: Sequence[str]) -> Optional[int]:
+    """``shimkit init [SHELL]`` without typer: prints the cached hook (rendering it on a miss).
+
+    Meant for the fast lane (:mod:`shimkit.fastpath`): a shell start runs ``shimkit init`` every
+    time, and the typer application alone costs ~200 ms there.  Returns None (use the typer
+    command) for options, ``--help`` or anything else it does not handle.
+    """
+    if len(args) > 1 or any(a.startswith("-") for a in args):
+        return None
+    from .settings import load_settings
+
+    name = canonical_shell(args[0]) if args else detect_shell()
+    text = init_script(name, load_settings())
+    sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+    sys.stdout.flush()
+    return 0

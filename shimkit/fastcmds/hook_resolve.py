@@ -29,9 +29,7 @@ from ..keys import PlatformTriple
 from ..requests import PythonRequest, parse_request
 
 TRUE_WORDS = ("1", "true", "yes", "on")
-USAGE = (
-    "usage: shimkit hook-resolve [--install-dir DIR] [--host OS-ARCH-LIBC] [--global-file FILE] [--] DIR"
-)
+USAGE = "usage: shimkit hook-resolve [--install-dir DIR] [--host OS-ARCH-LIBC] [--global-file FILE] [--] DIR"
 
 
 @dataclass

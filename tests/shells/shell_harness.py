@@ -98,7 +98,7 @@ class Dialect:
 
 # ksh93's `command -v` and `whence` print $'...'-quoted paths: look the way execvp does instead
 _KSH_QUERY = (
-    "set -f; __e=''; __o=$IFS; IFS=:; for __d in $PATH; do if [ -f \"$__d/python\" ] && [ -x \"$__d/python\" ]; "
+    'set -f; __e=\'\'; __o=$IFS; IFS=:; for __d in $PATH; do if [ -f "$__d/python" ] && [ -x "$__d/python" ]; '
     "then __e=$__d/python; break; fi; done; IFS=$__o; set +f; "
     r"""printf '\036%s|%s\037\n' "$__e" "$(python -c 'import sys; print(sys.prefix)' 2>/dev/null)" """
 )
@@ -111,8 +111,11 @@ def _posix(name: str, binary: str, argv: Tuple[str, ...]) -> Dialect:
         argv=argv,
         load=lambda cmd, _tmp: [f'eval "$({cmd} init {name})"'],
         cd=lambda p: f"cd {shlex.quote(p)}",
-        query=_KSH_QUERY if name == "ksh" else (
-            r"""printf '\036%s|%s\037\n' "$(command -v python)" "$(python -c 'import sys; print(sys.prefix)' 2>/dev/null)" """
+        query=_KSH_QUERY
+        if name == "ksh"
+        else (
+            r"""printf '\036%s|%s\037\n' "$(command -v python)" """
+            r""""$(python -c 'import sys; print(sys.prefix)' 2>/dev/null)" """
         ),
         echo=lambda text: rf"printf '\036%s\037\n' {shlex.quote(text)}",
         env_set=lambda k, v: f"export {k}={shlex.quote(v)}",
@@ -161,8 +164,8 @@ DIALECTS: Dict[str, Dialect] = {
         echo=lambda text: f'print $"\\u{{1e}}({nu_quote(text)})\\u{{1f}}"',
         env_set=lambda k, v: f"$env.{k} = {nu_quote(v)}",
         run=lambda args: f"shimkit {args}",
-        path_query="print $\"\\u{1e}($env.PATH | str join (char esep))\\u{1f}\"",
-        status_query="print $\"\\u{1e}($env.LAST_EXIT_CODE)\\u{1f}\"",
+        path_query='print $"\\u{1e}($env.PATH | str join (char esep))\\u{1f}"',
+        status_query='print $"\\u{1e}($env.LAST_EXIT_CODE)\\u{1f}"',
         false_cmd="^false",
         settle=0.2,
     ),
@@ -201,8 +204,14 @@ class PtyShell:
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 250, 0, 0))
         self.proc = subprocess.Popen(
-            list(argv), stdin=slave, stdout=slave, stderr=slave, env=env, cwd=str(cwd),
-            preexec_fn=_controlling_tty, close_fds=True,
+            list(argv),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=str(cwd),
+            preexec_fn=_controlling_tty,
+            close_fds=True,
         )
         os.close(slave)
         self.master = master
@@ -233,7 +242,7 @@ class PtyShell:
         """Wait until the (cleaned) output since the last marker ends with ``pattern`` (a regex)."""
         rx = re.compile(pattern + rb"\s*$")
         end = time.monotonic() + limit
-        while not rx.search(ANSI.sub(b"", self.buf[max(self.pos, self.sent_at):])):
+        while not rx.search(ANSI.sub(b"", self.buf[max(self.pos, self.sent_at) :])):
             if time.monotonic() > end or not self._read(end):
                 raise AssertionError(f"no prompt {pattern!r}; output tail:\n{self.buf[-800:]!r}")
 
@@ -262,14 +271,15 @@ class PtyShell:
         while True:
             m = MARK.search(self.buf, self.pos)
             if m:
-                before = ANSI.sub(b"", self.buf[self.pos:m.start()]).decode("utf-8", "replace")
+                before = ANSI.sub(b"", self.buf[self.pos : m.start()]).decode("utf-8", "replace")
                 self.pos = m.end()
                 return m.group(1).decode("utf-8", "surrogateescape"), before
             if time.monotonic() > deadline or not self._read(deadline):
                 tail = ANSI.sub(b"", self.buf[-3000:]).decode("utf-8", "replace")
                 raise AssertionError(
                     f"no answer from the shell (exit status {self.proc.poll()}); typed so far:\n"
-                    + "\n".join(self.transcript[-8:]) + f"\n--- output tail:\n{tail}"
+                    + "\n".join(self.transcript[-8:])
+                    + f"\n--- output tail:\n{tail}"
                 )
 
     def close(self) -> None:
@@ -416,10 +426,11 @@ def make_store(root: Path) -> FakeStore:
         inst = root / f"cpython-{version}-{host}"
         subprocess.run(
             [_interpreter_for(minor), "-m", "venv", "--without-pip", str(inst)],
-            check=True, env={"PATH": "/usr/bin:/bin"},
+            check=True,
+            env={"PATH": "/usr/bin:/bin"},
         )
         pip = inst / "bin" / "pip"
-        pip.write_text(f"#!/bin/sh\necho \"pip of {inst.name}\" \"$@\"\n", encoding="utf-8")
+        pip.write_text(f'#!/bin/sh\necho "pip of {inst.name}" "$@"\n', encoding="utf-8")
         pip.chmod(0o755)
         os.symlink(inst.name, root / f"cpython-{minor}-{host}")
     return FakeStore(root, host)
@@ -454,10 +465,12 @@ def make_projects(root: Path) -> Projects:
     ws = root / "workspace"
     write(ws / "pyproject.toml", '[project]\nname = "ws"\n\n[tool.uv.workspace]\nmembers = ["packages/*"]\n')
     write(ws / ".python-version", "3.13\n")
-    d["member"] = write(ws / "packages" / "lib" / "pyproject.toml",
-                        '[project]\nname = "lib"\nrequires-python = ">=3.9"\n').parent
-    d["req"] = write(root / "req" / "pyproject.toml",
-                     '[project]\nname = "req"\nrequires-python = ">=3.12,<3.13"\n').parent
+    d["member"] = write(
+        ws / "packages" / "lib" / "pyproject.toml", '[project]\nname = "lib"\nrequires-python = ">=3.9"\n'
+    ).parent
+    d["req"] = write(
+        root / "req" / "pyproject.toml", '[project]\nname = "req"\nrequires-python = ">=3.12,<3.13"\n'
+    ).parent
     d["missing"] = write(root / "missing" / ".python-version", "3.10\n").parent
     d["hostile"] = write(root / "hostile" / ".python-version", "$(touch pwned)`touch pwned2`;touch pwned3\n").parent
     d["none"] = root / "nothing here"
@@ -467,11 +480,15 @@ def make_projects(root: Path) -> Projects:
 
 def hook_env(home: Path, store: FakeStore, base_path: str, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     """The environment the shells start with: shimkit configured for ``store`` and a bin dir."""
-    env = env_for(home, base_path, {
-        "SHIMKIT_PYTHON_INSTALL_DIR": str(store.root),
-        # no "$NAME" in it: shimkit expands variables in SHIMKIT_BIN_DIR (settings.py)
-        "SHIMKIT_BIN_DIR": str(bin_dir_for(home)),
-    })
+    env = env_for(
+        home,
+        base_path,
+        {
+            "SHIMKIT_PYTHON_INSTALL_DIR": str(store.root),
+            # no "$NAME" in it: shimkit expands variables in SHIMKIT_BIN_DIR (settings.py)
+            "SHIMKIT_BIN_DIR": str(bin_dir_for(home)),
+        },
+    )
     env.update(extra or {})
     return env
 
@@ -492,5 +509,3 @@ def system_python(path: str) -> str:
     import shutil
 
     return shutil.which("python", path=path) or ""
-
-

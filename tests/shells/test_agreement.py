@@ -27,16 +27,64 @@ from shimkit.fastcmds.hook_resolve import parse_host, resolve
 SEEDS = range(6)
 SHELLS = ["bash", "zsh", "dash", "ksh", "fish", "xonsh", "nu"]
 
-INSTALLED = ["3.11", "3.12", "3.13", "3.12.1", "3.11.7", "3.13.0", "cpython@3.12", "python3.11", "cp3.13",
-             "pypy@3.10", "3.12 ", "  3.13\t", "\ufeff3.12", "3.12\r\n", "3.11\n"]
+INSTALLED = [
+    "3.11",
+    "3.12",
+    "3.13",
+    "3.12.1",
+    "3.11.7",
+    "3.13.0",
+    "cpython@3.12",
+    "python3.11",
+    "cp3.13",
+    "pypy@3.10",
+    "3.12 ",
+    "  3.13\t",
+    "\ufeff3.12",
+    "3.12\r\n",
+    "3.11\n",
+]
 MISSING = ["3.10", "3.12.9", "3.13t", "3.12+debug", "2.7", "3.13.0rc1", "graalpy@3.11"]
-NON_PLAIN = [">=3.12", ">=3.11,<3.12", "3", "cp312", "==3.12.*", "CPython@3.12", "3.012", "any", "cpython",
-             "~=3.11.0", ">=3.14"]
-HOSTILE = ["$(touch pwned)", "`touch pwned`", "3.12; touch pwned", "../../bin/sh", "3.12\x0b3.11", "\x00",
-           "3.1\x002", "x" * 300, "3.12 3.11", "\xff\xfe3.12", "3.12\r3.11\r", "\u20283.12", "3.12\u2028"]
-MULTI = ["# comment\n3.12\n", "\n\n3.13\n3.11\n", "#only\n", "", "   \n\t\n", "3.12\n$(touch pwned)\n",
-         "# c\r\n\r\n3.11\r\n", "#\x0b3.12\n3.13\n", "\ufeff# bom\n3.12\n"]
-NAMES = ["a", "b c", "q'x", "é", "$x", "sub", "src", "d\"q", "packages", "lib"]
+NON_PLAIN = [
+    ">=3.12",
+    ">=3.11,<3.12",
+    "3",
+    "cp312",
+    "==3.12.*",
+    "CPython@3.12",
+    "3.012",
+    "any",
+    "cpython",
+    "~=3.11.0",
+    ">=3.14",
+]
+HOSTILE = [
+    "$(touch pwned)",
+    "`touch pwned`",
+    "3.12; touch pwned",
+    "../../bin/sh",
+    "3.12\x0b3.11",
+    "\x00",
+    "3.1\x002",
+    "x" * 300,
+    "3.12 3.11",
+    "\xff\xfe3.12",
+    "3.12\r3.11\r",
+    "\u20283.12",
+    "3.12\u2028",
+]
+MULTI = [
+    "# comment\n3.12\n",
+    "\n\n3.13\n3.11\n",
+    "#only\n",
+    "",
+    "   \n\t\n",
+    "3.12\n$(touch pwned)\n",
+    "# c\r\n\r\n3.11\r\n",
+    "#\x0b3.12\n3.13\n",
+    "\ufeff# bom\n3.12\n",
+]
+NAMES = ["a", "b c", "q'x", "é", "$x", "sub", "src", 'd"q', "packages", "lib"]
 PYPROJECTS = [
     '[project]\nname = "p"\n',
     '[project]\nname = "p"\nrequires-python = ">=3.12"\n',
@@ -100,8 +148,9 @@ def build_tree(root: Path, rng: random.Random, shell: str) -> Tuple[List[Path], 
     if rng.random() < 0.35:
         ceilings = []
         for c in rng.sample(dirs, min(2, len(dirs))):
-            spelled = rng.choice([str(c), str(c) + "/", str(c).replace("/", "//", 1), str(c) + "/.",
-                                  str(c / "x" / "..")])
+            spelled = rng.choice(
+                [str(c), str(c) + "/", str(c).replace("/", "//", 1), str(c) + "/.", str(c / "x" / "..")]
+            )
             ceilings.append(spelled)
         ceilings.append("relative/ignored")
         env["SHIMKIT_CEILING_PATHS"] = ":".join(ceilings)
@@ -144,8 +193,11 @@ def test_shell_and_python_agree_on_random_trees(shell: str, seed: int, tmp_path:
         global_file.write_bytes(rng.choice(INSTALLED + MISSING + NON_PLAIN).encode())
     inputs = shell_mod.HookInputs(
         shell="sh" if shell in ("dash", "ksh") else shell,
-        install_dir=str(fake_store.root), bin_dir=str(tmp_path / "bin"), host=fake_store.host,
-        global_file=str(global_file), cmd=(sys.executable, "-P", "-m", "shimkit"),
+        install_dir=str(fake_store.root),
+        bin_dir=str(tmp_path / "bin"),
+        host=fake_store.host,
+        global_file=str(global_file),
+        cmd=(sys.executable, "-P", "-m", "shimkit"),
     )
     hook = tmp_path / "hook"
     hook.write_text(shell_mod.render(inputs), encoding="utf-8")

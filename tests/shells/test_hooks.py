@@ -30,8 +30,9 @@ ALL_SHELLS = ["bash", "zsh", "fish", "dash", "ksh", "xonsh", "nu"]
 CMD = " ".join(__import__("shlex").quote(w) for w in shimkit_cmd())
 
 
-def start(shell: str, tmp_path: Path, home: Path, store: FakeStore, cwd: Path,
-          extra: Dict[str, str] | None = None) -> tuple[Session, str]:
+def start(
+    shell: str, tmp_path: Path, home: Path, store: FakeStore, cwd: Path, extra: Dict[str, str] | None = None
+) -> tuple[Session, str]:
     path = base_path(tmp_path)
     s = Session(DIALECTS[shell], hook_env(home, store, path, extra), cwd, tmp_path)
     return s, path
@@ -108,7 +109,7 @@ def test_shimkit_shell_overrides_for_the_session(
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish", "xonsh", "nu"])
 def test_installing_the_missing_pin_is_picked_up_at_the_next_prompt(
-    shell: str, tmp_path: Path, home: Path, fake_store: FakeStore, projects: Projects, tmp_path_factory: pytest.TempPathFactory
+    shell: str, tmp_path: Path, home: Path, fake_store: FakeStore, projects: Projects
 ) -> None:
     """A hint for a missing pin, then the version appears (installed from another terminal):
     the next prompt uses it without a cd (the hook only checks that one directory)."""
@@ -119,7 +120,7 @@ def test_installing_the_missing_pin_is_picked_up_at_the_next_prompt(
     private = tmp_path / "private store"
     private.mkdir()
     moved = private / own.name
-    session, path = start(shell, tmp_path, home, FakeStore(private, store.host), projects["missing"])
+    session, _ = start(shell, tmp_path, home, FakeStore(private, store.host), projects["missing"])
     with session as s:
         out = s.load(CMD, tmp_path)
         assert "shimkit install 3.12.1" in out + s.sync()

@@ -50,8 +50,10 @@ def run(shell: str, hook: Path, d: Path, env: dict[str, str]) -> subprocess.Comp
         prog = f"source {fish_quote(str(hook))}; cd {fish_quote(str(d))}; printf '%s\\n' \"$_SHIMKIT_ADDED\""
         argv = [find_shell("fish"), "--no-config", "-c", prog]
     elif shell == "nu":
-        prog = (f"source {nu_quote(str(hook))}; cd {nu_quote(str(d))}; _shimkit_hook; "
-                "print ($env._SHIMKIT_ADDED? | default '')")
+        prog = (
+            f"source {nu_quote(str(hook))}; cd {nu_quote(str(d))}; _shimkit_hook; "
+            "print ($env._SHIMKIT_ADDED? | default '')"
+        )
         argv = [find_shell("nu"), "--no-config-file", "-c", prog]
     else:
         prog = f"execx(open({str(hook)!r}).read())\ncd @({str(d)!r})\nprint(${{...}}.get('_SHIMKIT_ADDED', ''))"
@@ -63,8 +65,11 @@ def run(shell: str, hook: Path, d: Path, env: dict[str, str]) -> subprocess.Comp
 def test_hostile_version_files_only_warn(shell: str, tmp_path: Path, fake_store: FakeStore) -> None:
     marker = tmp_path / "pwned"
     inputs = shell_mod.HookInputs(
-        shell="sh" if shell in ("dash", "ksh") else shell, install_dir=str(fake_store.root),
-        bin_dir=str(tmp_path / "bin"), host=fake_store.host, global_file=str(tmp_path / "no-global"),
+        shell="sh" if shell in ("dash", "ksh") else shell,
+        install_dir=str(fake_store.root),
+        bin_dir=str(tmp_path / "bin"),
+        host=fake_store.host,
+        global_file=str(tmp_path / "no-global"),
         cmd=(sys.executable, "-P", "-m", "shimkit"),
     )
     hook = tmp_path / "hook"

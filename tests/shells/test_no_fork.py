@@ -57,13 +57,19 @@ def count_forks(argv: List[str], tmp_path: Path, name: str) -> int:
     log = tmp_path / f"{name}.strace"
     proc = subprocess.run(
         ["strace", "-f", "-qq", "-e", "trace=clone,clone3,fork,vfork", "-o", str(log), *argv],
-        capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
     assert proc.returncode == 0, proc.stderr
     # processes only: a clone with CLONE_THREAD is a thread of the shell itself (fish and nu run
     # worker threads whose number varies with timing)
-    return sum(1 for line in log.read_text().splitlines()
-               if FORKS.search(line) and "resumed" not in line and "CLONE_THREAD" not in line)
+    return sum(
+        1
+        for line in log.read_text().splitlines()
+        if FORKS.search(line) and "resumed" not in line and "CLONE_THREAD" not in line
+    )
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "dash", "ksh", "fish", "nu", "xonsh"])
@@ -73,8 +79,11 @@ def test_no_process_per_prompt_or_plain_cd(
     if shutil.which("strace") is None:
         pytest.fail("strace is not installed; CI installs it with: apt-get install strace", pytrace=False)
     inputs = shell_mod.HookInputs(
-        shell="sh" if shell in ("dash", "ksh") else shell, install_dir=str(fake_store.root),
-        bin_dir=str(tmp_path / "bin"), host=fake_store.host, global_file=str(tmp_path / "no-global"),
+        shell="sh" if shell in ("dash", "ksh") else shell,
+        install_dir=str(fake_store.root),
+        bin_dir=str(tmp_path / "bin"),
+        host=fake_store.host,
+        global_file=str(tmp_path / "no-global"),
         cmd=(sys.executable, "-P", "-m", "shimkit"),
     )
     hook = tmp_path / "hook"

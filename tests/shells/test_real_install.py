@@ -17,27 +17,32 @@ from support.cli import run_shimkit
 pytestmark = pytest.mark.slow
 
 
-def test_hook_and_shims_run_a_real_installation(shimkit_env: Dict[str, str], pbs_archives: dict,
-                                                 mirror: object, tmp_path: Path) -> None:
+def test_hook_and_shims_run_a_real_installation(
+    shimkit_env: Dict[str, str], pbs_archives: dict, mirror: object, tmp_path: Path
+) -> None:
     version = next(v for v in pbs_archives if v.startswith("3.12."))
     env = {**shimkit_env, "SHIMKIT_NO_COMPILE": "1"}
     run_shimkit("install", "3.12", env=env, cwd=tmp_path, check=True)
     installs = Path(env["SHIMKIT_PYTHON_INSTALL_DIR"])
     real = next(p for p in installs.iterdir() if p.name.startswith(f"cpython-{version}-"))
-    host = real.name[len(f"cpython-{version}-"):]
+    host = real.name[len(f"cpython-{version}-") :]
     link = installs / f"cpython-3.12-{host}"
     project = tmp_path / "project é"
     project.mkdir()
     (project / ".python-version").write_text("3.12\n", encoding="utf-8")
 
-    session_env = {**env_for(Path(env["HOME"]), "/usr/bin:/bin"),
-                   **{k: v for k, v in env.items() if k.startswith("SHIMKIT_")}}
+    session_env = {
+        **env_for(Path(env["HOME"]), "/usr/bin:/bin"),
+        **{k: v for k, v in env.items() if k.startswith("SHIMKIT_")},
+    }
     with Session(DIALECTS["bash"], session_env, project, tmp_path) as s:
         s.load(" ".join(shlex.quote(w) for w in shimkit_cmd()), tmp_path)
         exe, prefix = s.which()
         assert exe == str(link / "bin" / "python")  # through the minor-version link
         assert os.path.realpath(prefix) == str(real)
-        version_out = s.ask(r"""printf '\036%s\037\n' "$(python -c 'import platform; print(platform.python_version())')" """)
+        version_out = s.ask(
+            r"""printf '\036%s\037\n' "$(python -c 'import platform; print(platform.python_version())')" """
+        )
         assert version_out == version
         s.type("python -m venv .venv")
     cfg = (project / ".venv" / "pyvenv.cfg").read_text(encoding="utf-8")
@@ -46,8 +51,19 @@ def test_hook_and_shims_run_a_real_installation(shimkit_env: Dict[str, str], pbs
     shims_dir = tmp_path / "shims"
     proc = run_shimkit("shims", "enable", "--shims-dir", str(shims_dir), env=env, cwd=tmp_path, check=True)
     assert proc.returncode == 0
-    out = subprocess.run(["/usr/bin/env", "-i", f"PATH={shims_dir}:/usr/bin:/bin", "python", "-c",
-                          "import sys; print(sys.executable); print(sys.version.split()[0])"],
-                         cwd=project, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [
+            "/usr/bin/env",
+            "-i",
+            f"PATH={shims_dir}:/usr/bin:/bin",
+            "python",
+            "-c",
+            "import sys; print(sys.executable); print(sys.version.split()[0])",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     name = "python" if (link / "bin" / "python").exists() else "python3"  # the shim's order
     assert out.stdout.split() == [str(link / "bin" / name), version], out.stderr

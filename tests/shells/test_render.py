@@ -19,7 +19,7 @@ from shimkit import shell as shell_mod
 from shimkit.errors import UsageError
 from shimkit.settings import Settings
 
-NASTY_DIR = "in'st $(touch pwned) `id` \"q\" \\ é\t;x"
+NASTY_DIR = 'in\'st $(touch pwned) `id` "q" \\ é\t;x'
 SHELLS = ["bash", "zsh", "fish", "sh", "dash", "ksh", "nu", "xonsh", "pwsh"]
 
 
@@ -36,8 +36,9 @@ def render(shell: str, tmp_path: Path) -> str:
 
 
 def cli(*args: str, env: Dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shimkit", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "shimkit", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.fixture
@@ -45,19 +46,28 @@ def env(tmp_path: Path) -> Dict[str, str]:
     home = tmp_path / "home"
     home.mkdir()
     return {
-        "HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
-        "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CACHE_HOME": str(home / ".cache"),
+        "HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
         "XDG_DATA_HOME": str(home / ".local/share"),
-        "SHIMKIT_PYTHON_INSTALL_DIR": str(tmp_path / "installs"), "SHIMKIT_BIN_DIR": str(tmp_path / "bin"),
+        "SHIMKIT_PYTHON_INSTALL_DIR": str(tmp_path / "installs"),
+        "SHIMKIT_BIN_DIR": str(tmp_path / "bin"),
     }
 
 
 def test_shellcheck_passes_on_the_bash_and_posix_hooks(tmp_path: Path) -> None:
     if shutil.which("shellcheck") is None:
         pytest.fail("shellcheck is not installed; CI installs it with: apt-get install shellcheck", pytrace=False)
-    plain = shell_mod.HookInputs("bash", "/home/u/.local/share/shimkit/python", "/home/u/.local/bin",
-                                 "linux-x86_64-gnu", "/home/u/.config/shimkit/.python-version",
-                                 ("/home/u/.local/bin/shimkit",))
+    plain = shell_mod.HookInputs(
+        "bash",
+        "/home/u/.local/share/shimkit/python",
+        "/home/u/.local/bin",
+        "linux-x86_64-gnu",
+        "/home/u/.config/shimkit/.python-version",
+        ("/home/u/.local/bin/shimkit",),
+    )
     for shell, dialect in (("bash", "bash"), ("sh", "sh"), ("dash", "sh"), ("ksh", "sh")):
         for text in (render(shell, tmp_path), shell_mod.render(plain.__class__(**{**plain.__dict__, "shell": shell}))):
             script = tmp_path / f"hook.{shell}"
@@ -82,7 +92,8 @@ def test_nushell_parses_its_hook(tmp_path: Path) -> None:
     script.write_text(render("nu", tmp_path), encoding="utf-8")
     proc = subprocess.run(
         [find_shell("nu"), "--no-config-file", "-c", f"nu-check --debug {script.as_posix()!r}"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -102,8 +113,13 @@ def test_baked_values_survive_quoting_exactly(shell: str, tmp_path: Path) -> Non
     else:
         prog = f". {shell_mod.sh_quote(str(script))}; printf '%s' \"$_shimkit_install\""
         argv = [find_shell(shell), "-c", prog]
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path,
-                          env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    proc = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == str(tmp_path / NASTY_DIR)
     assert not (tmp_path / "pwned").exists()
@@ -142,7 +158,7 @@ def test_the_powershell_hook_is_well_formed(tmp_path: Path) -> None:
             depth[c] += 1
         elif c in pairs:
             depth[pairs[c]] -= 1
-            assert depth[pairs[c]] >= 0, f"unbalanced {c!r} near {text[max(0, i - 80):i]!r}"
+            assert depth[pairs[c]] >= 0, f"unbalanced {c!r} near {text[max(0, i - 80) : i]!r}"
         i += 1
     assert depth == {"(": 0, "[": 0, "{": 0}
     defined = set(re.findall(r"function global:(\w+)", text))
@@ -175,8 +191,9 @@ def test_unknown_shell_is_a_clear_error(env: Dict[str, str], tmp_path: Path) -> 
 @pytest.mark.parametrize("parent", ["bash", "zsh", "fish", "dash"])
 def test_init_without_a_shell_detects_the_parent_shell(parent: str, env: Dict[str, str], tmp_path: Path) -> None:
     command = f"{sys.executable} -m shimkit init; :"  # (`; :` keeps the shell from exec-ing it)
-    proc = subprocess.run([find_shell(parent), "-c", command], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [find_shell(parent), "-c", command], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     name = "POSIX shells" if parent == "dash" else parent
     assert f"shell integration for {name}" in proc.stdout.splitlines()[0]
@@ -205,3 +222,21 @@ def test_settings_are_what_gets_baked(tmp_path: Path) -> None:
     s = Settings(install_dir=tmp_path / "i", bin_dir=tmp_path / "b")
     inputs = shell_mod.hook_inputs("bash", s)
     assert inputs.install_dir == str(tmp_path / "i") and inputs.bin_dir == str(tmp_path / "b")
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "dash", "ksh"])
+def test_the_hook_leaves_no_temporaries_behind(shell: str, tmp_path: Path) -> None:
+    """Only the hook's own state (_shimkit_*, _SHIMKIT_*) remains in the user's shell."""
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / ".python-version").write_text("3.12\n", encoding="utf-8")
+    (tmp_path / "q").mkdir()
+    (tmp_path / "q" / ".python-version").write_text(">=3.12\n", encoding="utf-8")
+    script = tmp_path / "hook"
+    script.write_text(render("sh" if shell in ("dash", "ksh") else shell, tmp_path), encoding="utf-8")
+    q = shell_mod.sh_quote
+    prog = f". {q(str(script))}; cd {q(str(tmp_path / 'p'))}; _shimkit_hook; cd {q(str(tmp_path / 'q'))}; _shimkit_hook; set"
+    argv = [find_shell(shell), "-fc" if shell == "zsh" else "-c", prog]
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120).stdout
+    leaked = [line for line in out.splitlines() if line.startswith("_sk_")]
+    assert leaked == []

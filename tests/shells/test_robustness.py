@@ -90,8 +90,13 @@ def test_strict_shell_options_do_not_break_the_hook(
     with session(shell, tmp_path, home, fake_store, projects.root) as s:
         s.type(options)
         s.load(CMD, tmp_path)
-        for name, want in [("app", "3.11"), ("app/sub", "3.11"), ("ranged", "3.13"), ("member", "3.13"),
-                           ("patch", "3.12.1")]:
+        for name, want in [
+            ("app", "3.11"),
+            ("app/sub", "3.11"),
+            ("ranged", "3.13"),
+            ("member", "3.13"),
+            ("patch", "3.12.1"),
+        ]:
             s.cd(projects[name])
             assert s.which()[1] == str(fake_store.prefix(want)), name
         for name in ("missing", "hostile", "none"):
@@ -112,7 +117,7 @@ def test_a_virtual_environment_stays_in_front(
     (venv / "bin").mkdir(parents=True)
     with session("bash", tmp_path, home, fake_store, projects.root) as s:
         s.load(CMD, tmp_path)
-        s.type(f"VIRTUAL_ENV={shlex.quote(str(venv))}; export VIRTUAL_ENV; PATH=\"$VIRTUAL_ENV/bin:$PATH\"")
+        s.type(f'VIRTUAL_ENV={shlex.quote(str(venv))}; export VIRTUAL_ENV; PATH="$VIRTUAL_ENV/bin:$PATH"')
         s.cd(projects["app"])
         path = s.path()
         assert path[:2] == [str(venv / "bin"), str(fake_store.bin("3.11"))]

@@ -29,18 +29,26 @@ class Shims:
         self.dir = root
         self.config = config
 
-    def run(self, *argv: str, cwd: Path, path: Optional[str] = None, extra: Optional[Dict[str, str]] = None,
-            input: Optional[str] = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        *argv: str,
+        cwd: Path,
+        path: Optional[str] = None,
+        extra: Optional[Dict[str, str]] = None,
+        input: Optional[str] = None,
+    ) -> subprocess.CompletedProcess[str]:
         """argv under `env -i` with PATH = shims + system dirs (like a crontab's PATH)."""
         env = ["PATH=" + (path if path is not None else f"{self.dir}:{SYSTEM_PATH}")]
         env += [f"{k}={v}" for k, v in (extra or {}).items()]
-        return subprocess.run(["/usr/bin/env", "-i", *env, *argv], cwd=cwd, capture_output=True, text=True,
-                              timeout=60, input=input)
+        return subprocess.run(
+            ["/usr/bin/env", "-i", *env, *argv], cwd=cwd, capture_output=True, text=True, timeout=60, input=input
+        )
 
 
 @pytest.fixture(params=["dash", "bash-as-sh"])
-def shim_set(request: pytest.FixtureRequest, tmp_path: Path, fake_store: FakeStore,
-             monkeypatch: pytest.MonkeyPatch) -> Iterator[Shims]:
+def shim_set(
+    request: pytest.FixtureRequest, tmp_path: Path, fake_store: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Shims]:
     """The four shims written by shims.enable, their #! pointing at dash or at bash named `sh`
     (bash then runs in POSIX mode, as it does when it is /bin/sh)."""
     if request.param == "dash":
@@ -63,11 +71,19 @@ def system_python3() -> str:
     return found
 
 
-def test_cron_like_environments_run_the_pinned_python(shim_set: Shims, fake_store: FakeStore,
-                                                      projects: Projects) -> None:
+def test_cron_like_environments_run_the_pinned_python(
+    shim_set: Shims, fake_store: FakeStore, projects: Projects
+) -> None:
     write(projects["app"] / "nested" / ".python-version", "3.13\n")
-    for name, want in [("app", "3.11"), ("app/sub", "3.11"), ("other", "3.12"), ("patch", "3.12.1"),
-                       ("ranged", "3.13"), ("member", "3.13"), ("req", "3.12")]:
+    for name, want in [
+        ("app", "3.11"),
+        ("app/sub", "3.11"),
+        ("other", "3.12"),
+        ("patch", "3.12.1"),
+        ("ranged", "3.13"),
+        ("member", "3.13"),
+        ("req", "3.12"),
+    ]:
         for exe in ("python", "python3"):
             proc = shim_set.run(exe, "-c", PREFIX, cwd=projects[name])
             assert proc.returncode == 0, proc.stderr
@@ -78,8 +94,9 @@ def test_cron_like_environments_run_the_pinned_python(shim_set: Shims, fake_stor
     assert pip.stdout.split() == ["pip", "of", f"cpython-3.12.1-{fake_store.host}", "--version"]
 
 
-def test_a_script_with_env_python_in_a_pinned_project(shim_set: Shims, fake_store: FakeStore,
-                                                      projects: Projects) -> None:
+def test_a_script_with_env_python_in_a_pinned_project(
+    shim_set: Shims, fake_store: FakeStore, projects: Projects
+) -> None:
     script = projects["other"] / "tool.py"
     script.write_text(
         "#!/usr/bin/env python\n"
@@ -97,16 +114,22 @@ def test_a_script_with_env_python_in_a_pinned_project(shim_set: Shims, fake_stor
     assert out == [str(fake_store.prefix("3.12")), "['a b', '$(c)', '']", "FROM STDIN"]
 
 
-def test_called_by_absolute_path_the_working_directory_decides(shim_set: Shims, fake_store: FakeStore,
-                                                               projects: Projects) -> None:
+def test_called_by_absolute_path_the_working_directory_decides(
+    shim_set: Shims, fake_store: FakeStore, projects: Projects
+) -> None:
     proc = shim_set.run(str(shim_set.dir / "python"), "-c", PREFIX, cwd=projects["other"], path=SYSTEM_PATH)
     assert proc.stdout.strip() == str(fake_store.prefix("3.12"))
 
 
 def test_signals_reach_the_interpreter(shim_set: Shims, projects: Projects) -> None:
     env = {"PATH": f"{shim_set.dir}:{SYSTEM_PATH}"}
-    proc = subprocess.Popen(["python", "-c", "import os, time; print(os.getpid(), flush=True); time.sleep(60)"],
-                            cwd=projects["app"], env=env, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        ["python", "-c", "import os, time; print(os.getpid(), flush=True); time.sleep(60)"],
+        cwd=projects["app"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         assert int(proc.stdout.readline()) == proc.pid  # exec: the shim became the interpreter
@@ -135,16 +158,23 @@ def test_a_missing_pin_says_so_once_and_falls_through(shim_set: Shims, projects:
     proc = shim_set.run("python3", "-c", "import sys; print(sys.executable)", cwd=projects["missing"])
     assert proc.returncode == 0
     assert proc.stderr.splitlines() == [
-        f"shimkit: Python 3.10 ({projects['missing'] / '.python-version'}) is not installed; "
-        "run: shimkit install 3.10"
+        f"shimkit: Python 3.10 ({projects['missing'] / '.python-version'}) is not installed; run: shimkit install 3.10"
     ]
     assert os.path.realpath(proc.stdout.strip()) == os.path.realpath(system_python3())
 
 
-@pytest.mark.parametrize("content", [
-    "$(touch pwned)\n", "`touch pwned`\n", "3.12; touch pwned\n", "3.12\n$(touch pwned)\n",
-    "../../../../usr/bin/touch pwned\n", "x" * (1024 * 1024), "\x00\xff\xfe3.1\x002\n",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "$(touch pwned)\n",
+        "`touch pwned`\n",
+        "3.12; touch pwned\n",
+        "3.12\n$(touch pwned)\n",
+        "../../../../usr/bin/touch pwned\n",
+        "x" * (1024 * 1024),
+        "\x00\xff\xfe3.1\x002\n",
+    ],
+)
 def test_hostile_pins_are_inert(shim_set: Shims, projects: Projects, content: str) -> None:
     d = projects["hostile"]
     (d / ".python-version").write_bytes(content.encode("utf-8", "surrogateescape"))
@@ -174,16 +204,23 @@ def test_session_override_and_global_pin(shim_set: Shims, fake_store: FakeStore,
 
 # ---- the CLI -------------------------------------------------------------------------------------
 def cli(*args: str, env: Dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shimkit", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "shimkit", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_enable_status_disable(tmp_path: Path, fake_store: FakeStore, projects: Projects) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    env = {"HOME": str(home), "PATH": SYSTEM_PATH, "LANG": "C.UTF-8",
-           "XDG_DATA_HOME": str(home / ".local/share"), "XDG_CONFIG_HOME": str(home / ".config"),
-           "XDG_CACHE_HOME": str(home / ".cache"), "SHIMKIT_PYTHON_INSTALL_DIR": str(fake_store.root)}
+    env = {
+        "HOME": str(home),
+        "PATH": SYSTEM_PATH,
+        "LANG": "C.UTF-8",
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "SHIMKIT_PYTHON_INSTALL_DIR": str(fake_store.root),
+    }
     shims_dir = home / ".local/share/shimkit/shims"
     proc = cli("shims", "enable", env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -193,8 +230,13 @@ def test_enable_status_disable(tmp_path: Path, fake_store: FakeStore, projects: 
     assert "up to date" in cli("shims", "enable", env=env, cwd=tmp_path).stderr
 
     # the default shims (#!/bin/sh) work too
-    run = subprocess.run(["/usr/bin/env", "-i", f"PATH={shims_dir}:{SYSTEM_PATH}", "python", "-c", PREFIX],
-                         cwd=projects["app"], capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        ["/usr/bin/env", "-i", f"PATH={shims_dir}:{SYSTEM_PATH}", "python", "-c", PREFIX],
+        cwd=projects["app"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.stdout.strip() == str(fake_store.prefix("3.11")), run.stderr
 
     status = cli("shims", "status", env=env, cwd=tmp_path).stdout

@@ -18,8 +18,9 @@ SHELLS = ["bash", "zsh", "fish", "dash", "ksh", "nu", "xonsh", "pwsh"]
 
 
 def cli(*args: str, env: Dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shimkit", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "shimkit", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def rc_env(home: Path, store: FakeStore, tmp_path: Path) -> Dict[str, str]:
@@ -76,8 +77,13 @@ def test_a_hand_written_init_line_counts(tmp_path: Path, home: Path, fake_store:
 
 def test_update_shell_detects_the_shell(tmp_path: Path, home: Path, fake_store: FakeStore) -> None:
     env = rc_env(home, fake_store, tmp_path)
-    proc = subprocess.run(["zsh", "-fc", f"{sys.executable} -m shimkit update-shell; :"], env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["zsh", "-fc", f"{sys.executable} -m shimkit update-shell; :"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert (home / "zdot" / ".zshrc").is_file()
 
@@ -123,4 +129,5 @@ def test_rc_files(tmp_path: Path) -> None:
     assert shell_mod.rc_file("nu", home=tmp_path, environ=env) == tmp_path / "cfg/nushell/autoload/shimkit.nu"
     assert shell_mod.rc_file("xonsh", home=tmp_path, environ=env) == tmp_path / ".xonshrc"
     assert os.fspath(shell_mod.rc_file("pwsh", home=tmp_path, environ=env)).endswith(
-        "powershell/Microsoft.PowerShell_profile.ps1")
+        "powershell/Microsoft.PowerShell_profile.ps1"
+    )
