@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
-from relkit import Shimkit, Templates, key
+from relkit import ReliabilityReport, Shimkit, Templates, key
 from slim import Manifest, build_slim
 from support import pbs
 from support.mirror import Mirror, start_mirror
@@ -28,11 +28,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
     for item in items:
         if HERE in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.reliability)
-
-
-class ReliabilityReport(UserWarning):
-    """Trial counts and failure counts of a reliability test (shown in pytest's warnings summary,
-    which works with and without ``-s`` and under pytest-xdist)."""
 
 
 @pytest.fixture
