@@ -437,9 +437,3 @@ def in_mount_namespace(script: str, env: Mapping[str, str], timeout: float = 120
         text=True,
         timeout=timeout,
     )
-
-
-class ReliabilityReport(UserWarning):
-    """Trial counts and failure counts of a reliability test (shown in pytest's warnings summary,
-    which works with and without ``-s`` and under pytest-xdist).  Defined here, not in conftest.py:
-    xdist pickles warnings by module name, and "conftest" names the top-level tests/conftest.py."""
