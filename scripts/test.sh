@@ -9,9 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="zsh fish ksh dash busybox shellcheck patchelf mingw-w64 wine hyperfine"
+APT_PACKAGES="zsh fish ksh dash busybox shellcheck patchelf mingw-w64 wine hyperfine strace"
 missing=""
-for tool in zsh fish ksh dash busybox shellcheck patchelf x86_64-w64-mingw32-gcc wine; do
+for tool in zsh fish ksh dash busybox shellcheck patchelf x86_64-w64-mingw32-gcc wine strace; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
 if [ -n "$missing" ]; then

@@ -21,6 +21,7 @@ FAST_COMMANDS: dict[str, str] = {
     "find": "shimkit.fastcmds.find",
     "pin": "shimkit.fastcmds.pin",
     "hook-resolve": "shimkit.fastcmds.hook_resolve",
+    "init": "shimkit.fastcmds.init",
 }
 
 

@@ -234,7 +234,8 @@ def test_the_hook_leaves_no_temporaries_behind(shell: str, tmp_path: Path) -> No
     script = tmp_path / "hook"
     script.write_text(render("sh" if shell in ("dash", "ksh") else shell, tmp_path), encoding="utf-8")
     q = shell_mod.sh_quote
-    prog = f". {q(str(script))}; cd {q(str(tmp_path / 'p'))}; _shimkit_hook; cd {q(str(tmp_path / 'q'))}; _shimkit_hook; set"
+    p, q2 = q(str(tmp_path / "p")), q(str(tmp_path / "q"))
+    prog = f". {q(str(script))}; cd {p}; _shimkit_hook; cd {q2}; _shimkit_hook; set"
     argv = [find_shell(shell), "-fc" if shell == "zsh" else "-c", prog]
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
     out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120).stdout

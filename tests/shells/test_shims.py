@@ -274,3 +274,14 @@ def test_path_state_lists_pythons_on_both_sides(tmp_path: Path) -> None:
     assert state.on_path and state.position == 2
     assert state.before["python"] == [before / "python"] and state.after["python3"] == [after / "python3"]
     assert not shims.path_state(shim_dir, f"{before}:{after}").on_path
+
+
+def test_shellcheck_passes_on_the_shims(tmp_path: Path, fake_store: FakeStore) -> None:
+    if shutil.which("shellcheck") is None:
+        pytest.fail("shellcheck is not installed; CI installs it with: apt-get install shellcheck", pytrace=False)
+    settings = Settings(install_dir=fake_store.root, bin_dir=tmp_path / "bin")
+    for name in shims.SHIM_NAMES:
+        script = tmp_path / name
+        script.write_text(shims.render_shim(name, settings, tmp_path / "shims"), encoding="utf-8")
+        proc = subprocess.run(["shellcheck", "-s", "sh", str(script)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
