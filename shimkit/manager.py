@@ -96,6 +96,7 @@ def install(
     newer patches); ``reinstall`` installs the best download again regardless.
     """
     store = Store(settings.install_dir)
+    store.repair()
     host = platform.host()
     report = InstallReport()
     requests: list[PythonRequest] = []
@@ -318,8 +319,9 @@ def _minor_request(text: str) -> PythonRequest:
 def plan_upgrade(targets: Sequence[str], settings: Settings) -> list[UpgradeItem]:
     """For each installed minor version (or the named ones): its newest download if newer than installed."""
     store = Store(settings.install_dir)
-    host = platform.host()
     requests = [_minor_request(t) for t in targets]
+    store.repair()
+    host = platform.host()
     groups: dict[str, Installation] = {}
     for inst in store.installations():  # newest first, so the first of each group is the best
         groups.setdefault(inst.key.minor_key, inst)

@@ -176,6 +176,28 @@ class Store:
             self._lock_depth = 0
             lock.release()
 
+    def needs_repair(self) -> bool:
+        """Whether a killed process left something behind: staging debris or a stale minor link."""
+        try:
+            if any(True for _ in os.scandir(self.temp)):
+                return True
+        except OSError:
+            pass
+        best: dict[str, str] = {}
+        for inst in self.installations():  # newest first
+            best.setdefault(inst.key.minor_key, str(inst.key))
+        return self.minor_links() != {name: target for name, target in best.items()}
+
+    def repair(self) -> None:
+        """Clear what a killed process left behind (taking the lock does the work), if anything.
+
+        Commands that may end up changing nothing (``upgrade`` with everything current, ``install``
+        of an installed version) call this first, so debris never outlives the next command.
+        """
+        if self.needs_repair():
+            with self.locked():
+                pass
+
     def _require_lock(self) -> None:
         if not self._lock_depth:
             raise AssertionError("store mutation without holding the lock")

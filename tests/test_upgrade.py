@@ -99,6 +99,23 @@ def test_upgrade_with_nothing_to_do_needs_no_network(env: dict, mirror) -> None:
     assert "3.11.7 ->" in proc.stdout
 
 
+@pytest.mark.parametrize("command", [("upgrade",), ("upgrade", "3.11"), ("install", "3.11")])
+def test_debris_of_a_killed_run_is_cleared_when_nothing_needs_doing(env: dict, mirror, command: tuple) -> None:
+    # kill -9 after the commit rename but before the staging dir was deleted leaves an emptied
+    # stage dir and possibly a stale link; the next command must repair both even if it has nothing to install
+    installs = Path(env["SHIMKIT_PYTHON_INSTALL_DIR"])
+    run(env, "install", OLD, NEW, check=True)
+    stage = installs / ".temp" / f"stage-{key(NEW)}-0123456789"
+    stage.mkdir(parents=True)
+    link = installs / f"cpython-3.11-{HOST}"
+    link.unlink()
+    link.symlink_to(key(OLD))
+    proc = run(env, *command, check=True)
+    assert "up to date" in proc.stdout + proc.stderr or "already installed" in proc.stdout + proc.stderr
+    assert os.listdir(installs / ".temp") == []
+    assert os.readlink(link) == key(NEW)
+
+
 def test_bin_ownership_and_force(env: dict, mirror) -> None:
     bindir = Path(env["SHIMKIT_BIN_DIR"])
     bindir.mkdir(parents=True)
