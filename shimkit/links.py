@@ -10,6 +10,7 @@ replaced freely; anything else is never replaced without ``force``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import uuid
@@ -95,6 +96,23 @@ def _write(path: Path, target: Path) -> None:
         raise
 
 
+def _sweep_temporaries(names: set[str], bin_dir: Path, install_dir: Path) -> None:
+    """Delete ``.NAME.xxxxxxxx.tmp`` entries a killed run left between :func:`_write`'s two steps."""
+    try:
+        listing = os.listdir(bin_dir)
+    except OSError:
+        return
+    for item in listing:
+        parts = item.split(".")
+        # ".python3.12.1a2b3c4d.tmp" splits into ["", "python3", "12", "1a2b3c4d", "tmp"]
+        if len(parts) < 4 or parts[0] or parts[-1] != "tmp" or ".".join(parts[1:-2]) not in names:
+            continue
+        path = bin_dir / item
+        if is_managed(path, install_dir):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
 @dataclass
 class LinkReport:
     created: list[Path]
@@ -113,6 +131,7 @@ def install_entries(entries: list[BinEntry], bin_dir: Path, install_dir: Path, *
             f"cannot create bin dir {bin_dir}: {exc.strerror}",
             "choose another with --bin-dir or SHIMKIT_BIN_DIR, or pass --no-bin",
         ) from None
+    _sweep_temporaries({e.name for e in entries}, bin_dir, install_dir)
     for e in entries:
         path = bin_dir / e.name
         exists = path.exists() or path.is_symlink()

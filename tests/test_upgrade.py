@@ -116,6 +116,18 @@ def test_debris_of_a_killed_run_is_cleared_when_nothing_needs_doing(env: dict, m
     assert os.readlink(link) == key(NEW)
 
 
+def test_half_written_bin_entry_of_a_killed_run_is_swept(env: dict, mirror) -> None:
+    installs, bindir = Path(env["SHIMKIT_PYTHON_INSTALL_DIR"]), Path(env["SHIMKIT_BIN_DIR"])
+    run(env, "install", OLD, check=True)
+    ours = bindir / ".python3.11.1a2b3c4d.tmp"  # what a kill between symlink() and rename() leaves
+    ours.symlink_to(installs / f"cpython-3.11-{HOST}" / "bin" / "python3.11")
+    foreign = bindir / ".python3.11.cafebabe.tmp"  # not shimkit's: left alone
+    foreign.symlink_to("/usr/bin/python3")
+    run(env, "upgrade", check=True)
+    assert not ours.is_symlink()
+    assert foreign.is_symlink()
+
+
 def test_bin_ownership_and_force(env: dict, mirror) -> None:
     bindir = Path(env["SHIMKIT_BIN_DIR"])
     bindir.mkdir(parents=True)
