@@ -473,12 +473,17 @@ def want_for(text: str, *, allow_paths: bool = False) -> Want:
     return FullWant(parse_request(text, allow_paths=allow_paths))
 
 
-def pinned_want(cwd: str, cfg: SearchConfig, warn: Warn) -> tuple[Optional[Want], Optional[vf.Found]]:
-    """The request the version files (or ``requires-python``, or the global pin) make for
-    ``cwd``: the first valid line, bad lines dropped with a warning naming the file."""
-    if cfg.no_config:
-        return None, None
-    found = vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=cfg.global_file, warn=warn)
+def pinned_want(cwd: str, cfg: SearchConfig, warn: Warn, *, session: bool = True
+                ) -> tuple[Optional[Want], Optional[vf.Found]]:
+    """The request for ``cwd``, in the shell hooks' order: ``SHIMKIT_PYTHON`` (this shell's
+    override, when ``session``), else the version files (or ``requires-python``, or the global
+    pin) unless ``no_config``.  The first valid line wins; bad lines are dropped with a warning
+    naming where they came from."""
+    found = vf.session_override() if session else None
+    if found is None:
+        if cfg.no_config:
+            return None, None
+        found = vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=cfg.global_file, warn=warn)
     if found is None:
         return None, None
     for line in found.lines:

@@ -53,7 +53,7 @@ from .errors import StoreError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (mypy knows the name)
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Callable, Optional, Sequence, Union
+    from typing import Callable, Mapping, Optional, Sequence, Union
 
     from .requests import PythonRequest
 
@@ -70,6 +70,8 @@ SOURCE_VERSION_FILE = "version-file"
 SOURCE_VERSIONS_FILE = "versions-file"
 SOURCE_REQUIRES_PYTHON = "requires-python"
 SOURCE_GLOBAL = "global"
+SOURCE_SESSION = "SHIMKIT_PYTHON"  # the session override `shimkit shell` sets; ``file`` is the variable name
+SESSION_ENV = "SHIMKIT_PYTHON"
 
 
 def _path(p: str) -> Path:
@@ -139,12 +141,20 @@ class Found:
             return f"requires-python in {self.file}"
         if self.source == SOURCE_GLOBAL:
             return f"the global pin {self.file}"
+        if self.source == SOURCE_SESSION:
+            return f"{SESSION_ENV}, this shell's override"
         return self.file
 
 
 # ---- small helpers -----------------------------------------------------------------------
 def _norm(p: StrPath) -> str:
     return os.path.normpath(os.path.abspath(os.fspath(p)))
+
+
+def session_override(environ: Optional[Mapping[str, str]] = None) -> Optional[Found]:
+    """The request ``shimkit shell`` set for this shell session (``SHIMKIT_PYTHON``), if any."""
+    value = (os.environ if environ is None else environ).get(SESSION_ENV, "").strip()
+    return Found(SESSION_ENV, SOURCE_SESSION, (value,)) if value else None
 
 
 def ceiling_dirs(environ: Optional[dict[str, str]] = None) -> tuple[str, ...]:

@@ -199,6 +199,31 @@ def test_find_prints_the_pinned_managed_interpreter(run: Run, tmp_path: Path, en
     assert row["path"] == str(Path(env["SHIMKIT_PYTHON_INSTALL_DIR"]) / f"cpython-3.11.7-{HOST}" / "bin" / "python3.11")
 
 
+def test_the_shell_session_override_wins_for_find_but_is_never_written(
+        run: Run, tmp_path: Path, env: Dict[str, str], sources: Dict[str, Path], project: Path) -> None:
+    # `shimkit shell 3.11` sets SHIMKIT_PYTHON; `python` then runs 3.11, so `find` must agree
+    v312 = managed(env, sources, "3.12.1")
+    v311 = managed(env, sources, "3.11.7")
+    (project / ".python-version").write_text("3.12\n")
+    session = {"SHIMKIT_PYTHON": "3.11"}
+    assert run("find", cwd=project, extra=session).stdout == f"{v311}\n"
+    assert run("find", cwd=project, extra={"SHIMKIT_PYTHON": " "}).stdout == f"{v312}\n"  # blank: unset
+    assert run("find", cwd=project, extra={**session, "SHIMKIT_NO_CONFIG": "1"}).stdout == f"{v311}\n"
+    assert run("find", "3.12", cwd=project, extra=session).stdout == f"{v312}\n"  # an explicit request wins
+    p = run("venv", str(tmp_path / "v"), cwd=project, extra=session)
+    assert p.returncode == 0, p.stderr
+    assert "python3.11" in (tmp_path / "v" / "pyvenv.cfg").read_text()
+    # `pin` shows and writes files only, and says the shell overrides them
+    p = run("pin", cwd=project, extra=session)
+    assert p.stdout == "3.12\n" and "SHIMKIT_PYTHON=3.11" in p.stderr
+    p = run("pin", "3.12.1", cwd=project, extra=session)
+    assert p.returncode == 0 and "SHIMKIT_PYTHON=3.11 (set by `shimkit shell`" in p.stderr
+    assert "takes precedence" in p.stderr
+    (project / ".python-version").write_text("3.12\n")
+    assert run("pin", "--resolved", cwd=project, extra=session).returncode == 0
+    assert (project / ".python-version").read_text() == "3.12.1\n"
+
+
 def test_find_system_and_managed_flags(run: Run, tmp_path: Path, env: Dict[str, str],
                                        sources: Dict[str, Path]) -> None:
     managed(env, sources, "3.12.1")

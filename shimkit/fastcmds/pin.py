@@ -24,6 +24,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run ti
 if TYPE_CHECKING:
     from typing import Optional, Sequence
 
+    from .. import versionfile as vf
     from ..discovery import SearchConfig, Want
 
 FLAGS = {"--global", "--resolved", "--rm", "--no-config"}
@@ -111,7 +112,7 @@ def execute(opts: PinOptions) -> int:
     if opts.request is not None:
         want, text = _want(opts.request)
     else:  # --resolved alone: resolve the current pin (or the default)
-        pinned, _found = d.pinned_want(cwd, cfg, warn)
+        pinned, _found = d.pinned_want(cwd, cfg, warn, session=False)  # a file pin, not this shell's
         want, text = pinned or d.ANY, (pinned or d.ANY).text
     if opts.resolved:
         c = find_candidate(want, cfg, cwd, system=False, preference=cfg.preference, no_config=opts.no_config,
@@ -125,9 +126,9 @@ def execute(opts: PinOptions) -> int:
     vf.write_version_file(target, [text])
     _out(f"Pinned {text} in {target}" + (f" (was {old})" if old and old != text else ""))
 
-    effective = vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=cfg.global_file)
+    effective = vf.session_override() or vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=cfg.global_file)
     if effective is not None and os.path.normpath(effective.file) != os.path.normpath(target):
-        warn(f"{effective.describe()} takes precedence in {cwd}")
+        warn(f"{_describe_precedence(effective)} takes precedence in {cwd}")
     if not opts.resolved and d.satisfied_by(want, cfg, cwd) is None:
         warn(f"no installed, downloadable or system Python satisfies {text}")
     return 0
@@ -150,6 +151,14 @@ def _first_line(path: str) -> Optional[str]:
     return lines[0] if lines else None
 
 
+def _describe_precedence(found: vf.Found) -> str:
+    from .. import versionfile as vf
+
+    if found.source == vf.SOURCE_SESSION:
+        return f"{vf.SESSION_ENV}={found.lines[0]} (set by `shimkit shell`; `shimkit shell --unset` drops it)"
+    return found.describe()
+
+
 def _show(cfg: SearchConfig, cwd: str, global_only: bool) -> int:
     from .. import versionfile as vf
     from ..errors import NotFoundError, RequestError
@@ -161,7 +170,10 @@ def _show(cfg: SearchConfig, cwd: str, global_only: bool) -> int:
             found = vf.Found(cfg.global_file, vf.SOURCE_GLOBAL, lines[:1])
     else:
         found = vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=cfg.global_file, warn=warn)
+    session = None if global_only else vf.session_override()
     if found is None:
+        if session is not None:
+            _note(f"(this shell uses {_describe_precedence(session)})")
         where = "no global pin" if global_only else f"no Python pin for {cwd}"
         raise NotFoundError(where, "set one with `shimkit pin 3.12`" + (" --global" if global_only else ""))
     shown = []
@@ -176,6 +188,8 @@ def _show(cfg: SearchConfig, cwd: str, global_only: bool) -> int:
     for text in shown:
         _out(text)
     _note(f"(from {found.describe()})")
+    if session is not None:
+        _note(f"(this shell uses {_describe_precedence(session)} instead)")
     return 0
 
 
