@@ -187,37 +187,64 @@ def open_body(url: str, options: FetchOptions, progress: Optional[ProgressCallba
             f"{_short(url)} needs the network but offline mode is on",
             "unset --offline/SHIMKIT_OFFLINE, or install from a local archive or file:// mirror",
         )
+    with _http_body(url, options, progress=progress) as (_response, body):
+        yield body
+
+
+def _status_error(status: int, phrase: str, url: str) -> DownloadError:
+    """The error for an HTTP error status: 5xx/429/408 are retried, the rest fail at once."""
+    reason = f"HTTP {status} {phrase} from {_short(url)}"
+    if status in RETRYABLE_STATUS:
+        return TransientError(reason, "the server failed; try again later or use another mirror")
+    if status == 404:
+        return DownloadError(
+            reason, "the file is not on the server; check --mirror/--downloads-json, or refresh metadata"
+        )
+    return DownloadError(reason, "check the URL, your mirror and credentials")
+
+
+@contextlib.contextmanager
+def _http_body(
+    url: str,
+    options: FetchOptions,
+    *,
+    headers: Optional[dict[str, str]] = None,
+    progress: Optional[ProgressCallback] = None,
+    accept: frozenset[int] = frozenset(),
+) -> Iterator[tuple[httpx.Response, Body]]:
+    """GET ``url``; yield the response and its body.  Every httpx error, before or during the
+    body, becomes a DownloadError (a TransientError when worth retrying).  Statuses in ``accept``
+    are yielded instead of raised (304 for conditional requests)."""
     import httpx
 
     try:
-        with client(options).stream("GET", url) as response:
+        # a per-request timeout: the shared client may have been made with other options
+        timeout = httpx.Timeout(options.timeout)
+        with client(options).stream("GET", url, headers=headers, timeout=timeout) as response:
             status = response.status_code
-            if status >= 400:
-                reason = f"HTTP {status} {response.reason_phrase} from {_short(url)}"
-                if status in RETRYABLE_STATUS:
-                    raise TransientError(reason, "the server failed; try again later or use another mirror")
-                hint = (
-                    "the file is not on the server; check --mirror/--downloads-json, or refresh metadata"
-                    if status == 404
-                    else "check the URL, your mirror and credentials"
-                )
-                raise DownloadError(reason, hint)
+            if (status >= 400 or status == 304) and status not in accept:
+                raise _status_error(status, response.reason_phrase, url)
             length = response.headers.get("content-length")
             total = int(length) if length and length.isdigit() else None
-            yield Body(_guard(response.iter_raw(CHUNK), url), total, url, progress)
+            yield response, Body(_guard(response.iter_raw(CHUNK), url), total, url, progress)
     except httpx.TooManyRedirects:
         raise DownloadError(
             f"too many redirects for {_short(url)}", "the server redirects in a loop; check the mirror URL"
         ) from None
-    except httpx.TimeoutException:
-        raise TransientError(
+    except (httpx.TimeoutException, httpx.TransportError, httpx.StreamError) as exc:
+        raise _transport_error(exc, url, "connection failed for") from None
+
+
+def _transport_error(exc: Exception, url: str, what: str) -> TransientError:
+    """The retryable error for a timeout or a connection problem (``what`` says when it happened)."""
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        return TransientError(
             f"timed out downloading {_short(url)}", "the server is slow; raise SHIMKIT_HTTP_TIMEOUT or retry"
-        ) from None
-    except (httpx.TransportError, httpx.StreamError) as exc:
-        raise TransientError(
-            f"connection failed for {_short(url)}: {exc or type(exc).__name__}",
-            "check your network or mirror and retry",
-        ) from None
+        )
+    detail = exc or type(exc).__name__
+    return TransientError(f"{what} {_short(url)}: {detail}", "check your network or mirror and retry")
 
 
 def _guard(chunks: Iterator[bytes], url: str) -> Iterator[bytes]:
@@ -226,15 +253,8 @@ def _guard(chunks: Iterator[bytes], url: str) -> Iterator[bytes]:
 
     try:
         yield from chunks
-    except httpx.TimeoutException:
-        raise TransientError(
-            f"timed out downloading {_short(url)}", "the server is slow; raise SHIMKIT_HTTP_TIMEOUT or retry"
-        ) from None
-    except (httpx.TransportError, httpx.StreamError) as exc:
-        raise TransientError(
-            f"connection lost while downloading {_short(url)}: {exc or type(exc).__name__}",
-            "check your network or mirror and retry",
-        ) from None
+    except (httpx.TimeoutException, httpx.TransportError, httpx.StreamError) as exc:
+        raise _transport_error(exc, url, "connection lost while downloading") from None
 
 
 def with_retries(
@@ -302,36 +322,13 @@ def fetch_if_changed(
         headers["If-Modified-Since"] = last_modified
 
     def once(_: int) -> Fetched:
-        import httpx
-
-        try:
-            # a per-request timeout: the shared client may have been made with other options
-            with client(opts).stream("GET", url, headers=headers, timeout=httpx.Timeout(opts.timeout)) as response:
-                status = response.status_code
-                new_etag = response.headers.get("etag")
-                new_lm = response.headers.get("last-modified")
-                if status == 304 and headers:
-                    return Fetched(None, new_etag or etag, new_lm or last_modified)
-                if status >= 400 or status == 304:
-                    reason = f"HTTP {status} {response.reason_phrase} from {_short(url)}"
-                    if status in RETRYABLE_STATUS:
-                        raise TransientError(reason, "the server failed; try again later or use another mirror")
-                    raise DownloadError(reason, "check the URL, your mirror and credentials")
-                length = response.headers.get("content-length")
-                body = Body(
-                    _guard(response.iter_raw(CHUNK), url), int(length) if length and length.isdigit() else None, url
-                )
-                data = body.read()
-                body.verify(None, _short(url))
-                return Fetched(data, new_etag, new_lm)
-        except httpx.TooManyRedirects:
-            raise DownloadError(f"too many redirects for {_short(url)}", "the server redirects in a loop") from None
-        except httpx.TimeoutException:
-            raise TransientError(f"timed out downloading {_short(url)}", "the server is slow; retry later") from None
-        except (httpx.TransportError, httpx.StreamError) as exc:
-            raise TransientError(
-                f"connection failed for {_short(url)}: {exc or type(exc).__name__}",
-                "check your network or mirror and retry",
-            ) from None
+        with _http_body(url, opts, headers=headers, accept=frozenset({304} if headers else ())) as (response, body):
+            new_etag = response.headers.get("etag")
+            new_lm = response.headers.get("last-modified")
+            if response.status_code == 304:
+                return Fetched(None, new_etag or etag, new_lm or last_modified)
+            data = body.read()
+            body.verify(None, _short(url))
+            return Fetched(data, new_etag, new_lm)
 
     return with_retries(once, opts)
