@@ -14,7 +14,7 @@ from . import fetch, platform
 from .downloads import Download, Metadata, load_metadata, select_downloads
 from .errors import NotFoundError, ShimkitError, UsageError
 from .installer import Outcome, Reporter, Source, install_sources, local_archive_source, resolve
-from .keys import PythonKey
+from .keys import PlatformTriple, PythonKey
 from .links import LinkReport, entries_for, install_entries, remove_entries_through
 from .requests import PythonRequest, parse_installable, parse_request
 from .settings import Settings
@@ -182,21 +182,50 @@ def uninstall(
         result.bin_removed.extend(remove_entries_through(inst.key.minor_key, settings.bin_dir, store.root))
 
     with store.locked():
-        installed = store.installations()
-        chosen: list[Installation] = []
-        for req in requests:
-            matches = [i for i in installed if req.matches_key(i.key, None if req.kind == "key" else host)]
-            if not matches:
-                raise NotFoundError(f"no installed Python matches {req}", "`shimkit list --only-installed` shows them")
-            chosen.extend(m for m in matches if m not in chosen)
-        if all_:
-            chosen = installed
+        chosen = _uninstall_selection(store.installations(), requests, host, all_)
         for inst in chosen:
             change = store.uninstall(inst, before_unlink=remove_bin)
             result.removed.append(inst.key)
             if change[0] != change[1]:
                 result.link_changes[inst.key.minor_key] = change
     return result
+
+
+def _uninstall_selection(
+    installed: list[Installation], requests: Sequence[PythonRequest], host: PlatformTriple, all_: bool
+) -> list[Installation]:
+    if all_:
+        return installed
+    chosen: list[Installation] = []
+    for req in requests:
+        matches = [i for i in installed if req.matches_key(i.key, None if req.kind == "key" else host)]
+        if not matches:
+            raise NotFoundError(f"no installed Python matches {req}", "`shimkit list --only-installed` shows them")
+        chosen.extend(m for m in matches if m not in chosen)
+    return chosen
+
+
+def uninstall_selection(targets: Sequence[str], settings: Settings, *, all_: bool = False) -> list[Installation]:
+    """What ``uninstall`` would remove now (for warnings before it runs); raises as it would."""
+    store = Store(settings.install_dir)
+    requests = [parse_request(t, allow_paths=False) for t in targets]
+    return _uninstall_selection(store.installations(), requests, platform.host(), all_)
+
+
+def venvs_broken_by(store: Store, doomed: Sequence[Installation]) -> list[tuple[Path, str]]:
+    """Recorded venvs that removing ``doomed`` would break, each with what it uses: venvs pinned to
+    a removed patch, and venvs that follow a minor-version link whose last patch goes."""
+    from . import venv as venv_mod
+
+    gone = {i.key for i in doomed}
+    broken: list[tuple[Path, str]] = []
+    for inst in doomed:
+        broken += [(v.path, str(inst.key)) for v in venv_mod.pinning(store, inst.path)]
+    remaining = {i.key.minor_key for i in store.installations() if i.key not in gone}
+    for minor_key, key in {i.key.minor_key: i.key for i in doomed}.items():
+        if minor_key not in remaining:
+            broken += [(v.path, minor_key) for v in venv_mod.pinning(store, store.link_path(key))]
+    return broken
 
 
 @dataclass(frozen=True)

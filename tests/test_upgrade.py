@@ -256,3 +256,15 @@ def test_broken_pinned_venv_is_reported(env: dict, tmp_path: Path, mirror) -> No
     assert "broken" in listing.stderr and str(tmp_path / "pinned") in listing.stderr
     shutil.rmtree(tmp_path / "pinned")
     assert "broken" not in run(env, "list", "--only-installed", check=True).stderr
+
+
+def test_uninstalling_the_last_patch_warns_about_venvs_that_follow_the_minor(env: dict, tmp_path: Path, mirror) -> None:
+    run(env, "install", OLD, NEW, check=True)
+    follow = tmp_path / "follow"
+    run(env, "venv", str(follow), "-p", "3.11", check=True)
+    proc = run(env, "uninstall", NEW, check=True)  # the link moves back to OLD: the venv keeps working
+    assert str(follow) not in proc.stderr
+    assert py(follow / "bin" / "python", "import sys; print(sys.version.split()[0])") == OLD
+    proc = run(env, "uninstall", "3.11", check=True)  # the link goes with the last patch
+    assert f"{follow} uses cpython-3.11-{HOST} and will stop working" in proc.stderr
+    assert "shimkit venv --clear" in proc.stderr

@@ -16,7 +16,7 @@ from .. import venv as venv_mod
 from ..errors import ShimkitError, UsageError
 from ..links import LinkReport, current_target, on_path
 from ..requests import parse_request
-from ..store import Store
+from ..store import Installation, Store
 from . import output
 from .app import (
     BinDirOpt,
@@ -133,8 +133,7 @@ def uninstall(
             return
         for inst in old:
             output.out(f"{'would remove' if dry_run else 'remove'} {inst.key}  ({inst.path})")
-            for v in venv_mod.pinning(store, inst.path):
-                output.warn(f"virtual environment {v.path} uses {inst.key} and will stop working")
+        _warn_broken_venvs(store, old)
         if dry_run:
             return
         if not yes:
@@ -143,16 +142,8 @@ def uninstall(
             if not typer.confirm(f"Remove {len(old)} installation(s)?", default=False, err=True):
                 raise typer.Exit(1)
         targets = [str(i.key) for i in old]
-    for t in targets or []:
-        # warn about recorded venvs pinned to what is about to go away
-        try:
-            req = parse_request(t, allow_paths=False)
-        except ShimkitError:
-            continue
-        for inst in store.installations():
-            if req.matches_key(inst.key):
-                for v in venv_mod.pinning(store, inst.path):
-                    output.warn(f"virtual environment {v.path} uses {inst.key} and will stop working")
+    if targets or all_:
+        _warn_broken_venvs(store, manager.uninstall_selection(targets or [], settings, all_=all_))
     result = manager.uninstall(targets or [], settings, all_=all_)
     for key in result.removed:
         output.note(f"Uninstalled {key}")
@@ -160,6 +151,14 @@ def uninstall(
         output.note(f"  {minor} -> {new}" if new else f"  removed link {minor}")
     for p in result.bin_removed:
         output.note(f"  removed {p}")
+
+
+def _warn_broken_venvs(store: Store, doomed: list[Installation]) -> None:
+    for path, uses in manager.venvs_broken_by(store, doomed):
+        output.warn(
+            f"virtual environment {path} uses {uses} and will stop working; "
+            "recreate it afterwards with `shimkit venv --clear`"
+        )
 
 
 @app.command()
