@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from . import dirlink
+from . import dirlink, swap
 from .errors import LockTimeoutError, StoreError
 from .keys import PythonKey, is_minor_key, try_parse_key
 
@@ -219,8 +219,10 @@ class Store:
     def commit(self, staged_root: Path, key: PythonKey, *, replace: bool = False) -> Installation:
         """Move a verified installation from staging into place with one rename.
 
-        With ``replace``, an existing installation of the same key is first moved aside (into
-        ``.temp/``) and deleted afterwards; between the two renames the key is briefly absent.
+        With ``replace``, an existing installation of the same key is swapped with the staged one
+        in one step where the OS can (see :mod:`shimkit.swap`), so programs using it never see it
+        missing; elsewhere it is first moved aside (into ``.temp/``), leaving a brief gap. The old
+        tree is deleted afterwards.
         """
         self._require_lock()
         dest = self.root / str(key)
@@ -228,6 +230,13 @@ class Store:
         if dest.exists() or dest.is_symlink():
             if not replace:
                 raise StoreError(f"{dest} already exists", "use --reinstall to replace it")
+            try:
+                swapped = swap.exchange(staged_root, dest)
+            except OSError as exc:
+                raise StoreError(f"cannot move installation into {dest}: {exc.strerror}") from None
+            if swapped:  # the old installation now sits in staging, which is cleared on failure too
+                _remove_tree(staged_root)
+                return Installation(key, dest)
             old = self.temp / f"old-{key}-{uuid.uuid4().hex[:8]}"
             os.replace(dest, old)
         try:

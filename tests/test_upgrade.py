@@ -181,12 +181,12 @@ def test_readers_never_fail_during_upgrades_and_reinstalls(env: dict, tmp_path: 
     """A loop runs the venv's python while upgrade / uninstall / reinstall cycles run beside it."""
     run(env, "install", OLD, check=True)
     run(env, "venv", str(tmp_path / "v"), "-p", "3.11", check=True)
-    exe = tmp_path / "v" / "bin" / "python"
+    run(env, "venv", str(tmp_path / "pinned"), "-p", OLD, check=True)  # --reinstall OLD replaces its base
     failures: list[str] = []
     runs = 0
     stop = threading.Event()
 
-    def reader() -> None:
+    def reader(exe: Path) -> None:
         nonlocal runs
         while not stop.is_set():
             p = subprocess.run(
@@ -194,9 +194,9 @@ def test_readers_never_fail_during_upgrades_and_reinstalls(env: dict, tmp_path: 
             )
             runs += 1
             if p.returncode != 0:
-                failures.append(p.stderr)
+                failures.append(f"{exe}: {p.stderr}")
 
-    threads = [threading.Thread(target=reader) for _ in range(2)]
+    threads = [threading.Thread(target=reader, args=(tmp_path / v / "bin" / "python",)) for v in ("v", "pinned")]
     for t in threads:
         t.start()
     try:
@@ -205,6 +205,7 @@ def test_readers_never_fail_during_upgrades_and_reinstalls(env: dict, tmp_path: 
             run(env, "uninstall", NEW, check=True)  # link back to 3.11.2 first, then 3.11.7 removed
             run(env, "install", NEW, check=True)  # link forward again
             run(env, "uninstall", NEW, check=True)
+            run(env, "install", "--reinstall", OLD, check=True)  # swapped in one step: never absent
     finally:
         stop.set()
         for t in threads:
@@ -268,3 +269,43 @@ def test_uninstalling_the_last_patch_warns_about_venvs_that_follow_the_minor(env
     proc = run(env, "uninstall", "3.11", check=True)  # the link goes with the last patch
     assert f"{follow} uses cpython-3.11-{HOST} and will stop working" in proc.stderr
     assert "shimkit venv --clear" in proc.stderr
+
+
+def test_reinstall_swaps_the_installation_in_one_step(env: dict, tmp_path: Path, mirror) -> None:
+    """`install --reinstall` of a patch venvs and programs are using: the kernel swaps the new tree
+    with the old one (renameat2 RENAME_EXCHANGE), so the path never stops existing. The renames are
+    read from strace: a timing-based reader loop cannot see a gap of a few microseconds."""
+    import sys
+
+    if shutil.which("strace") is None:
+        pytest.fail("strace is not installed; CI installs it with: apt-get install strace", pytrace=False)
+    installs = Path(env["SHIMKIT_PYTHON_INSTALL_DIR"])
+    run(env, "install", OLD, check=True)
+    marker = installs / key(OLD) / "old-tree-marker"
+    marker.write_text("")
+    log = tmp_path / "renames.strace"
+    proc = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=rename,renameat,renameat2", "-o", str(log),
+         sys.executable, "-m", "shimkit", "install", "--reinstall", OLD],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    dest = str(installs / key(OLD))
+    touching = [line for line in log.read_text().splitlines() if f'"{dest}"' in line]
+    assert len(touching) == 1 and "RENAME_EXCHANGE" in touching[0], touching
+    assert not marker.exists()  # the new tree is in place, the old one deleted
+    assert os.listdir(installs / ".temp") == []
+    assert py(installs / key(OLD) / "bin" / "python3.11", "import sys; print(sys.version.split()[0])") == OLD
+
+
+def test_exchange_swaps_two_directories(tmp_path: Path) -> None:
+    from shimkit.swap import exchange
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "from-a").write_text("")
+    assert exchange(a, b) is True
+    assert os.listdir(a) == [] and os.listdir(b) == ["from-a"]
+    with pytest.raises(FileNotFoundError):
+        exchange(a, tmp_path / "missing")
