@@ -91,6 +91,28 @@ def mirror(work: Path, archives: Mapping[str, pbs.BuiltArchive]) -> Mirror:
 # ------------------------------------------------------------------------------ timing
 
 
+def install_312(work: Path, *commands: Sequence[str]) -> pbs.BuiltArchive:
+    """``shimkit install 3.12`` (a real 3.12 from this machine) into ``work/installs`` with bin
+    entries in ``work/bin``, from a loopback mirror, then the further shimkit ``commands`` in the
+    same environment (e.g. ``["venv", ...]``); returns the archive installed."""
+    a = newest_per_minor(real_archives(work)).get("3.12")
+    if a is None:
+        raise SystemExit("needs a real 3.12 interpreter here (pyenv install 3.12.1)")
+    served = mirror(work, {a.version: a})
+    try:
+        env = isolated_env(
+            work / "user",
+            SHIMKIT_PYTHON_DOWNLOADS_JSON_URL=served.downloads_json_url,
+            SHIMKIT_PYTHON_INSTALL_DIR=str(work / "installs"),
+            SHIMKIT_BIN_DIR=str(work / "bin"),
+        )
+        for args in (["install", "3.12"], *commands):
+            spawn([*shimkit_command(), *args], env)
+    finally:
+        served.server.stop()
+    return a
+
+
 def spawn(argv: Sequence[str], env: Mapping[str, str], cwd: Optional[Path] = None) -> float:
     """Seconds one run of ``argv`` takes (output discarded); raises if it fails."""
     started = time.perf_counter()
@@ -251,6 +273,7 @@ __all__ = [
     "Case",
     "compile_shimkit",
     "dump_json",
+    "install_312",
     "interleaved",
     "isolated_env",
     "machine",

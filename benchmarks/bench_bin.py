@@ -41,22 +41,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         list(argv if argv is not None else sys.argv[1:]),
     )
     with c.scratch("bin") as work:
-        archives = c.real_archives(work)
-        a = c.newest_per_minor(archives).get("3.12")
-        if a is None:
-            raise SystemExit("needs a real 3.12 interpreter here (pyenv install 3.12.1)")
-        mirror = c.mirror(work, {a.version: a})
-        try:
-            env = c.isolated_env(
-                work / "user",
-                SHIMKIT_PYTHON_DOWNLOADS_JSON_URL=mirror.downloads_json_url,
-                SHIMKIT_PYTHON_INSTALL_DIR=str(work / "installs"),
-                SHIMKIT_BIN_DIR=str(work / "bin"),
-            )
-            c.spawn([*c.shimkit_command(), "install", "3.12"], env)
-            c.spawn([*c.shimkit_command(), "venv", str(work / "venv"), "-p", "3.12"], env)
-        finally:
-            mirror.server.stop()
+        a = c.install_312(work, ["venv", str(work / "venv"), "-p", "3.12"])
         key = f"cpython-{a.version}-linux-{a.arch}-{a.libc}"
         link = f"cpython-3.12-linux-{a.arch}-{a.libc}"
         targets = {

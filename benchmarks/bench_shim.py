@@ -58,21 +58,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         list(argv if argv is not None else sys.argv[1:]),
     )
     with c.scratch("shim") as work:
-        archives = c.real_archives(work)
-        a = c.newest_per_minor(archives).get("3.12")
-        if a is None:
-            raise SystemExit("needs a real 3.12 interpreter here (pyenv install 3.12.1)")
-        mirror = c.mirror(work, {a.version: a})
-        try:
-            env = c.isolated_env(
-                work / "user",
-                SHIMKIT_PYTHON_DOWNLOADS_JSON_URL=mirror.downloads_json_url,
-                SHIMKIT_PYTHON_INSTALL_DIR=str(work / "installs"),
-                SHIMKIT_BIN_DIR=str(work / "bin"),
-            )
-            c.spawn([*c.shimkit_command(), "install", "3.12"], env)
-        finally:
-            mirror.server.stop()
+        a = c.install_312(work)
         link = next(p for p in (work / "installs").iterdir() if p.name.startswith("cpython-3.12-"))
         settings = Settings(install_dir=work / "installs", bin_dir=work / "bin")
         dash_shims = shims.enable(settings, shims_dir=work / "shims-sh").shims_dir

@@ -12,7 +12,6 @@ terminal width or on this machine, so the output is the same everywhere.
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import re
 import sys
@@ -156,20 +155,10 @@ def render() -> str:
 
 
 def main(argv: List[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
-    parser.add_argument("--output", type=Path, default=OUT)
-    opts = parser.parse_args(argv)
-    text = render()
-    if opts.check:
-        current = opts.output.read_text(encoding="utf-8") if opts.output.exists() else ""
-        if current != text:
-            sys.stderr.write(f"{opts.output} is out of date: run python scripts/gen_cli_docs.py\n")
-            return 1
-        return 0
-    opts.output.parent.mkdir(parents=True, exist_ok=True)
-    opts.output.write_text(text, encoding="utf-8")
-    return 0
+    import _generated
+
+    description = __doc__.splitlines()[0]
+    return _generated.main(argv, script="gen_cli_docs.py", description=description, output=OUT, render=render)
 
 
 if __name__ == "__main__":

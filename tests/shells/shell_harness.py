@@ -417,6 +417,23 @@ class FakeStore:
     def prefix(self, name: str) -> Path:
         return self.root / self.key(name)
 
+    def write_hook(self, shell: str, tmp_path: Path, global_file: Optional[Path] = None) -> Path:
+        """Render ``shell``'s hook for this store into ``tmp_path/hook`` (dash and ksh get the
+        POSIX hook); the hook's ``shimkit`` command is this checkout's, bin dir ``tmp_path/bin``."""
+        from shimkit import shell as shell_mod
+
+        inputs = shell_mod.HookInputs(
+            shell="sh" if shell in ("dash", "ksh") else shell,
+            install_dir=str(self.root),
+            bin_dir=str(tmp_path / "bin"),
+            host=self.host,
+            global_file=str(global_file or tmp_path / "no-global"),
+            cmd=(sys.executable, "-P", "-m", "shimkit"),
+        )
+        hook = tmp_path / "hook"
+        hook.write_text(shell_mod.render(inputs), encoding="utf-8")
+        return hook
+
 
 def make_store(root: Path) -> FakeStore:
     host = str(detect_host())

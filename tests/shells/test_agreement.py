@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import random
 import subprocess
-import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -191,16 +190,7 @@ def test_shell_and_python_agree_on_random_trees(shell: str, seed: int, tmp_path:
     if rng.random() < 0.5:
         global_file.parent.mkdir()
         global_file.write_bytes(rng.choice(INSTALLED + MISSING + NON_PLAIN).encode())
-    inputs = shell_mod.HookInputs(
-        shell="sh" if shell in ("dash", "ksh") else shell,
-        install_dir=str(fake_store.root),
-        bin_dir=str(tmp_path / "bin"),
-        host=fake_store.host,
-        global_file=str(global_file),
-        cmd=(sys.executable, "-P", "-m", "shimkit"),
-    )
-    hook = tmp_path / "hook"
-    hook.write_text(shell_mod.render(inputs), encoding="utf-8")
+    hook = fake_store.write_hook(shell, tmp_path, global_file)
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **extra}
 
     host = parse_host(fake_store.host)

@@ -4,7 +4,6 @@ shell must only print a warning (never run it, never use it as a path, never han
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import List, Tuple
@@ -64,16 +63,7 @@ def run(shell: str, hook: Path, d: Path, env: dict[str, str]) -> subprocess.Comp
 @pytest.mark.parametrize("shell", SHELLS)
 def test_hostile_version_files_only_warn(shell: str, tmp_path: Path, fake_store: FakeStore) -> None:
     marker = tmp_path / "pwned"
-    inputs = shell_mod.HookInputs(
-        shell="sh" if shell in ("dash", "ksh") else shell,
-        install_dir=str(fake_store.root),
-        bin_dir=str(tmp_path / "bin"),
-        host=fake_store.host,
-        global_file=str(tmp_path / "no-global"),
-        cmd=(sys.executable, "-P", "-m", "shimkit"),
-    )
-    hook = tmp_path / "hook"
-    hook.write_text(shell_mod.render(inputs), encoding="utf-8")
+    hook = fake_store.write_hook(shell, tmp_path)
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
     for i, (data, pins) in enumerate(contents(marker)):
         d = tmp_path / f"repo {i}"

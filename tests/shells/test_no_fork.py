@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import List
 
@@ -78,16 +77,7 @@ def test_no_process_per_prompt_or_plain_cd(
 ) -> None:
     if shutil.which("strace") is None:
         pytest.fail("strace is not installed; CI installs it with: apt-get install strace", pytrace=False)
-    inputs = shell_mod.HookInputs(
-        shell="sh" if shell in ("dash", "ksh") else shell,
-        install_dir=str(fake_store.root),
-        bin_dir=str(tmp_path / "bin"),
-        host=fake_store.host,
-        global_file=str(tmp_path / "no-global"),
-        cmd=(sys.executable, "-P", "-m", "shimkit"),
-    )
-    hook = tmp_path / "hook"
-    hook.write_text(shell_mod.render(inputs), encoding="utf-8")
+    hook = fake_store.write_hook(shell, tmp_path)
     dirs = [projects[s] for s in STEPS]
     base = count_forks(script(shell, hook, dirs, 0, 0), tmp_path, "base")
     busy = count_forks(script(shell, hook, dirs, 8, 100), tmp_path, "busy")
