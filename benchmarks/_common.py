@@ -91,6 +91,15 @@ def mirror(work: Path, archives: Mapping[str, pbs.BuiltArchive]) -> Mirror:
 # ------------------------------------------------------------------------------ timing
 
 
+def wait_timed(pid: int, started: float, what: str) -> float:
+    """Wait for child ``pid``; seconds since ``started``; exits the benchmark if it failed."""
+    _pid, status = os.waitpid(pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"`{what}` failed")
+    return elapsed
+
+
 def install_312(work: Path, *commands: Sequence[str]) -> pbs.BuiltArchive:
     """``shimkit install 3.12`` (a real 3.12 from this machine) into ``work/installs`` with bin
     entries in ``work/bin``, from a loopback mirror, then the further shimkit ``commands`` in the
@@ -291,4 +300,5 @@ __all__ = [
     "table",
     "uv_command",
     "uv_version",
+    "wait_timed",
 ]

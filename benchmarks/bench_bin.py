@@ -23,11 +23,7 @@ import _common as c
 def spawn_fast(argv: List[str], env: Dict[str, str]) -> float:
     started = time.perf_counter()
     pid = os.posix_spawn(argv[0], argv, env, file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
-    _pid, status = os.waitpid(pid, 0)
-    elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"`{' '.join(argv)}` failed")
-    return elapsed
+    return c.wait_timed(pid, started, " ".join(argv))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -40,11 +40,7 @@ def spawnp(argv: List[str], env: Dict[str, str], cwd: Path) -> float:
             os.execvpe(argv[0], argv, env)
         finally:
             os._exit(127)
-    _pid, status = os.waitpid(pid, 0)
-    elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"`{' '.join(argv)}` failed in {cwd}")
-    return elapsed
+    return c.wait_timed(pid, started, f"{' '.join(argv)}` in `{cwd}")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
