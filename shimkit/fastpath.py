@@ -1,6 +1,6 @@
 """Fast lane for hot commands: answers without importing typer/rich/httpx/jinja2.
 
-``find``, ``pin``, ``--version`` and the shell hooks' helper run many times a day; importing the
+``find``, ``pin``, ``dir``, ``--version`` and the shell hooks' helper run many times a day; importing the
 typer application alone costs ~70 ms here.  Each fast command lives in its own module exposing
 ``run(args) -> int | None``; returning None (for ``--help``, or any argument list it does not
 fully understand) hands the command line to the typer application, which defines the same
@@ -22,6 +22,7 @@ FAST_COMMANDS: dict[str, str] = {
     "pin": "shimkit.fastcmds.pin",
     "hook-resolve": "shimkit.fastcmds.hook_resolve",
     "init": "shimkit.fastcmds.init",
+    "dir": "shimkit.fastcmds.dir",
 }
 
 

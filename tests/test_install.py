@@ -197,6 +197,12 @@ def test_list_and_dir(env: dict, v312: str, mirror) -> None:
     assert key("3.11.2") in every and key("3.11.7") in every
     assert run(env, "dir", check=True).stdout.strip() == str(installs(env))
     assert run(env, "dir", "--bin", check=True).stdout.strip() == env["SHIMKIT_BIN_DIR"]
+    # the fast lane (dir) and the typer command (-q dir) agree; a relative flag is made absolute
+    home = Path(env["HOME"])
+    for args in (["dir", "--install-dir", "rel"], ["dir", "--bin", "--bin-dir=rel"]):
+        assert run(env, *args, check=True).stdout == run(env, "-q", *args, check=True).stdout == f"{home / 'rel'}\n"
+    proc = run(env, "dir", "--bogus")
+    assert proc.returncode == 2 and "--bogus" in proc.stderr
 
 
 def test_list_all_platforms_shows_other_platforms(env: dict) -> None:

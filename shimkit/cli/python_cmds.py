@@ -344,5 +344,7 @@ def dir_(
     bin_dir: Optional[Path] = BinDirOpt,
 ) -> None:
     """Print where installations (or, with --bin, executables) live."""
-    settings = settings_from(install_dir=install_dir, bin_dir=bin_dir)
-    output.out(str(settings.bin_dir if bin else settings.install_dir))
+    from ..fastcmds.dir import where
+
+    output.out(where(bin=bin, install_dir=None if install_dir is None else str(install_dir),
+                     bin_dir=None if bin_dir is None else str(bin_dir)))
