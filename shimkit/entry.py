@@ -45,10 +45,41 @@ def _run_app(args: list[str]) -> int:
     from .cli.app import app
 
     try:
-        app(args=args, prog_name="shimkit", standalone_mode=True)
+        # not standalone: click's usage errors come back here, to be reported like every other error
+        result = app(args=args, prog_name="shimkit", standalone_mode=False)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return 0
+    except Exception as exc:
+        code = _click_error(exc)
+        if code is None:
+            raise
+        return code
+    return result if isinstance(result, int) else 0  # typer.Exit(n) and --help return their code
+
+
+def _click_error(exc: Exception) -> Optional[int]:
+    """Report a click/typer usage error (unknown option or command, bad value, extra argument)
+    in shimkit's one-line form; None if ``exc`` is not one.  Matched by shape, not class: typer
+    vendors click from 0.26 on, so the classes live in different modules across versions."""
+    if type(exc).__name__ == "Abort":  # Ctrl-C or EOF at a confirmation prompt
+        interrupted = isinstance(exc.__cause__, KeyboardInterrupt)
+        sys.stderr.write("interrupted\n" if interrupted else "aborted\n")
+        return 130 if interrupted else 1
+    format_message = getattr(exc, "format_message", None)
+    code = getattr(exc, "exit_code", None)
+    if not callable(format_message) or not isinstance(code, int):
+        return None
+    message = str(format_message()).strip()
+    if message:  # empty for `shimkit` alone: the help was printed
+        if message[:1].isupper() and message[1:2].islower():
+            message = message[0].lower() + message[1:]
+        ctx = getattr(exc, "ctx", None)
+        hint = f"see `{getattr(ctx, 'command_path', None) or 'shimkit'} --help`"
+        message, _, suggestion = message.partition(". Did you mean ")  # click's spelling suggestion
+        if suggestion:
+            hint = f"did you mean {suggestion} ({hint})"
+        sys.stderr.write(f"error: {message}; hint: {hint}\n")
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

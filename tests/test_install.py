@@ -225,6 +225,20 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str,
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(("args", "needles"), [
+    (["install", "--bogus"], ["no such option: --bogus", "shimkit install --help"]),
+    (["instal", "3.12"], ["no such command 'instal'", "did you mean 'install'"]),
+    (["list", "--output-format", "yaml"], ["--output-format", "text or json", "shimkit list --help"]),
+    (["venv", "a", "b"], ["unexpected extra argument", "shimkit venv --help"]),
+    (["uninstall", "--outdated", "3.12"], ["--outdated takes no versions"]),
+])
+def test_usage_errors_are_one_line(env: dict, args: list, needles: list) -> None:
+    # click's own usage errors (typer) are reported like shimkit's: one line, exit 2, no box
+    proc = run(env, *args)
+    assert_one_line_error(proc, *needles, code=2)
+    assert proc.stderr.count("\n") == 1 and "╭" not in proc.stderr and proc.stdout == ""
+
+
 def assert_nothing_installed(env: dict) -> None:
     assert {n for n in state(env) if n != ".temp"} == set()
     assert temp_is_empty(env)
