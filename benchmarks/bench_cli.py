@@ -126,6 +126,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             ("shimkit find (active venv, probe cached)", [sk, "find"], venv_env),
             ("shimkit find --system --no-managed-python", [sk, "find", "--system", "--no-managed-python"], env),
             ("shimkit find '>=3.9' (specifier)", [sk, "find", ">=3.9"], env),
+            ("shimkit dir", [sk, "dir"], env),
+            # not in the fast lane: the typer application, for comparison
+            ("shimkit list --only-installed", [sk, "list", "--only-installed"], env),
         ]
         devnull = os.open(os.devnull, os.O_WRONLY)
         for _label, cmd, e in cases:  # warm up: page cache, probe cache

@@ -1,10 +1,10 @@
 """Fast lane for hot commands: answers without importing typer/rich/httpx/jinja2.
 
-``find``, ``pin``, ``dir``, ``--version`` and the shell hooks' helper run many times a day; importing the
-typer application alone costs ~70 ms here.  Each fast command lives in its own module exposing
-``run(args) -> int | None``; returning None (for ``--help``, or any argument list it does not
-fully understand) hands the command line to the typer application, which defines the same
-commands with help texts and completion.
+``find``, ``pin``, ``dir``, ``list --only-installed``, ``--version`` and the shell hooks' helper
+run many times a day; importing the typer application alone costs tens of milliseconds.  Each
+fast command lives in its own module exposing ``run(args) -> int | None``; returning None (for
+``--help``, or any argument list it does not fully understand) hands the command line to the
+typer application, which defines the same commands with help texts and completion.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ FAST_COMMANDS: dict[str, str] = {
     "hook-resolve": "shimkit.fastcmds.hook_resolve",
     "init": "shimkit.fastcmds.init",
     "dir": "shimkit.fastcmds.dir",
+    "list": "shimkit.fastcmds.list",
 }
 
 

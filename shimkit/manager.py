@@ -8,18 +8,20 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
-from . import fetch, platform
+from . import platform
 from .downloads import Download, Metadata, load_metadata, select_downloads
 from .errors import NotFoundError, ShimkitError, UsageError
-from .installer import Outcome, Reporter, Source, install_sources, local_archive_source, resolve
 from .keys import PlatformTriple, PythonKey
 from .links import LinkReport, entries_for, install_entries, remove_entries_through
 from .requests import PythonRequest, parse_installable, parse_request
 from .settings import Settings
 from .store import Installation, Store
 from .versionfile import ceiling_paths, discover, global_version_file, requests_from
+
+if TYPE_CHECKING:  # the installer (archives, threads, subprocess) loads only for commands that install
+    from .installer import Outcome, Reporter, Source
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.zst", ".tar.xz", ".tar.bz2", ".zip")
 DEFAULT_REQUEST = PythonRequest(kind="any", implementation="cpython")
@@ -95,6 +97,9 @@ def install(
     A request already satisfied by an installation is not installed again (``upgrade`` moves to
     newer patches); ``reinstall`` installs the best download again regardless.
     """
+    from . import fetch
+    from .installer import install_sources, local_archive_source, resolve
+
     store = Store(settings.install_dir)
     store.repair()
     host = platform.host()
@@ -389,6 +394,8 @@ def upgrade(
     bin_options: BinOptions = BinOptions(),
 ) -> tuple[list[Outcome], LinkReport]:
     """Install the newest patch of each item that needs it; links repoint, old patches stay."""
+    from . import fetch
+    from .installer import Source, install_sources
     store = Store(settings.install_dir)
     links = LinkReport([], [], [], [])
 

@@ -192,6 +192,11 @@ def test_list_and_dir(env: dict, v312: str, mirror) -> None:
     assert row["installed"] is True and row["path"].endswith("bin/python3.11")
     only = run(env, "list", "--only-installed", check=True).stdout.splitlines()
     assert len(only) == 1 and only[0].startswith(key("3.11.2"))
+    # served by the fast lane; `-q list …` goes through the typer command: the same output
+    for extra in ([], ["--output-format", "json"], ["3.11"], ["3.12"], ["--all-platforms"]):
+        fast = run(env, "list", "--only-installed", *extra, check=True)
+        assert (fast.stdout, fast.stderr) == (
+            run(env, "-q", "list", "--only-installed", *extra, check=True).stdout, fast.stderr), extra
     assert all("<download available>" in line for line in run(env, "list", "--only-downloads").stdout.splitlines())
     every = run(env, "list", "--all-versions", "--only-downloads", check=True).stdout
     assert key("3.11.2") in every and key("3.11.7") in every

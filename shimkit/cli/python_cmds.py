@@ -15,9 +15,8 @@ from .. import manager
 from .. import venv as venv_mod
 from ..errors import ShimkitError, UsageError
 from ..links import LinkReport, current_target, on_path
-from ..requests import parse_request
 from ..store import Installation, Store
-from . import output
+from . import listing, output
 from .app import (
     BinDirOpt,
     DownloadsJsonOpt,
@@ -271,37 +270,15 @@ def list_(
             )
         _list_outdated(manager.plan_upgrade([request] if request else [], settings), output_format)
         return
-    req = parse_request(request, allow_paths=False) if request else None
-    rows = manager.list_rows(
+    listing.show_rows(
         settings,
-        request=req,
+        request,
         only_installed=only_installed,
         only_downloads=only_downloads,
         all_versions=all_versions,
         all_platforms=all_platforms,
+        output_format=output_format,
     )
-    store = Store(settings.install_dir)
-    for v in venv_mod.recorded(store):
-        if v.broken:
-            output.warn(
-                f"virtual environment {v.path} is broken: its interpreter dir {v.home} was removed; "
-                f"recreate it with `shimkit venv --clear {v.path}`"
-            )
-    if output_format == "json":
-        output.out(json.dumps([r.to_json(store) for r in rows], indent=2))
-        return
-    if not rows:
-        output.note("No Python installations found" if only_installed else "Nothing matches")
-        return
-    width = max(len(str(r.key)) for r in rows) + 4
-    for r in rows:
-        if r.installation is not None:
-            where = str(r.installation.executable)
-            if r.linked:
-                where += f"  (via {r.key.minor_key})"
-        else:
-            where = "<download available>"
-        output.out(f"{r.key!s:<{width}}{where}")
 
 
 def _list_outdated(items: List[manager.UpgradeItem], output_format: str) -> None:
