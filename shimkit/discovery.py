@@ -622,7 +622,8 @@ def _from_store(root: str) -> list[Managed]:
     return out
 
 
-def _read_link_name(link: str) -> Optional[str]:
+def read_link_name(link: str) -> Optional[str]:
+    """The directory name a minor-version link points at (None if it is not a link)."""
     if IS_WINDOWS:  # junctions
         from pathlib import Path
 
@@ -639,7 +640,7 @@ def managed_executable(root: str, m: Managed, *, through_link: bool = True) -> O
     """The interpreter of ``m``: through its minor-version link when asked and the link points at
     ``m`` (else the patch directory); None if the installation holds no interpreter."""
     base = os.path.join(root, m.name)
-    if through_link and _read_link_name(os.path.join(root, m.minor_name)) == m.name:
+    if through_link and read_link_name(os.path.join(root, m.minor_name)) == m.name:
         base = os.path.join(root, m.minor_name)
     for rel in m.executable_names():
         exe = os.path.join(base, rel)

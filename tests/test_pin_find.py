@@ -314,6 +314,11 @@ def test_typer_definitions_match_the_fast_lane(run: Run, env: Dict[str, str], so
     (["pin"], "requires-python", set()),
     # anything else goes through shimkit.requests; packaging.specifiers imports subprocess itself
     (["find", "cpython>=3.11"], None, {"packaging", "packaging.specifiers", "dataclasses", "pathlib", "subprocess"}),
+    # the hooks' helper, with the flags the hooks pass: for a cd into a requires-python project
+    (["hook-resolve", "--host", HOST, "--install-dir", "{installs}", "--global-file", ""], "requires-python",
+     {"pathlib"}),
+    (["hook-resolve", "--host", HOST, "--install-dir", "{installs}", "--global-file", ""], ">=3.11,<3.13",
+     {"pathlib"}),
 ])
 def test_fast_lane_imports_nothing_heavy(env: Dict[str, str], sources: Dict[str, Path], tmp_path: Path,
                                          args: List[str], pin: str, allowed: set) -> None:
@@ -322,6 +327,7 @@ def test_fast_lane_imports_nothing_heavy(env: Dict[str, str], sources: Dict[str,
         (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nrequires-python = ">=3.11"\n')
     elif pin:
         (tmp_path / ".python-version").write_text(pin + "\n")
+    args = [a.format(installs=env["SHIMKIT_PYTHON_INSTALL_DIR"]) for a in args]
     code = ("import sys; from shimkit.entry import main; code = main(sys.argv[1:]); "
             "sys.stdout.flush(); sys.stderr.write(' '.join(sorted(sys.modules)) + '\\n'); sys.exit(code)")
     p = subprocess.run([sys.executable, "-c", code, *args], env=env, cwd=tmp_path, capture_output=True, text=True,

@@ -20,27 +20,33 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
 
-from ..errors import RequestError
-from ..keys import PlatformTriple
-from ..requests import PythonRequest, parse_request
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Mapping, Optional, Sequence, Union
+
+    from ..discovery import Want
+    from ..keys import PlatformTriple
+
+    Host = Union[str, PlatformTriple]
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 USAGE = "usage: shimkit hook-resolve [--install-dir DIR] [--host OS-ARCH-LIBC] [--global-file FILE] [--] DIR"
 
 
-@dataclass
 class Resolution:
     """What a hook should do in one directory."""
 
-    bin_dir: Optional[Path] = None  # put first on PATH (None: nothing managed applies)
-    request: Optional[str] = None  # the request text that was used (raw, stripped)
-    source: str = ""  # "SHIMKIT_PYTHON", "version-file", "versions-file", "requires-python", "global", ""
-    origin: str = ""  # where the request came from: a file path or "SHIMKIT_PYTHON"
-    messages: list[str] = field(default_factory=list)
+    __slots__ = ("bin_dir", "messages", "origin", "request", "source")
+
+    def __init__(self) -> None:
+        self.bin_dir: Optional[Path] = None  # put first on PATH (None: nothing managed applies)
+        self.request: Optional[str] = None  # the request text that was used (raw, stripped)
+        # "SHIMKIT_PYTHON", "version-file", "versions-file", "requires-python", "global", ""
+        self.source = ""
+        self.origin = ""  # where the request came from: a file path or "SHIMKIT_PYTHON"
+        self.messages: list[str] = []
 
     def protocol(self) -> str:
         """The hook protocol text (see the module docstring)."""
@@ -53,37 +59,35 @@ def _truthy(value: str) -> bool:
     return value.strip().lower() in TRUE_WORDS
 
 
-def bin_dir_for(request: PythonRequest, install_dir: Path, host: PlatformTriple) -> Optional[Path]:
-    """The ``bin/`` directory of the best managed installation for ``request``.
+def bin_dir_for(want: Want, install_dir: Path, host: Host) -> Optional[Path]:
+    """The ``bin/`` directory of the best managed installation for ``want``.
 
     A request without a patch version goes through the installation's minor-version link
     (``cpython-3.12-<host>/bin``) when the link points at the chosen installation, so that a
     ``python -m venv`` typed in the project follows patch upgrades; ``3.12.1`` names its own
-    directory.  The pure-shell hooks apply the same rule to plain pins.
+    directory.  The pure-shell hooks apply the same rule to plain pins.  Matching is
+    :mod:`shimkit.discovery`'s (no ``packaging`` for plain versions and specifiers).
     """
-    from ..dirlink import read_link
-    from ..store import Store
+    from .. import discovery as d
 
-    store = Store(install_dir)
-    matches = [i for i in store.installations() if request.matches_key(i.key, host)]
-    if not matches:
-        return None
-    best = matches[0]
-    # Windows installations keep python.exe at their top
-    sub = "" if best.key.platform.os == "windows" else "bin"
-    if request.version.names_patch:
-        return best.path / sub
-    link = store.link_path(best.key)
-    if read_link(link) == str(best.key):
-        return link / sub
-    return best.path / sub
+    root = os.fspath(install_dir)
+    for m in d.managed_installations(root):  # newest first, as Store.installations
+        if not want.matches_managed(m, str(host)):
+            continue
+        name = m.name
+        if not want.names_patch and d.read_link_name(os.path.join(root, m.minor_name)) == m.name:
+            name = m.minor_name
+        base = Path(root) / name
+        # Windows installations keep python.exe at their top
+        return base if m.platform.startswith("windows-") else base / "bin"
+    return None
 
 
 def resolve(
     start: Path,
     *,
     install_dir: Path,
-    host: PlatformTriple,
+    host: Host,
     global_file: Optional[Path],
     environ: Optional[Mapping[str, str]] = None,
 ) -> Resolution:
@@ -111,18 +115,21 @@ def resolve(
         if found is None:
             return res
         res.source, res.origin, lines = found.source, found.file, found.lines
-    request: Optional[PythonRequest] = None
+    from ..discovery import want_for
+    from ..errors import RequestError
+
+    want: Optional[Want] = None
     for line in lines:
         try:
-            request = parse_request(line, allow_paths=False)
+            want = want_for(line.strip())
         except RequestError as exc:
             res.messages.append(f"shimkit: warning: {res.origin}: {exc.message}; ignored")
             continue
         res.request = line.strip()
         break
-    if request is None or res.request is None:
+    if want is None or res.request is None:
         return res
-    res.bin_dir = bin_dir_for(request, install_dir, host)
+    res.bin_dir = bin_dir_for(want, install_dir, host)
     if res.bin_dir is None and res.source != "requires-python":
         # an explicit pin that is not installed; a project's requires-python is not a pin
         res.messages.append(
@@ -132,11 +139,12 @@ def resolve(
     return res
 
 
-def parse_host(text: str) -> Optional[PlatformTriple]:
+def parse_host(text: str) -> Optional[str]:
+    """``OS-ARCH-LIBC`` as given by a hook, or None if it is not of that shape."""
     parts = text.split("-")
     if len(parts) != 3 or not all(parts):
         return None
-    return PlatformTriple(*parts)
+    return text
 
 
 def main(
@@ -151,7 +159,7 @@ def main(
         from ..settings import load_settings
 
         install_dir = load_settings().install_dir
-    triple = parse_host(host) if host else None
+    triple: Optional[Host] = parse_host(host) if host else None
     if triple is None:
         if host:
             sys.stderr.write(f"error: invalid --host {host!r}\n{USAGE}\n")
