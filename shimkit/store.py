@@ -183,10 +183,10 @@ class Store:
                 return True
         except OSError:
             pass
-        best: dict[str, str] = {}
-        for inst in self.installations():  # newest first
+        best: dict[str, Optional[str]] = {}
+        for inst in self.installations():  # newest first: the first of each minor is what its link should name
             best.setdefault(inst.key.minor_key, str(inst.key))
-        return self.minor_links() != {name: target for name, target in best.items()}
+        return self.minor_links() != best
 
     def repair(self) -> None:
         """Clear what a killed process left behind (taking the lock does the work), if anything.
