@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional
 
 from . import __version__
-from .keys import PythonKey, try_parse_key
 from .links import current_target, entry_names, is_managed, managed_entries
 from .settings import Settings
 from .store import Store
@@ -391,7 +390,7 @@ def check_bin(ctx: Context) -> list[Finding]:
                         "info",
                         f"{inst.key.minor_key} has no {name} in {home_short(s.bin_dir, env)} "
                         "(installed with --no-bin?)",
-                        f"shimkit install {_minor_request(inst.key)}",
+                        f"shimkit install {inst.key.minor_request}",
                     )
                 )
             elif not is_managed(path, s.install_dir):
@@ -403,19 +402,12 @@ def check_bin(ctx: Context) -> list[Finding]:
                         "warn",
                         f"{home_short(path, env)}{what} was not created by shimkit, so it does not run "
                         f"the managed {inst.key.minor_version}",
-                        f"shimkit install {_minor_request(inst.key)} --force (replaces it)",
+                        f"shimkit install {inst.key.minor_request} --force (replaces it)",
                     )
                 )
     if not out:
         out.append(Finding("bin", "ok", f"no foreign files in {home_short(s.bin_dir, env)} shadow shimkit's entries"))
     return out
-
-
-def _minor_request(key: PythonKey) -> str:
-    text = key.minor_version
-    if key.implementation != "cpython":
-        text = f"{key.implementation}@{text}"
-    return text
 
 
 def _venv_candidates(ctx: Context) -> Iterable[tuple[Path, str]]:
@@ -438,7 +430,7 @@ def _venv_candidates(ctx: Context) -> Iterable[tuple[Path, str]]:
 
 def check_venvs(ctx: Context) -> list[Finding]:
     """Virtual environments whose base interpreter went away."""
-    from .venv import read_home
+    from .venv import read_home, recreate_command
 
     env, s = ctx.environ, ctx.settings
     out: list[Finding] = []
@@ -457,14 +449,13 @@ def check_venvs(ctx: Context) -> list[Finding]:
         if os.path.isdir(home):
             continue
         installed = _within(home, str(s.install_dir)) or home.startswith(str(s.install_dir))
-        req = _request_from_home(home)
         out.append(
             Finding(
                 "venvs",
                 "error",
                 f"virtual environment {home_short(path, env)} is broken: its interpreter dir "
                 f"{home_short(home, env)} was removed" + (" (by `shimkit uninstall`?)" if installed else ""),
-                f"shimkit venv --clear -p {req} {path}" if req else f"recreate it: shimkit venv --clear {path}",
+                recreate_command(path, home),
             )
         )
     if not out:
@@ -478,15 +469,6 @@ def check_venvs(ctx: Context) -> list[Finding]:
             )
         )
     return out
-
-
-def _request_from_home(home: str) -> Optional[str]:
-    """``3.12`` for ``…/cpython-3.12.1-linux-x86_64-gnu/bin`` (what to recreate a venv with)."""
-    for part in reversed(Path(home).parts):
-        key = try_parse_key(part)
-        if key is not None:
-            return _minor_request(key)
-    return None
 
 
 CHECKS: tuple[Callable[[Context], list[Finding]], ...] = (

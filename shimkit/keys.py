@@ -82,6 +82,11 @@ class PythonKey:
         """``3.12``, ``3.13t`` (free-threaded), ``3.12d`` style short names used for executables."""
         return f"{self.major}.{self.minor}{'t' if self.freethreaded else ''}{'d' if self.debug else ''}"
 
+    @property
+    def minor_request(self) -> str:
+        """The request for this key's minor version: ``3.12``, ``3.13t``, ``pypy@3.10``."""
+        return self.minor_version if self.implementation == "cpython" else f"{self.implementation}@{self.minor_version}"
+
     def sort_key(self) -> tuple[bool, Version]:
         """Stable releases rank above pre-releases, then by version."""
         return (not self.is_prerelease, self.version)

@@ -22,6 +22,7 @@ from .versionfile import ceiling_paths, discover, global_version_file, requests_
 
 if TYPE_CHECKING:  # the installer (archives, threads, subprocess) loads only for commands that install
     from .installer import Outcome, Reporter, Source
+    from .venv import VenvInfo
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.zst", ".tar.xz", ".tar.bz2", ".zip")
 DEFAULT_REQUEST = PythonRequest(kind="any", implementation="cpython")
@@ -217,19 +218,19 @@ def uninstall_selection(targets: Sequence[str], settings: Settings, *, all_: boo
     return _uninstall_selection(store.installations(), requests, platform.host(), all_)
 
 
-def venvs_broken_by(store: Store, doomed: Sequence[Installation]) -> list[tuple[Path, str]]:
+def venvs_broken_by(store: Store, doomed: Sequence[Installation]) -> list[tuple[VenvInfo, str]]:
     """Recorded venvs that removing ``doomed`` would break, each with what it uses: venvs pinned to
     a removed patch, and venvs that follow a minor-version link whose last patch goes."""
     from . import venv as venv_mod
 
     gone = {i.key for i in doomed}
-    broken: list[tuple[Path, str]] = []
+    broken: list[tuple[VenvInfo, str]] = []
     for inst in doomed:
-        broken += [(v.path, str(inst.key)) for v in venv_mod.pinning(store, inst.path)]
+        broken += [(v, str(inst.key)) for v in venv_mod.pinning(store, inst.path)]
     remaining = {i.key.minor_key for i in store.installations() if i.key not in gone}
     for minor_key, key in {i.key.minor_key: i.key for i in doomed}.items():
         if minor_key not in remaining:
-            broken += [(v.path, minor_key) for v in venv_mod.pinning(store, store.link_path(key))]
+            broken += [(v, minor_key) for v in venv_mod.pinning(store, store.link_path(key))]
     return broken
 
 
@@ -342,10 +343,12 @@ def _minor_request(text: str) -> PythonRequest:
         req.kind == "key" and len(req.version.release) == 2 and req.version.specifier is None
     )
     if not ok:
+        names_patch = req.kind in ("version", "key") and req.version.names_patch
         raise UsageError(
             f"`upgrade` takes minor versions such as 3.12 or 3.13t, not {text!r}",
-            "upgrading moves a minor version to its newest patch; to install one exact patch use "
-            f"`shimkit install {text}`",
+            "upgrading moves a minor version to its newest patch; "
+            + (f"to install one exact patch use `shimkit install {text}`" if names_patch
+               else "`shimkit list --only-installed` shows the installed ones"),
         )
     return req
 

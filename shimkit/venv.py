@@ -44,6 +44,27 @@ class VenvInfo:
         return self.exists and (self.home is None or not os.path.isdir(self.home))
 
 
+def recreate_command(venv: Path, home: Optional[str]) -> str:
+    """The command that rebuilds ``venv`` on the minor version its ``home`` named
+    (``shimkit venv --clear -p 3.12 /path``); without ``-p`` if ``home`` names none."""
+    import shlex
+
+    from .keys import is_minor_key, try_parse_key
+
+    req = None
+    for part in reversed(Path(home).parts if home else ()):
+        if is_minor_key(part):  # cpython-3.12[+variant]-<platform>: parse it as its .0 patch
+            impl, rest = part.split("-", 1)
+            mm, _, tail = rest.partition("-")
+            version, plus, variant = mm.partition("+")
+            part = f"{impl}-{version}.0{plus}{variant}-{tail}"
+        key = try_parse_key(part)
+        if key is not None:
+            req = key.minor_request
+            break
+    return f"shimkit venv --clear {'-p ' + req + ' ' if req else ''}{shlex.quote(str(venv))}"
+
+
 def read_home(venv: Path) -> Optional[str]:
     """The ``home`` key of a venv's ``pyvenv.cfg``."""
     try:

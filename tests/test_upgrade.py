@@ -172,9 +172,26 @@ def test_uninstall_outdated(env: dict, tmp_path: Path, mirror) -> None:
     refused = run(env, "uninstall", "--outdated")
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert (installs / key(OLD)).is_dir()
-    run(env, "uninstall", "--outdated", "--yes", check=True)
+    done = run(env, "uninstall", "--outdated", "--yes", check=True)
+    assert done.stderr.count(f"{tmp_path / 'pinned'} uses") == 1  # warned once
+    assert f"recreate it afterwards with `shimkit venv --clear -p 3.11 {tmp_path / 'pinned'}`" in done.stderr
     assert not (installs / key(OLD)).exists()
     assert (installs / key(NEW)).is_dir()
+
+
+@pytest.mark.parametrize("args", [["3.11"], [NEW], ["--all"]])
+def test_uninstall_dry_run_changes_nothing(env: dict, tmp_path: Path, mirror, args: list) -> None:
+    installs, bindir = Path(env["SHIMKIT_PYTHON_INSTALL_DIR"]), Path(env["SHIMKIT_BIN_DIR"])
+    run(env, "install", OLD, NEW, check=True)
+    run(env, "venv", str(tmp_path / "follow"), "-p", "3.11", check=True)
+    before = sorted(os.listdir(installs)), sorted(os.listdir(bindir))
+    proc = run(env, "uninstall", "--dry-run", *args, check=True)
+    assert f"would remove {key(NEW)}" in proc.stdout
+    assert (f"would remove {key(OLD)}" in proc.stdout) == (args != [NEW])
+    assert "Uninstalled" not in proc.stderr
+    assert (sorted(os.listdir(installs)), sorted(os.listdir(bindir))) == before
+    if args != [NEW]:  # the link goes too: the following venv would break, and is named
+        assert f"{tmp_path / 'follow'} uses cpython-3.11-{HOST}" in proc.stderr
 
 
 def test_readers_never_fail_during_upgrades_and_reinstalls(env: dict, tmp_path: Path, mirror) -> None:
@@ -268,7 +285,7 @@ def test_uninstalling_the_last_patch_warns_about_venvs_that_follow_the_minor(env
     assert py(follow / "bin" / "python", "import sys; print(sys.version.split()[0])") == OLD
     proc = run(env, "uninstall", "3.11", check=True)  # the link goes with the last patch
     assert f"{follow} uses cpython-3.11-{HOST} and will stop working" in proc.stderr
-    assert "shimkit venv --clear" in proc.stderr
+    assert f"`shimkit venv --clear -p 3.11 {follow}`" in proc.stderr  # a command that can be run as is
 
 
 def test_reinstall_swaps_the_installation_in_one_step(env: dict, tmp_path: Path, mirror) -> None:

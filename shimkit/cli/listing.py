@@ -43,7 +43,7 @@ def show_rows(
         if v.broken:
             output.warn(
                 f"virtual environment {v.path} is broken: its interpreter dir {v.home} was removed; "
-                f"recreate it with `shimkit venv --clear {v.path}`"
+                f"recreate it with `{venv_mod.recreate_command(v.path, v.home)}`"
             )
     if output_format == "json":
         output.out(json.dumps([r.to_json(store) for r in rows], indent=2))

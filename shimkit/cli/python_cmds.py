@@ -115,7 +115,7 @@ def uninstall(
     ),
     all_: bool = typer.Option(False, "--all", help="Remove every managed installation."),
     outdated: bool = typer.Option(False, "--outdated", help="Remove every patch that no minor-version link points to."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="With --outdated: only show what would be removed."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be removed (and which venvs break)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="With --outdated: do not ask for confirmation."),
     install_dir: Optional[Path] = InstallDirOpt,
     bin_dir: Optional[Path] = BinDirOpt,
@@ -126,23 +126,27 @@ def uninstall(
     if outdated:
         if targets or all_:
             raise typer.BadParameter("--outdated takes no versions and excludes --all")
-        old = manager.outdated(settings)
-        if not old:
+        doomed = manager.outdated(settings)
+        if not doomed:
             output.note("Nothing to remove: every installed patch is the one its minor-version link points to")
             return
-        for inst in old:
+    elif not targets and not all_:
+        raise UsageError("nothing to uninstall", "name versions (e.g. `shimkit uninstall 3.12.1`) or pass --all")
+    else:
+        doomed = manager.uninstall_selection(targets or [], settings, all_=all_)
+    if dry_run or outdated:
+        for inst in doomed:
             output.out(f"{'would remove' if dry_run else 'remove'} {inst.key}  ({inst.path})")
-        _warn_broken_venvs(store, old)
-        if dry_run:
-            return
+    _warn_broken_venvs(store, doomed)
+    if dry_run:
+        return
+    if outdated:
         if not yes:
             if not sys.stdin.isatty():
                 raise UsageError("refusing to remove installations without confirmation", "pass --yes")
-            if not typer.confirm(f"Remove {len(old)} installation(s)?", default=False, err=True):
+            if not typer.confirm(f"Remove {len(doomed)} installation(s)?", default=False, err=True):
                 raise typer.Exit(1)
-        targets = [str(i.key) for i in old]
-    if targets or all_:
-        _warn_broken_venvs(store, manager.uninstall_selection(targets or [], settings, all_=all_))
+        targets, all_ = [str(i.key) for i in doomed], False
     result = manager.uninstall(targets or [], settings, all_=all_)
     for key in result.removed:
         output.note(f"Uninstalled {key}")
@@ -153,10 +157,10 @@ def uninstall(
 
 
 def _warn_broken_venvs(store: Store, doomed: list[Installation]) -> None:
-    for path, uses in manager.venvs_broken_by(store, doomed):
+    for v, uses in manager.venvs_broken_by(store, doomed):
         output.warn(
-            f"virtual environment {path} uses {uses} and will stop working; "
-            "recreate it afterwards with `shimkit venv --clear`"
+            f"virtual environment {v.path} uses {uses} and will stop working; "
+            f"recreate it afterwards with `{venv_mod.recreate_command(v.path, v.home)}`"
         )
 
 
@@ -310,8 +314,8 @@ def _list_outdated(items: List[manager.UpgradeItem], output_format: str) -> None
     width = max((len(str(i.current)) for i in todo), default=0) + 4
     for i in todo:
         assert i.newest is not None
-        minor = f"{i.current.major}.{i.current.minor}{'t' if i.current.freethreaded else ''}"
-        output.out(f"{i.current!s:<{width}}{i.newest.key.version} available (shimkit upgrade {minor})")
+        hint = f"shimkit upgrade {i.current.minor_request}"
+        output.out(f"{i.current!s:<{width}}{i.newest.key.version} available ({hint})")
 
 
 @app.command("dir")
