@@ -28,6 +28,7 @@ import json
 import os
 import re
 import time
+import urllib.parse
 import uuid
 import warnings
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from . import pbs_release
 from .downloads import PBS_PREFIX, Download, Metadata, load_embedded
-from .errors import OfflineError, ShimkitError, StoreError
+from .errors import DownloadError, OfflineError, ShimkitError, StoreError
 from .fetch import FetchOptions, fetch_if_changed
 from .keys import parse_key
 
@@ -344,9 +345,15 @@ def _refresh(
         else:
             validators.pop(url, None)
 
-    def fetch(url: str) -> Optional[bytes]:
+    def fetch(url: str, missing_hint: str) -> Optional[bytes]:
         v = validators.get(url, {}) if previous is not None else {}
-        got = fetch_if_changed(url, opts, etag=v.get("etag"), last_modified=v.get("last_modified"))
+        try:
+            got = fetch_if_changed(url, opts, etag=v.get("etag"), last_modified=v.get("last_modified"))
+        except DownloadError as exc:
+            if not _is_missing(exc, url):
+                raise
+            # fetch's generic 404 hint names options `refresh` does not have; say what to do here
+            raise DownloadError(exc.message, missing_hint) from None
         remember(url, got.etag, got.last_modified)
         return got.body
 
@@ -372,16 +379,32 @@ def _refresh(
 
     if tag is None:
         latest_url = pbs_release.latest_release_url(mirror)
-        body = fetch(latest_url)
+        where = f"the mirror {mirror}" if mirror else "python-build-standalone"
+        body = fetch(
+            latest_url,
+            f"{where} has no {pbs_release.LATEST_RELEASE_NAME}; refresh from a named release instead with "
+            "`shimkit metadata refresh --tag TAG` (TAG is a release date such as 20260814), "
+            "or check --mirror/SHIMKIT_PYTHON_INSTALL_MIRROR",
+        )
         if body is None:  # 304: the newest release is the one refreshed last time
             return unchanged(latest_url)
         tag = pbs_release.parse_latest_release(body, latest_url).tag
         if previous is not None and previous.release == tag:
             return unchanged(latest_url)
+        named_by = f"{latest_url} names release {tag}, but "
     else:
         tag = pbs_release.check_tag(tag, "--tag")
+        named_by = ""
     sums_url = pbs_release.sha256sums_url(tag, mirror)
-    body = fetch(sums_url)
+    body = fetch(
+        sums_url,
+        (
+            f"{named_by}release {tag} is not on the mirror {mirror} (it has no {tag}/{pbs_release.SHA256SUMS_NAME}); "
+            "check the tag and that the mirror holds that release, or check --mirror/SHIMKIT_PYTHON_INSTALL_MIRROR"
+        )
+        if mirror
+        else f"{named_by}python-build-standalone has no release {tag}; check the tag (a release date such as 20260814)",
+    )
     if body is None:
         return unchanged(sums_url)
     selection = pbs_release.select_entries(pbs_release.parse_sha256sums(body, sums_url), tag)
@@ -405,6 +428,16 @@ def _refresh(
     added, rebuilt = _diff(before, after)
     status = "updated" if cache_wins(written, embedded) else "not-newer"
     return RefreshResult(status, tag, sums_url, before, after, written.path, added, rebuilt, len(new_rows))
+
+
+def _is_missing(exc: DownloadError, url: str) -> bool:
+    """Whether a fetch failed because the document is not there (HTTP 404, or a missing file)."""
+    if type(exc) is not DownloadError:  # retried transient failures, checksum errors: something else
+        return False
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme == "file":
+        return not Path(urllib.parse.unquote(parsed.path)).exists()
+    return exc.message.startswith("HTTP 404 ")
 
 
 # ---- automatic refresh ---------------------------------------------------------------------

@@ -362,10 +362,9 @@ def test_damaged_cache_warning_is_shown(env: Dict[str, str], loopback_server: Lo
     assert show(env)["in_force"] == "cache"
 
 
-def test_override_wins_and_a_cache_older_than_embedded_is_not_used(env: Dict[str, str], tmp_path: Path) -> None:
-    write_cache(env, [row(NEW)])
-    override = tmp_path / "downloads.json"
-    override.write_text(
+def write_override(path: Path) -> Path:
+    """A downloads.json override (python-downloads.json shape) listing only 3.11.5 for this host."""
+    path.write_text(
         json.dumps(
             {
                 f"cpython-3.11.5-{HOST}": {
@@ -385,6 +384,12 @@ def test_override_wins_and_a_cache_older_than_embedded_is_not_used(env: Dict[str
             }
         )
     )
+    return path
+
+
+def test_override_wins_and_a_cache_older_than_embedded_is_not_used(env: Dict[str, str], tmp_path: Path) -> None:
+    write_cache(env, [row(NEW)])
+    override = write_override(tmp_path / "downloads.json")
     with_override = {**env, "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL": str(override)}
     info = show(with_override)
     assert (info["in_force"], info["override"]) == ("override", str(override))
@@ -395,6 +400,60 @@ def test_override_wins_and_a_cache_older_than_embedded_is_not_used(env: Dict[str
     info = show(env)
     assert info["in_force"] == "embedded" and "not newer" in info["reason"]
     assert NEW not in download_versions(env)
+
+
+def test_show_fails_like_list_when_the_override_is_unreadable(
+    env: Dict[str, str], tmp_path: Path, loopback_server: LoopbackServer
+) -> None:
+    """An override is used whatever else is there; `show` must not report an unreadable one as in use."""
+    missing = tmp_path / "nonexistent.json"
+    for location, code in [
+        (str(missing), 2),
+        (missing.as_uri(), 2),
+        (f"{loopback_server.base_url}/nope.json", 1),  # HTTP 404
+    ]:
+        listed = run(env, "list", "--downloads-json", location)
+        assert listed.returncode == code and listed.stderr.startswith("error: "), listed.stderr
+        for fmt in ("text", "json"):
+            proc = run(env, "metadata", "show", "--downloads-json", location, "--output-format", fmt)
+            assert (proc.returncode, proc.stderr, proc.stdout) == (code, listed.stderr, ""), location
+        proc = run({**env, "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL": location}, "metadata", "show")
+        assert (proc.returncode, proc.stderr) == (code, listed.stderr)
+        assert len(proc.stderr.splitlines()) == 1
+    assert "cannot read download list" in run(env, "metadata", "show", "--downloads-json", str(missing)).stderr
+    # a readable override is still shown as in use
+    override = write_override(tmp_path / "downloads.json")
+    assert "in use:    override" in run(env, "metadata", "show", "--downloads-json", str(override), check=True).stdout
+
+
+def test_refresh_says_when_an_override_is_in_force(
+    env: Dict[str, str], tmp_path: Path, loopback_server: LoopbackServer, pbs_archives: Dict[str, BuiltArchive]
+) -> None:
+    publish(loopback_server, TAG, release_files(TAG, pbs_archives, NEW))
+    override = write_override(tmp_path / "downloads.json")
+    e = {**env, "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL": str(override)}
+    note = f"note: the download list override {override} "
+
+    proc = run(e, "metadata", "refresh", check=True)
+    assert "Refreshed the download list" in proc.stdout
+    notes = [line for line in proc.stderr.splitlines() if line.startswith(note)]
+    assert len(notes) == 1 and "not the refreshed list" in notes[0], proc.stderr
+    assert download_versions(e) == ["3.11.5"]  # what the note says: the override, not the refreshed list
+
+    proc = run(e, "metadata", "refresh", check=True)  # nothing new upstream: still worth saying
+    assert "up to date" in proc.stdout
+    assert [line for line in proc.stderr.splitlines() if line.startswith(note)] == notes
+
+    proc = run(e, "metadata", "refresh", "--output-format", "json", check=True)
+    result = json.loads(proc.stdout)
+    assert (result["in_force"], result["override"]) == ("override", str(override))
+    assert note in proc.stderr
+
+    proc = run(env, "metadata", "refresh", check=True)  # no override: no note
+    assert "override" not in proc.stderr
+    assert json.loads(run(env, "metadata", "refresh", "--output-format", "json", check=True).stdout)["in_force"] == (
+        "cache"
+    )
 
 
 # ---- offline, automatic refresh -------------------------------------------------------------
@@ -457,13 +516,48 @@ def test_file_mirror_and_explicit_tag(
     (mirror / TAG / "SHA256SUMS").write_bytes(sums_text(release_files(TAG, pbs_archives, NEW)))
     e = {**env, "SHIMKIT_PYTHON_INSTALL_MIRROR": mirror.as_uri()}
     proc = run(e, "metadata", "refresh")
-    assert proc.returncode == 1 and "latest-release.json" in proc.stderr
+    assert proc.returncode == 1 and f"the mirror {mirror.as_uri()} has no latest-release.json" in proc.stderr
+    assert "`shimkit metadata refresh --tag TAG`" in proc.stderr
     proc = run(e, "metadata", "refresh", "--tag", TAG, "--output-format", "json", check=True)
     result = json.loads(proc.stdout)
     assert result["status"] == "updated" and f"cpython-{NEW}-{HOST}" in result["added_for_this_platform"]
     assert show(e)["cache"]["source"] == f"{mirror.as_uri()}/{TAG}/SHA256SUMS"
     proc = run(e, "metadata", "refresh", "--tag", "latest")
     assert proc.returncode == 1 and "not a python-build-standalone release tag" in proc.stderr
+
+
+def test_missing_release_documents_name_the_fix(
+    env: Dict[str, str], loopback_server: LoopbackServer, pbs_archives: Dict[str, BuiltArchive]
+) -> None:
+    """A 404 during refresh points at what `refresh` can do (`--tag TAG`, the mirror), not at
+    options it does not have (--downloads-json) or at itself ("refresh metadata")."""
+    server = loopback_server
+    mirror = server.base_url
+
+    def fails(*args: str) -> str:
+        proc = run(env, "metadata", "refresh", *args)
+        assert proc.returncode == 1 and proc.stdout == "", proc.stderr
+        line = proc.stderr.strip()
+        assert "\n" not in line
+        problem, hint = line.split("; hint: ")
+        assert "HTTP 404" in problem
+        assert "--downloads-json" not in hint and "refresh metadata" not in hint
+        assert "the previous download list stays in force" in hint
+        return hint
+
+    hint = fails()  # the mirror has no latest-release.json
+    assert f"the mirror {mirror} has no latest-release.json" in hint and "--tag TAG" in hint
+
+    hint = fails("--tag", TAG)  # the mirror does not hold that release
+    assert f"release {TAG} is not on the mirror {mirror}" in hint and "--tag" not in hint
+
+    server.add("/latest-release.json", latest_release_json(TAG2))  # names a release the mirror lacks
+    hint = fails()
+    assert f"{mirror}/latest-release.json names release {TAG2}, but release {TAG2} is not on the mirror" in hint
+
+    publish(server, TAG, release_files(TAG, pbs_archives, NEW))  # once the mirror holds it, --tag works
+    server.remove("/latest-release.json")
+    assert "Refreshed the download list" in run(env, "metadata", "refresh", "--tag", TAG, check=True).stdout
 
 
 # ---- the release format (in process) ---------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .. import metadata_cache, platform
+from .. import downloads, metadata_cache, platform
 from . import output
 from .app import DownloadsJsonOpt, MirrorOpt, OfflineOpt, app, settings_from
 
@@ -46,6 +46,12 @@ def refresh(
     )
     host = str(platform.host())
     mine = [k for k in result.added if k.endswith(f"-{host}")]
+    override = settings.downloads_json
+    if override:  # whatever the refresh did, install/list/upgrade read the override, not the refreshed list
+        output.note(
+            f"note: the download list override {override} (--downloads-json / SHIMKIT_PYTHON_DOWNLOADS_JSON_URL / "
+            "downloads-json in shimkit.toml) is in force: install, list and upgrade use it, not the refreshed list"
+        )
     if output_format == "json":
         output.out(
             json.dumps(
@@ -53,7 +59,8 @@ def refresh(
                     "status": result.status,
                     "release": result.release,
                     "source": result.source,
-                    "in_force": result.after.source,
+                    "in_force": "override" if override else result.after.source,
+                    "override": override,
                     "cache": str(result.cache_path),
                     "added": result.added,
                     "added_for_this_platform": mine,
@@ -87,10 +94,6 @@ def refresh(
     if result.rebuilt:
         n = len(result.rebuilt)
         output.note(f"{n} download{' now comes' if n == 1 else 's now come'} from a newer build of the same version")
-    if settings.downloads_json:
-        output.warn(
-            "--downloads-json / SHIMKIT_PYTHON_DOWNLOADS_JSON_URL is set and takes precedence over the refreshed list"
-        )
     if mine:
         output.note("`shimkit list --outdated` shows installed versions with a newer patch")
 
@@ -104,6 +107,10 @@ def show(
     """Show which download list is used and why (override > refreshed cache if newer > embedded)."""
     _check_format(output_format)
     settings = settings_from(downloads_json=downloads_json, mirror=mirror)
+    if settings.downloads_json:
+        # an override is used whatever else is there, so an unreadable one must not look fine here:
+        # fail with the error `shimkit list`/`install` would give
+        downloads.load_metadata(settings.downloads_json, offline=settings.offline)
     info = metadata_cache.status(settings.downloads_json, settings.cache_dir, warn=output.warn)
     info["mirror"] = settings.mirror
     info["auto_refresh"] = settings.metadata_auto_refresh
