@@ -499,6 +499,13 @@ def pinned_want(cwd: str, cfg: SearchConfig, warn: Warn, *, session: bool = True
             warn(vf.bad_line_message(found, line, exc.message))
     if not found.lines:
         warn(f"{found.describe()} holds no Python request; ignoring it")
+    elif found.source != vf.SOURCE_REQUIRES_PYTHON:
+        # an explicit pin that cannot be used: answering with some other Python would hide it
+        from .errors import NotFoundError
+
+        raise NotFoundError(f"{found.describe()} holds no valid Python request",
+                            "replace it, e.g. with `shimkit pin 3.12`" if found.source != vf.SOURCE_SESSION
+                            else "change it with `shimkit shell 3.12`, or drop it with `shimkit shell --unset`")
     return None, found
 
 

@@ -229,6 +229,9 @@ def parse_version_request(text: str) -> VersionRequest:
     return VersionRequest(release=release, pre=pre, variant=variant)
 
 
+_PLATFORM_PART = re.compile(r"^[a-z0-9_]+$")
+
+
 def _parse_key_request(text: str) -> PythonRequest | None:
     parts = text.lower().split("-")
     if len(parts) != 5:
@@ -241,6 +244,9 @@ def _parse_key_request(text: str) -> PythonRequest | None:
     except RequestError:
         return None
     if version.specifier is not None:
+        return None
+    # the same alphabet as installation names (shimkit.keys): nothing a path or shell could misread
+    if not all(_PLATFORM_PART.match(p) for p in (os_, arch, libc)):
         return None
 
     def part(p: str) -> Optional[str]:

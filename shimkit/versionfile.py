@@ -179,7 +179,10 @@ def logical_cwd() -> str:
                 return os.path.normpath(pwd)
         except OSError:
             pass
-    return os.getcwd()
+    try:
+        return os.getcwd()
+    except FileNotFoundError:
+        raise StoreError("the working directory no longer exists", "cd to an existing directory") from None
 
 
 def _regular(path: str) -> bool:

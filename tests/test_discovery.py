@@ -417,13 +417,21 @@ def test_nothing_found_is_a_one_line_not_found_error(world: World) -> None:
     assert "install it with `shimkit install 3.8` (python-downloads is never)" in line and "\n" not in line
 
 
-def test_invalid_pin_warns_and_falls_back(world: World) -> None:
+def test_an_unusable_pin_is_an_error_not_some_other_python(world: World) -> None:
+    # answering with the newest interpreter would hide the broken pin from `"$(shimkit find)" -m pytest`
     world.managed("3.12.1")
     (world.tmp / ".python-version").write_text("../../bin/evil\n")
     warnings: List[str] = []
-    assert world.find(warn=warnings.append).info.version == "3.12.1"
+    with pytest.raises(NotFoundError) as exc:
+        world.find(warn=warnings.append)
+    assert exc.value.message == f"{world.tmp / '.python-version'} holds no valid Python request"
+    assert exc.value.exit_code == 2 and "shimkit pin 3.12" in (exc.value.hint or "")
     assert warnings == [f"ignoring '../../bin/evil' in {world.tmp / '.python-version'}: invalid Python request "
                         "'../../bin/evil' (paths are not accepted here)"]
+    # a later valid line of .python-versions is used; an unusable requires-python is only a constraint
+    (world.tmp / ".python-version").unlink()
+    (world.tmp / ".python-versions").write_text("bogus!\n3.12\n")
+    assert world.find(warn=warnings.append).info.version == "3.12.1"
 
 
 # ---- the lean helpers agree with the full implementations --------------------------------------

@@ -224,6 +224,20 @@ def test_the_shell_session_override_wins_for_find_but_is_never_written(
     assert (project / ".python-version").read_text() == "3.12.1\n"
 
 
+@pytest.mark.parametrize("pin", ["3.12-dev", "system", "3.12 # comment"])
+def test_an_unusable_pin_fails_find_venv_and_pin_resolved(run: Run, env: Dict[str, str], sources: Dict[str, Path],
+                                                         project: Path, tmp_path: Path, pin: str) -> None:
+    managed(env, sources, "3.12.1")
+    (project / ".python-version").write_text(pin + "\n")
+    for args in (["find"], ["venv", str(tmp_path / "v")], ["pin", "--resolved"]):
+        p = run(*args, cwd=project)
+        assert p.returncode == 2 and p.stdout == "", (args, p.stdout)
+        assert f"error: {project / '.python-version'} holds no valid Python request" in p.stderr
+    assert (project / ".python-version").read_text() == pin + "\n" and not (tmp_path / "v").exists()
+    p = run("find", cwd=tmp_path, extra={"SHIMKIT_PYTHON": "garbage!"})
+    assert p.returncode == 2 and "shimkit shell --unset" in p.stderr
+
+
 def test_find_system_and_managed_flags(run: Run, tmp_path: Path, env: Dict[str, str],
                                        sources: Dict[str, Path]) -> None:
     managed(env, sources, "3.12.1")
@@ -339,3 +353,14 @@ def test_fast_lane_imports_nothing_heavy(env: Dict[str, str], sources: Dict[str,
     assert not heavy & modules
     if "packaging" in allowed:
         assert "packaging.specifiers" in modules  # the full path really was taken
+
+
+@pytest.mark.parametrize("args", [["find"], ["pin"], ["pin", "3.12"], ["venv"]])
+def test_a_deleted_working_directory_is_one_line(env: Dict[str, str], tmp_path: Path, args: List[str]) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = 'cd "$1" && rmdir "$1" && shift && exec "$@"'
+    p = subprocess.run(["sh", "-c", script, "sh", str(gone), sys.executable, "-m", "shimkit", *args],
+                       env=env, capture_output=True, text=True)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.stderr == "error: the working directory no longer exists; hint: cd to an existing directory\n"

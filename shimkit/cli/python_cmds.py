@@ -16,6 +16,7 @@ from .. import venv as venv_mod
 from ..errors import ShimkitError, UsageError
 from ..links import LinkReport, current_target, on_path
 from ..store import Installation, Store
+from ..versionfile import logical_cwd
 from . import listing, output
 from .app import (
     BinDirOpt,
@@ -62,7 +63,7 @@ def install(
         report = manager.install(
             targets or [],
             settings,
-            cwd=Path.cwd(),
+            cwd=Path(logical_cwd()),
             reinstall=reinstall,
             reporter=reporter,
             warn=output.warn,
@@ -234,7 +235,7 @@ def venv(
     """Create a virtual environment that follows patch upgrades of its minor version."""
     settings = settings_from(install_dir=install_dir, no_config=no_config, offline=offline)
     with output.CliReporter() as reporter:
-        exe = manager.venv_interpreter(python, settings, cwd=Path.cwd(), reporter=reporter, warn=output.warn)
+        exe = manager.venv_interpreter(python, settings, cwd=Path(logical_cwd()), reporter=reporter, warn=output.warn)
     venv_mod.create(path, exe, seed=seed, prompt=prompt, clear=clear)
     store = Store(settings.install_dir)
     if str(exe).startswith(str(store.root) + os.sep):
