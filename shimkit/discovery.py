@@ -872,7 +872,8 @@ class _Search:
                 continue
             if self.preference in ("only-managed", "only-system"):
                 home = _venv_home(d)
-                managed = home is not None and self.in_install_dir(home)
+                # a venv made from the bin entry records home = the bin dir: its python's links tell
+                managed = (home is not None and self.in_install_dir(home)) or self.in_install_dir(exe)
                 if managed != (self.preference == "only-managed"):
                     continue
             info = self.probe(exe)

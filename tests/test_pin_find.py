@@ -238,6 +238,21 @@ def test_an_unusable_pin_fails_find_venv_and_pin_resolved(run: Run, env: Dict[st
     assert p.returncode == 2 and "shimkit shell --unset" in p.stderr
 
 
+def test_a_venv_made_from_a_bin_entry_counts_as_managed(run: Run, env: Dict[str, str], sources: Dict[str, Path],
+                                                         project: Path) -> None:
+    # `python3.12 -m venv` through a bin entry records home = the bin dir, not the install dir
+    exe = managed(env, sources, "3.12.1")
+    bindir = Path(env["SHIMKIT_BIN_DIR"])
+    bindir.mkdir(parents=True, exist_ok=True)
+    (bindir / "python3.12").symlink_to(exe)
+    subprocess.run([str(bindir / "python3.12"), "-m", "venv", "--without-pip", str(project / ".venv")], check=True,
+                   env={"PATH": "/usr/bin:/bin"})
+    assert f"home = {bindir}" in (project / ".venv" / "pyvenv.cfg").read_text()
+    venv_python = f"{project / '.venv' / 'bin' / 'python'}\n"
+    assert run("find", "3.12", "--managed-python", cwd=project).stdout == venv_python
+    assert run("find", "3.12", "--no-managed-python", cwd=project).stdout != venv_python
+
+
 def test_find_system_and_managed_flags(run: Run, tmp_path: Path, env: Dict[str, str],
                                        sources: Dict[str, Path]) -> None:
     managed(env, sources, "3.12.1")
