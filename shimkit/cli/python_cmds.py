@@ -93,20 +93,24 @@ def install(
         output.note(
             f"{len(done)} installation{'s' if len(done) > 1 else ''} in {output.seconds(time.monotonic() - started)}"
         )
-    _report_bin(report.bin, settings.bin_dir)
+    _report_bin(report.bin, settings.bin_dir, from_flag=bin_dir is not None)
     if report.bin.refused:
         failures.append(ShimkitError(""))
     if failures:
         raise typer.Exit(max(e.exit_code for e in failures))
 
 
-def _report_bin(rep: LinkReport, bin_dir: Path) -> None:
+def _report_bin(rep: LinkReport, bin_dir: Path, *, from_flag: bool = False) -> None:
     for p in rep.created + rep.updated:
         output.note(f"  {p} -> {current_target(p)}")
     for p in rep.refused:
         output.error(f"{p} exists and was not created by shimkit; left unchanged; hint: pass --force to replace it")
     if (rep.created or rep.updated) and not on_path(bin_dir):
-        output.warn(f"{bin_dir} is not on PATH; run `shimkit update-shell` to add it")
+        if from_flag:  # the shell hook adds the configured bin dir, not one given once with --bin-dir
+            output.warn(f"{bin_dir} is not on PATH; add it yourself, or make it the bin dir for good "
+                        "(SHIMKIT_BIN_DIR or bin-dir in shimkit.toml) and run `shimkit update-shell`")
+        else:
+            output.warn(f"{bin_dir} is not on PATH; run `shimkit update-shell` to add it")
 
 
 @app.command()
@@ -210,7 +214,7 @@ def upgrade(
     failed = [o.error for o in outcomes if o.error is not None]
     for e in failed:
         output.error(e.one_line())
-    _report_bin(links, settings.bin_dir)
+    _report_bin(links, settings.bin_dir, from_flag=bin_dir is not None)
     if failed:
         raise typer.Exit(max(e.exit_code for e in failed))
 
