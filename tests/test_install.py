@@ -236,6 +236,8 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str,
     (["list", "--output-format", "yaml"], ["--output-format", "text or json", "shimkit list --help"]),
     (["venv", "a", "b"], ["unexpected extra argument", "shimkit venv --help"]),
     (["uninstall", "--outdated", "3.12"], ["--outdated takes no versions"]),
+    (["install", "3.12", "--default", "--no-bin"], ["--no-bin excludes --default"]),
+    (["install", "3.11", "3.12", "--default"], ["--default takes one version"]),
 ])
 def test_usage_errors_are_one_line(env: dict, args: list, needles: list) -> None:
     # click's own usage errors (typer) are reported like shimkit's: one line, exit 2, no box

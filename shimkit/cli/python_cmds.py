@@ -50,6 +50,11 @@ def install(
     no_config: Optional[bool] = NoConfigOpt,
 ) -> None:
     """Download and install Python versions (concurrently), with verified checksums."""
+    if no_bin and (default or force or bin_dir is not None):
+        raise UsageError("--no-bin excludes --default, --force and --bin-dir", "drop one of them")
+    if default and len(targets or []) > 1:
+        raise UsageError("--default takes one version (python and python3 can name only one)",
+                         "install the others without --default")
     settings = settings_from(
         install_dir=install_dir,
         bin_dir=bin_dir,
