@@ -60,10 +60,10 @@ say() {
 warn() {
   printf '%swarning%s: %s\n' "$c_warn" "$c_off" "$*" >&2
 }
-# die MESSAGE [HINT]
+# die MESSAGE [HINT]: one line, `error: MESSAGE; hint: HINT`; undoes a first installation's start
 die() {
-  printf '%serror%s: %s\n' "$c_err" "$c_off" "$1" >&2
-  if [ -n "${2-}" ]; then printf '  hint: %s\n' "$2" >&2; fi
+  printf '%serror%s: %s%s\n' "$c_err" "$c_off" "$1" "${2:+; hint: $2}" >&2
+  undo_new
   exit 1
 }
 usage_error() {
@@ -222,9 +222,49 @@ read_manifest() {
   fi
 }
 
+# ---- undoing a failed first installation ---------------------------------------------------------
+# new_env: the environment did not exist before this run (1; 2: it was an empty directory); made:
+# the directories make_dir created in this run, parents first.  The link is the last step: once it
+# is made, nothing is undone.
+new_env='' made=''
+undo_new() {
+  if [ -n "$new_env" ]; then
+    rm -rf "$env_dir"
+    if [ "$new_env" = 2 ]; then mkdir "$env_dir" 2>/dev/null; fi
+    new_env=''
+  fi
+  un_rev='' un_rest=$made
+  while [ -n "$un_rest" ]; do
+    un_rev="${un_rest%%"$NL"*}$NL$un_rev"
+    un_rest=${un_rest#*"$NL"}
+  done
+  made=''
+  printf '%s' "$un_rev" | while IFS= read -r un_p; do
+    if [ -n "$un_p" ]; then rmdir "$un_p" 2>/dev/null; fi
+  done
+}
+
+# writable_dir DIR HINT: DIR is, or could be created as, a writable directory (creates nothing)
+writable_dir() {
+  wd_p=$1
+  while [ ! -e "$wd_p" ] && [ ! -L "$wd_p" ] && [ -n "$wd_p" ]; do wd_p=${wd_p%/*}; done
+  if [ -z "$wd_p" ]; then wd_p=/; fi
+  if [ ! -d "$wd_p" ]; then die "cannot create $1 (no write access?)" "$2"; fi
+  if [ ! -w "$wd_p" ]; then
+    if [ "$wd_p" = "$1" ]; then die "no write access to $1" "$2"; fi
+    die "cannot create $1 (no write access?)" "$2"
+  fi
+}
+
 # mkdir -p DIR, recording what it creates; a clear error when that is impossible
 make_dir() {
   note_new "$1"
+  md_p=${1%/} md_new=''
+  while [ -n "$md_p" ] && [ ! -e "$md_p" ] && [ ! -L "$md_p" ]; do
+    md_new="$md_p$NL$md_new"
+    md_p=${md_p%/*}
+  done
+  made="$made$md_new"
   if ! mkdir -p "$1" 2>/dev/null || [ ! -d "$1" ]; then
     die "cannot create $1 (no write access?)" "$2"
   fi
@@ -305,6 +345,10 @@ prepare_env() {
     # the manifest recorded is in $created already
     say "Recreating $env_dir (its Python no longer runs)"
     rm -rf "$env_dir"
+  elif [ -d "$env_dir" ]; then
+    new_env=2
+  else
+    new_env=1
   fi
   make_dir "$env_dir" "choose another location with SHIMKIT_INSTALL_DIR"
   say "Creating an environment for shimkit in $env_dir (Python $python_version, $python)"
@@ -316,17 +360,35 @@ prepare_env() {
   write_manifest
 }
 
+# check_from: --from names a checkout (a directory with pyproject.toml), a wheel or an sdist
+check_from() {
+  cf_hint="point --from at a shimkit checkout or a wheel file"
+  from_src=$(absolute "$opt_from")
+  if [ -d "$from_src" ]; then
+    if [ ! -f "$from_src/pyproject.toml" ]; then die "$opt_from is a directory without pyproject.toml" "$cf_hint"; fi
+  elif [ ! -e "$from_src" ]; then
+    die "$opt_from does not exist" "$cf_hint"
+  elif [ ! -f "$from_src" ]; then
+    die "$opt_from is neither a directory nor a file" "$cf_hint"
+  else
+    case $from_src in
+      *.whl|*.tar.gz|*.zip) ;;
+      *) die "$opt_from is not a wheel (.whl) or an sdist (.tar.gz, .zip)" "$cf_hint" ;;
+    esac
+  fi
+}
+
+# preflight: what can fail without a download is checked before anything is created
+preflight() {
+  if [ -n "$opt_from" ]; then check_from; fi
+  writable_dir "$env_dir" "choose another location with SHIMKIT_INSTALL_DIR"
+  writable_dir "$bin_dir" "choose another location with SHIMKIT_BIN_DIR"
+  check_link
+}
+
 pip_install() {
   if [ -n "$opt_from" ]; then
-    pi_src=$(absolute "$opt_from")
-    if [ -d "$pi_src" ]; then
-      if [ ! -f "$pi_src/pyproject.toml" ]; then
-        die "$opt_from is a directory without pyproject.toml" "point --from at a shimkit checkout or a wheel file"
-      fi
-    elif [ ! -f "$pi_src" ]; then
-      die "$opt_from does not exist" "point --from at a shimkit checkout or a wheel file"
-    fi
-    pi_spec=$pi_src
+    pi_spec=$from_src
     pi_what="from $opt_from"
   elif [ -n "$opt_version" ]; then
     pi_spec="shimkit==$opt_version" pi_what="$opt_version from the package index"
@@ -340,6 +402,7 @@ pip_install() {
     >"$pi_log" 2>&1; then
     return 0
   fi
+  keep_log
   if grep -q -i -E 'NewConnectionError|Failed to establish a new connection|Name or service not known|Temporary failure in name resolution|Network is unreachable|Connection refused|ConnectTimeout|timed out|ProxyError|SSLError|No route to host|nodename nor servname' "$pi_log"; then
     tail -n 5 "$pi_log" >&2
     die "cannot reach the package index to download shimkit or its dependencies (no network?)" \
@@ -354,14 +417,23 @@ pip_install() {
   die "pip could not install shimkit $pi_what" "full log: $pi_log"
 }
 
+# keep_log: a new environment is removed when pip fails; its log is kept in TMPDIR
+keep_log() {
+  if [ -z "$new_env" ]; then return 0; fi
+  kl_to="$(absolute "${TMPDIR:-/tmp}")/shimkit-install.$$.log"
+  if mv -f "$pi_log" "$kl_to" 2>/dev/null; then pi_log=$kl_to; fi
+}
+
+check_link() {
+  if { [ -e "$link" ] || [ -L "$link" ]; } && ! link_is_ours; then
+    die "$link already exists and is not shimkit's installer link" \
+      "remove it (another shimkit installation?), or choose another bin dir with SHIMKIT_BIN_DIR"
+  fi
+}
+
 install_link() {
   make_dir "$bin_dir" "choose another location with SHIMKIT_BIN_DIR"
-  if [ -e "$link" ] || [ -L "$link" ]; then
-    if ! link_is_ours; then
-      die "$link already exists and is not shimkit's installer link" \
-        "remove it (another shimkit installation?), or choose another bin dir with SHIMKIT_BIN_DIR"
-    fi
-  fi
+  check_link
   il_tmp="$bin_dir/.shimkit.install.$$"
   rm -f "$il_tmp"
   # a new link beside the old one, renamed over it: `shimkit` never goes missing
@@ -369,6 +441,8 @@ install_link() {
     rm -f "$il_tmp"
     die "cannot write $link (no write access?)" "choose another bin dir with SHIMKIT_BIN_DIR"
   fi
+  # installed: from here on a failure leaves the environment in place
+  new_env='' made=''
 }
 
 # The shells to set up: the login shell ($SHELL) and bash, zsh and fish where installed.
@@ -387,10 +461,25 @@ shells_to_setup() {
   printf '%s' "$st_list"
 }
 
+# path_without_shimkit: PATH without the directories that hold a `shimkit`.  `shimkit update-shell`
+# writes a bare `shimkit` when PATH finds it, but a shell started later may not have the bin dir on
+# PATH yet (Debian's ~/.profile adds ~/.local/bin for bash and sh only); run without it, it writes
+# the link's absolute path, quoted for each shell.
+path_without_shimkit() {
+  pw_rest="${PATH-}:" pw_out=''
+  while [ -n "$pw_rest" ]; do
+    pw_d=${pw_rest%%:*}
+    pw_rest=${pw_rest#*:}
+    if [ ! -e "${pw_d:-.}/shimkit" ]; then pw_out="$pw_out${pw_out:+:}$pw_d"; fi
+  done
+  printf '%s' "${pw_out:-/nonexistent}"
+}
+
 setup_shells() {
   ss_quiet=''
   if [ -n "$opt_quiet" ]; then ss_quiet=-q; fi
   ss_failed=''
+  ss_path=$(path_without_shimkit)
   for ss_sh in $(shells_to_setup); do
     ss_rc=$(rc_files | while IFS= read -r ss_line; do
       if [ "${ss_line%% *}" = "$ss_sh" ]; then printf '%s' "${ss_line#* }"; fi
@@ -398,7 +487,7 @@ setup_shells() {
     if [ -n "$ss_rc" ]; then note_new "$ss_rc"; fi
     # through the bin dir's link, so the line written refers to it and survives upgrades
     # shellcheck disable=SC2086  # ss_quiet is empty or -q
-    if ! "$link" $ss_quiet update-shell "$ss_sh"; then ss_failed="$ss_failed $ss_sh"; fi
+    if ! PATH=$ss_path "$link" $ss_quiet update-shell "$ss_sh"; then ss_failed="$ss_failed $ss_sh"; fi
   done
   write_manifest
   if [ -n "$ss_failed" ]; then
@@ -412,6 +501,7 @@ on_path() {
 }
 
 do_install() {
+  preflight
   read_manifest
   # the directories shimkit itself creates later, so that --uninstall can remove them too
   note_new "$shimkit_data"
@@ -428,13 +518,19 @@ do_install() {
   pip_install
   if ! iv_version=$("$env_dir/bin/shimkit" --version 2>&1); then
     printf '%s\n' "$iv_version" >&2
-    die "shimkit was installed into $env_dir but does not run" "see $env_dir/install.log"
+    keep_log
+    die "shimkit was installed into $env_dir but does not run" "see $pi_log"
   fi
   install_link
   write_manifest
   say "${c_bold}${iv_version}${c_off} is installed: $link"
   if [ -z "$opt_no_modify" ]; then
     setup_shells
+    if [ "${SHELL##*/}" = bash ] && [ ! -e "$HOME/.bash_profile" ] && [ ! -e "$HOME/.bash_login" ] &&
+      [ ! -e "$HOME/.profile" ]; then
+      # shellcheck disable=SC2016  # the line to add, not to expand
+      say 'Note: bash login shells (ssh, macOS Terminal) read ~/.profile, not ~/.bashrc; to load shimkit there too, add to ~/.profile:  if [ -n "$BASH_VERSION" ]; then . "$HOME/.bashrc"; fi'
+    fi
     say "Open a new shell (or source your shell's startup file), then:  shimkit install 3.12"
   else
     if on_path "$bin_dir"; then

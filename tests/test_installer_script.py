@@ -153,8 +153,36 @@ def test_no_write_access_names_the_directory(sh: tuple[str, Path, Path], tmp_pat
     env["SHIMKIT_INSTALL_DIR"] = str(blocker / "env")
     proc = run_sh(shell, ["--python", sys.executable], env)
     assert proc.returncode == 1
-    assert f"error: cannot create {blocker}/env (no write access?)" in proc.stderr
-    assert "hint: choose another location with SHIMKIT_INSTALL_DIR" in proc.stderr
+    # one line, problem and hint (docs/installing-shimkit.md says so)
+    assert proc.stderr == (f"error: cannot create {blocker}/env (no write access?); "
+                           "hint: choose another location with SHIMKIT_INSTALL_DIR\n")
+
+
+def test_what_fails_without_a_download_fails_before_anything_is_created(
+    sh: tuple[str, Path, Path], tmp_path: Path
+) -> None:
+    """A wrong --from or an unusable bin dir is reported before the ~25 MB environment is made."""
+    shell, home, tools = sh
+    (tmp_path / "no-project").mkdir()
+    (tmp_path / "notes.txt").write_text("")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    from_hint = "; hint: point --from at a shimkit checkout or a wheel file\n"
+    cases = [
+        ([], {"SHIMKIT_BIN_DIR": str(blocker / "bin")},
+         f"error: cannot create {blocker}/bin (no write access?); "
+         "hint: choose another location with SHIMKIT_BIN_DIR\n"),
+        (["--from", str(tmp_path / "nope")], {}, f"error: {tmp_path}/nope does not exist" + from_hint),
+        (["--from", str(tmp_path / "no-project")], {},
+         f"error: {tmp_path}/no-project is a directory without pyproject.toml" + from_hint),
+        (["--from", str(tmp_path / "notes.txt")], {},
+         f"error: {tmp_path}/notes.txt is not a wheel (.whl) or an sdist (.tar.gz, .zip)" + from_hint),
+    ]
+    for args, extra, expected in cases:
+        env = {**base_env(home, str(tools)), **extra}
+        proc = run_sh(shell, [*args, "--python", sys.executable], env)
+        assert (proc.returncode, proc.stderr) == (1, expected), args
+        assert list(home.iterdir()) == [], args
 
 
 def test_a_foreign_directory_is_never_taken_over(sh: tuple[str, Path, Path], tmp_path: Path) -> None:
@@ -205,13 +233,82 @@ def test_no_network_is_a_clear_error(tmp_path: Path) -> None:
         "PIP_TIMEOUT": "5",
         "PIP_NO_CACHE_DIR": "1",
     })
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env["TMPDIR"] = str(tmp)
     proc = run_sh("dash", ["--version", "0.1.0", "--python", sys.executable, "--no-modify-path"], env)
     assert proc.returncode == 1, proc.stderr
     assert "error: cannot reach the package index to download shimkit or its dependencies (no network?)" \
         in proc.stderr
+    # the new environment is removed again; pip's log is kept in TMPDIR
+    (log,) = tmp.glob("shimkit-install.*.log")
+    assert f"full log: {log}\n" in proc.stderr
+    assert list(home.iterdir()) == []
+
+
+def bogus_checkout(tmp_path: Path) -> Path:
+    """A directory that passes install.sh's --from check but that pip cannot install (quickly, offline)."""
+    d = tmp_path / "bogus"
+    d.mkdir()
+    (d / "pyproject.toml").write_text("this is not [ toml\n")
+    return d
+
+
+@pytest.mark.slow
+def test_a_failed_first_installation_removes_its_environment(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    bogus = bogus_checkout(tmp_path)
+    env = {**base_env(home, str(tools_dir(tmp_path, "dash"))), "TMPDIR": str(tmp), "PIP_NO_INDEX": "1"}
+    proc = run_sh("dash", ["--from", str(bogus), "--python", sys.executable], env)
+    assert proc.returncode == 1, proc.stderr
+    assert f"Creating an environment for shimkit in {home}/.local/share/shimkit/env" in proc.stderr
+    (log,) = tmp.glob("shimkit-install.*.log")
+    assert "TOMLDecodeError" in log.read_text()
+    assert proc.stderr.splitlines()[-1] == f"error: pip could not install shimkit from {bogus}; hint: full log: {log}"
+    assert list(home.iterdir()) == []  # the environment and the directories made for it are gone
+
+
+@pytest.mark.slow
+def test_shell_lines_name_the_link_even_when_path_finds_it(tmp_path: Path) -> None:
+    """The lines must work in shells whose PATH lacks the bin dir (Debian's ~/.profile adds ~/.local/bin
+    for bash and sh only); a space in HOME checks each shell's quoting.  And a failed upgrade keeps the
+    environment."""
+    home = tmp_path / "my home"
+    home.mkdir()
+    link = home / ".local" / "bin" / "shimkit"
+    env = base_env(home, f"{link.parent}:/usr/bin:/bin")  # the installer's PATH finds the new shimkit
+    env["SHELL"] = "/bin/bash"
+    proc = run_sh("dash", ["--from", str(ROOT)], env)
+    assert proc.returncode == 0, proc.stderr
+    q = f"'{link}'"
+    assert (home / ".bashrc").read_text() == f'eval "$({q} init bash)"  # shimkit: shell integration\n'
+    assert (home / ".zshrc").read_text() == f'eval "$({q} init zsh)"  # shimkit: shell integration\n'
+    assert (home / ".config/fish/conf.d/shimkit.fish").read_text() == \
+        f"{q} init fish | source  # shimkit: shell integration\n"
+    # no ~/.profile, ~/.bash_profile or ~/.bash_login: bash login shells would not read ~/.bashrc
+    assert "bash login shells (ssh, macOS Terminal) read ~/.profile, not ~/.bashrc" in proc.stderr
+
+    shell_env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb",
+                 "HISTFILE": "/dev/null"}
+    for shell in ("bash", "zsh", "fish"):
+        if shell == "bash":  # not a login shell: without ~/.profile, that would not read ~/.bashrc (above)
+            started = subprocess.run([need("bash", "bash"), "-i"], input='echo "@@path $PATH"\n', env=shell_env,
+                                     cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        else:
+            started = login_shell(shell, 'echo "@@path $PATH"\n', shell_env, cwd=tmp_path)
+        assert "not found" not in started.stderr, f"{shell}: {started.stderr}"
+        assert str(link.parent) in marked(started.stdout).get("path", ""), f"{shell}: {started.stdout}"
+
+    # a failed upgrade leaves the working installation alone
+    proc = run_sh("dash", ["--from", str(bogus_checkout(tmp_path))], {**env, "PIP_NO_INDEX": "1"})
+    assert proc.returncode == 1
     log = home / ".local" / "share" / "shimkit" / "env" / "install.log"
-    assert f"full log: {log}" in proc.stderr and log.is_file()
-    assert not (home / ".local" / "bin" / "shimkit").exists()
+    assert proc.stderr.splitlines()[-1].endswith(f"; hint: full log: {log}")
+    version = subprocess.run([str(link), "--version"], capture_output=True, text=True, env=shell_env)
+    assert version.returncode == 0 and version.stdout.startswith("shimkit "), version.stderr
 
 
 # ---- the newcomer's journey ------------------------------------------------------------------------
@@ -282,6 +379,7 @@ def test_newcomer_journey_install_shells_upgrade_uninstall(
     env_dir = home / ".local" / "share" / "shimkit" / "env"
     assert os.readlink(link) == str(env_dir / "bin" / "shimkit")
     assert f"shimkit 0.1.0 is installed: {link}" in proc.stderr
+    assert "bash login shells" not in proc.stderr  # ~/.profile exists (and reads ~/.bashrc)
     rc = {"bash": home / ".bashrc", "zsh": home / ".zshrc", "fish": home / ".config/fish/conf.d/shimkit.fish"}
     for name, path in rc.items():
         assert "# shimkit: shell integration" in path.read_text(), name
