@@ -501,8 +501,6 @@ def pinned_want(cwd: str, cfg: SearchConfig, warn: Warn, *, session: bool = True
         warn(f"{found.describe()} holds no Python request; ignoring it")
     elif found.source != vf.SOURCE_REQUIRES_PYTHON:
         # an explicit pin that cannot be used: answering with some other Python would hide it
-        from .errors import NotFoundError
-
         raise NotFoundError(f"{found.describe()} holds no valid Python request",
                             "replace it, e.g. with `shimkit pin 3.12`" if found.source != vf.SOURCE_SESSION
                             else "change it with `shimkit shell 3.12`, or drop it with `shimkit shell --unset`")
@@ -747,7 +745,8 @@ def probe_cached(exe: StrPath, cfg: Optional[SearchConfig] = None) -> Interprete
     cache_dir = cfg.cache_dir if cfg is not None else _default_cache_dir()
     info, reason = interpreter_info(os.fspath(exe), cache_dir)
     if info is None:
-        raise VerificationError(f"{os.fspath(exe)} cannot be used: {reason}")
+        raise VerificationError(f"{os.fspath(exe)} cannot be used: {reason}",
+                                f"check that `{os.fspath(exe)} -c pass` runs, or name another interpreter")
     return InterpreterInfo.from_json(info)
 
 
@@ -1206,7 +1205,10 @@ def find_interpreter(
     preference = effective_preference(cfg, managed_only=managed_only, no_managed=no_managed)
     if request is not None and request.kind in ("path", "name"):
         exe = resolve_path_request(request, cwd)
-        info = probe_cached(exe, cfg)
+        try:
+            info = probe_cached(exe, cfg)
+        except VerificationError as exc:  # the one interpreter asked for does not run: nothing matches
+            raise NotFoundError(exc.message, exc.hint) from None
         return FoundInterpreter(exe, info, "explicit")
     cwd_s = os.fspath(cwd)
     want: Optional[Want] = None

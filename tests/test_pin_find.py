@@ -320,6 +320,16 @@ def test_find_explicit_path(run: Run, tmp_path: Path, sources: Dict[str, Path]) 
     assert json.loads(p.stdout)["source"] == "explicit" and json.loads(p.stdout)["version"] == "3.13.0"
 
 
+def test_find_an_explicit_interpreter_that_does_not_run(run: Run, tmp_path: Path) -> None:
+    broken = tmp_path / "python3"
+    broken.write_text("#!/bin/sh\nexit 3\n")
+    broken.chmod(0o755)
+    p = run("find", str(broken))
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr == (f"error: {broken} cannot be used: failed to start: exit code 3; "
+                        f"hint: check that `{broken} -c pass` runs, or name another interpreter\n")
+
+
 def test_typer_definitions_match_the_fast_lane(run: Run, env: Dict[str, str], sources: Dict[str, Path],
                                                tmp_path: Path) -> None:
     through = managed(env, sources, "3.12.1")
