@@ -162,6 +162,26 @@ def ps_quote(value: object) -> str:
     return "'" + text + "'"
 
 
+def session_command(value: Optional[str], shell: Optional[str] = None) -> str:
+    """How to set (``value``) or drop (None) SHIMKIT_PYTHON by hand in ``shell`` (default: the
+    shell running shimkit; POSIX syntax when it cannot be told), for hints."""
+    try:
+        name = canonical_shell(shell) if shell else detect_shell()
+    except UsageError:
+        name = "sh"
+    if name == "fish":
+        return "set -e SHIMKIT_PYTHON" if value is None else f"set -gx SHIMKIT_PYTHON {fish_quote(value)}"
+    if name == "nu":
+        return "hide-env SHIMKIT_PYTHON" if value is None else f"$env.SHIMKIT_PYTHON = {nu_quote(value)}"
+    if name == "xonsh":
+        return "del $SHIMKIT_PYTHON" if value is None else f"$SHIMKIT_PYTHON = {py_quote(value)}"
+    if name == "pwsh":
+        return "Remove-Item Env:SHIMKIT_PYTHON" if value is None else f"$env:SHIMKIT_PYTHON = {ps_quote(value)}"
+    import shlex
+
+    return "unset SHIMKIT_PYTHON" if value is None else f"export SHIMKIT_PYTHON={shlex.quote(value)}"
+
+
 # ---- rendering ----------------------------------------------------------------------------
 def template_dirs(kind: str = "shells") -> list[Path]:
     """``shells/`` (or ``templates/``) inside the installed package (the wheel puts them there),

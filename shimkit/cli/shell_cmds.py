@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 from pathlib import Path
 from typing import Optional
@@ -66,7 +65,7 @@ def shell_override(
         if not hooked:
             raise UsageError(
                 "`shimkit shell` needs the shell integration to change this shell",
-                "set it up with `shimkit update-shell`, or run: unset SHIMKIT_PYTHON",
+                "set it up with `shimkit update-shell`, or run: " + shell_mod.session_command(None),
             )
         output.out("unset")
         return
@@ -75,7 +74,7 @@ def shell_override(
     if not hooked:
         raise UsageError(
             "`shimkit shell` needs the shell integration to change this shell",
-            f"set it up with `shimkit update-shell`, or run: export SHIMKIT_PYTHON={shlex.quote(text)}",
+            "set it up with `shimkit update-shell`, or run: " + shell_mod.session_command(text),
         )
     output.out(f"set {text}")
 
