@@ -345,27 +345,27 @@ def rc_file(shell: str, *, home: Optional[Path] = None, environ: Optional[Mappin
 
 
 def init_line(shell: str, cmd: Sequence[str]) -> str:
-    """The line that loads the hook at shell start (not used for nu, whose file holds the hook)."""
+    """The line that loads the hook at shell start (not used for nu, whose file holds the hook).
+
+    It names shimkit by its absolute path even when PATH finds it now: an rc file runs before
+    anything has added ``~/.local/bin`` to PATH in shells that do not read ``~/.profile`` (zsh,
+    fish), and a bare ``shimkit`` would fail there at every start."""
     shell = canonical_shell(shell)
-    simple = display_command(cmd) == "shimkit"
+    posix = " ".join(w if w and set(w) <= _SAFE_CHARS else sh_quote(w) for w in cmd)
     if shell in ("bash", "zsh", "ksh"):
-        return f'eval "$({display_command(cmd)} init {shell})"  {MARK_INIT}'
+        return f'eval "$({posix} init {shell})"  {MARK_INIT}'
     if shell in ("sh", "dash"):
         # ~/.profile is also read by bash and zsh login shells, which have hooks of their own
         return (
-            f'if [ -z "${{BASH_VERSION-}}${{ZSH_VERSION-}}" ]; then eval "$({display_command(cmd)} init {shell})"; fi'
+            f'if [ -z "${{BASH_VERSION-}}${{ZSH_VERSION-}}" ]; then eval "$({posix} init {shell})"; fi'
             f"  {MARK_INIT}"
         )
     if shell == "fish":
-        words = "shimkit" if simple else " ".join(fish_quote(w) for w in cmd)
-        return f"{words} init fish | source  {MARK_INIT}"
+        return f"{' '.join(fish_quote(w) for w in cmd)} init fish | source  {MARK_INIT}"
     if shell == "xonsh":
-        if simple:
-            return f"execx($(shimkit init xonsh))  {MARK_INIT}"
         return f"execx(__import__('subprocess').check_output({[*cmd, 'init', 'xonsh']!r}, text=True))  {MARK_INIT}"
     if shell == "pwsh":
-        words = "shimkit" if simple else " ".join(ps_quote(w) for w in cmd)
-        return f"Invoke-Expression (& {words} init pwsh | Out-String)  {MARK_INIT}"
+        return f"Invoke-Expression (& {' '.join(ps_quote(w) for w in cmd)} init pwsh | Out-String)  {MARK_INIT}"
     raise UsageError(f"no init line for {shell}")  # nu: the autoload file holds the hook itself
 
 

@@ -131,3 +131,19 @@ def test_rc_files(tmp_path: Path) -> None:
     assert os.fspath(shell_mod.rc_file("pwsh", home=tmp_path, environ=env)).endswith(
         "powershell/Microsoft.PowerShell_profile.ps1"
     )
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "sh", "fish", "xonsh", "pwsh"])
+def test_init_lines_name_shimkit_by_its_path_even_when_path_finds_it(
+    shell: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # zsh and fish read their rc files before anything adds ~/.local/bin to PATH (only ~/.profile
+    # does, for bash and sh): a bare `shimkit` there fails at every start
+    bindir = tmp_path / "my bin"
+    bindir.mkdir()
+    exe = bindir / "shimkit"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
+    line = shell_mod.init_line(shell, [str(exe)])
+    assert str(exe) in line and "(shimkit init" not in line and not line.startswith("shimkit ")
