@@ -526,3 +526,31 @@ def system_python(path: str) -> str:
     import shutil
 
     return shutil.which("python", path=path) or ""
+
+
+def run_hook_in(
+    shell: str, hook: Path, d: Path, env: Dict[str, str], extra: str = ""
+) -> subprocess.CompletedProcess[bytes]:
+    """Load the hook, cd into ``d``, run ``extra`` (shell syntax), print _SHIMKIT_ADDED last."""
+    from shimkit import shell as shell_mod
+
+    if shell in ("bash", "zsh", "dash", "ksh"):
+        q = shell_mod.sh_quote
+        prog = f". {q(str(hook))}; cd {q(str(d))} && _shimkit_hook; {extra}\nprintf '%s\\n' \"${{_SHIMKIT_ADDED-}}\""
+        argv = [find_shell(shell), "-fc" if shell == "zsh" else "-c", prog]
+    elif shell == "fish":
+        prog = f"source {fish_quote(str(hook))}; cd {fish_quote(str(d))}; {extra}\nprintf '%s\\n' \"$_SHIMKIT_ADDED\""
+        argv = [find_shell("fish"), "--no-config", "-c", prog]
+    elif shell == "nu":
+        prog = (
+            f"source {nu_quote(str(hook))}; cd {nu_quote(str(d))}; _shimkit_hook; {extra}\n"
+            "print ($env._SHIMKIT_ADDED? | default '')"
+        )
+        argv = [find_shell("nu"), "--no-config-file", "-c", prog]
+    else:
+        prog = (
+            f"execx(open({str(hook)!r}).read())\ncd @({str(d)!r})\n{extra}\n"
+            "print(${...}.get('_SHIMKIT_ADDED', ''))"
+        )
+        argv = [find_shell("xonsh"), "--no-rc", "-c", prog]
+    return subprocess.run(argv, env=env, capture_output=True, timeout=120, cwd=str(d))

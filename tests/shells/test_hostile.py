@@ -3,15 +3,12 @@ shell must only print a warning (never run it, never use it as a path, never han
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 from typing import List, Tuple
 
 import pytest
-from shell_harness import FakeStore, find_shell, fish_quote, nu_quote
-
-from shimkit import shell as shell_mod
+from shell_harness import FakeStore, run_hook_in
 
 SHELLS = ["bash", "zsh", "dash", "ksh", "fish", "xonsh", "nu"]
 # dash's `read` silently drops NUL bytes, and dash has no other way to read a file without
@@ -40,26 +37,6 @@ def contents(marker: Path) -> List[Tuple[bytes, bool]]:
     ]
 
 
-def run(shell: str, hook: Path, d: Path, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
-    if shell in ("bash", "zsh", "dash", "ksh"):
-        q = shell_mod.sh_quote
-        prog = f". {q(str(hook))}; cd {q(str(d))} && _shimkit_hook; printf '%s\\n' \"${{_SHIMKIT_ADDED-}}\""
-        argv = [find_shell(shell), "-fc" if shell == "zsh" else "-c", prog]
-    elif shell == "fish":
-        prog = f"source {fish_quote(str(hook))}; cd {fish_quote(str(d))}; printf '%s\\n' \"$_SHIMKIT_ADDED\""
-        argv = [find_shell("fish"), "--no-config", "-c", prog]
-    elif shell == "nu":
-        prog = (
-            f"source {nu_quote(str(hook))}; cd {nu_quote(str(d))}; _shimkit_hook; "
-            "print ($env._SHIMKIT_ADDED? | default '')"
-        )
-        argv = [find_shell("nu"), "--no-config-file", "-c", prog]
-    else:
-        prog = f"execx(open({str(hook)!r}).read())\ncd @({str(d)!r})\nprint(${{...}}.get('_SHIMKIT_ADDED', ''))"
-        argv = [find_shell("xonsh"), "--no-rc", "-c", prog]
-    return subprocess.run(argv, env=env, capture_output=True, timeout=120)
-
-
 @pytest.mark.parametrize("shell", SHELLS)
 def test_hostile_version_files_only_warn(shell: str, tmp_path: Path, fake_store: FakeStore) -> None:
     marker = tmp_path / "pwned"
@@ -70,7 +47,7 @@ def test_hostile_version_files_only_warn(shell: str, tmp_path: Path, fake_store:
         d.mkdir()
         (d / ".python-version").write_bytes(data)
         started = time.monotonic()
-        proc = run(shell, hook, d, env)
+        proc = run_hook_in(shell, hook, d, env)
         took = time.monotonic() - started
         out = proc.stdout.decode("utf-8", "replace").strip()
         err = proc.stderr.decode("utf-8", "replace")
