@@ -296,9 +296,7 @@ def check_links(ctx: Context) -> list[Finding]:
     store = Store(s.install_dir)
     out: list[Finding] = []
     installs = store.installations()
-    best: dict[str, str] = {}
-    for inst in installs:  # newest first, stable before pre-release: the first per minor wins
-        best.setdefault(inst.key.minor_key, str(inst.key))
+    best = store.expected_links()
     links = store.minor_links()
     for name, target in sorted(links.items()):
         if target is None:

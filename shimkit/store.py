@@ -113,6 +113,14 @@ class Store:
                     links[entry.name] = target if (self.root / target).is_dir() else None
         return links
 
+    def expected_links(self) -> dict[str, Optional[str]]:
+        """Minor-version link name -> the installation it should point at (what ``minor_links``
+        returns when every link is right): the highest patch of each minor, stable first."""
+        best: dict[str, Optional[str]] = {}
+        for inst in self.installations():  # newest first: the first of each minor wins
+            best.setdefault(inst.key.minor_key, str(inst.key))
+        return best
+
     def link_path(self, key: PythonKey) -> Path:
         """Where the minor-version link of ``key`` lives (whether or not it exists)."""
         return self.root / key.minor_key
@@ -183,10 +191,7 @@ class Store:
                 return True
         except OSError:
             pass
-        best: dict[str, Optional[str]] = {}
-        for inst in self.installations():  # newest first: the first of each minor is what its link should name
-            best.setdefault(inst.key.minor_key, str(inst.key))
-        return self.minor_links() != best
+        return self.minor_links() != self.expected_links()
 
     def repair(self) -> None:
         """Clear what a killed process left behind (taking the lock does the work), if anything.
