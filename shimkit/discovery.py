@@ -627,7 +627,7 @@ def _from_store(root: str) -> list[Managed]:
     return out
 
 
-def read_link_name(link: str) -> Optional[str]:
+def _read_link_name(link: str) -> Optional[str]:
     """The directory name a minor-version link points at (None if it is not a link)."""
     if IS_WINDOWS:  # junctions
         from pathlib import Path
@@ -641,12 +641,17 @@ def read_link_name(link: str) -> Optional[str]:
         return None
 
 
+def managed_dir(root: str, m: Managed, *, through_link: bool = True) -> str:
+    """The directory to reach ``m`` by: its minor-version link when asked and the link points at
+    ``m`` (so what is built on it follows upgrades), else the patch directory."""
+    if through_link and _read_link_name(os.path.join(root, m.minor_name)) == m.name:
+        return os.path.join(root, m.minor_name)
+    return os.path.join(root, m.name)
+
+
 def managed_executable(root: str, m: Managed, *, through_link: bool = True) -> Optional[str]:
-    """The interpreter of ``m``: through its minor-version link when asked and the link points at
-    ``m`` (else the patch directory); None if the installation holds no interpreter."""
-    base = os.path.join(root, m.name)
-    if through_link and read_link_name(os.path.join(root, m.minor_name)) == m.name:
-        base = os.path.join(root, m.minor_name)
+    """The interpreter of ``m`` (see :func:`managed_dir`); None if the installation holds none."""
+    base = managed_dir(root, m, through_link=through_link)
     for rel in m.executable_names():
         exe = os.path.join(base, rel)
         if os.path.exists(exe):

@@ -74,10 +74,7 @@ def bin_dir_for(want: Want, install_dir: Path, host: Host) -> Optional[Path]:
     for m in d.managed_installations(root):  # newest first, as Store.installations
         if not want.matches_managed(m, str(host)):
             continue
-        name = m.name
-        if not want.names_patch and d.read_link_name(os.path.join(root, m.minor_name)) == m.name:
-            name = m.minor_name
-        base = Path(root) / name
+        base = Path(d.managed_dir(root, m, through_link=not want.names_patch))
         # Windows installations keep python.exe at their top
         return base if m.platform.startswith("windows-") else base / "bin"
     return None
