@@ -190,17 +190,17 @@ def check_hook(ctx: Context) -> list[Finding]:
     """Whether the shell hook runs in the shell that started doctor (see the module docstring)."""
     from .fastcmds.hook_resolve import resolve
     from .platform import host
-    from .versionfile import global_version_file
+    from .versionfile import SESSION_ENV, global_version_file, session_override
 
     env, s = ctx.environ, ctx.settings
     out: list[Finding] = []
-    override = env.get("SHIMKIT_PYTHON", "").strip()
-    if override:
+    override = session_override(env)
+    if override is not None:
         out.append(
             Finding(
                 "hook",
                 "info",
-                f"this shell overrides the pin: SHIMKIT_PYTHON={override} (`shimkit shell --unset` drops it)",
+                f"this shell overrides the pin: {SESSION_ENV}={override.lines[0]} (`shimkit shell --unset` drops it)",
             )
         )
     res = resolve(ctx.cwd, install_dir=s.install_dir, host=host(), global_file=global_version_file(), environ=env)

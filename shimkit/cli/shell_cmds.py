@@ -12,6 +12,7 @@ import typer
 from .. import shell as shell_mod
 from ..errors import NotFoundError, UsageError
 from ..requests import parse_request
+from ..versionfile import session_override
 from . import output
 from .app import BinDirOpt, InstallDirOpt, app, settings_from
 
@@ -56,10 +57,10 @@ def shell_override(
     if request is not None and unset:
         raise UsageError("give a version or --unset, not both")
     if request is None and not unset:
-        current = os.environ.get("SHIMKIT_PYTHON", "").strip()
-        if not current:
+        current = session_override()
+        if current is None:
             raise NotFoundError("no session override is set", "set one with: shimkit shell 3.12")
-        output.out(current)
+        output.out(current.lines[0])
         return
     if unset:
         if not hooked:

@@ -95,14 +95,14 @@ def resolve(
     the global pin.  The first line that parses is the request (a ``.python-version`` holds only
     one); bad lines are reported.  Paths and executable names are never accepted.
     """
-    from ..versionfile import ceiling_dirs, discover
+    from ..versionfile import ceiling_dirs, discover, session_override
 
     env = os.environ if environ is None else environ
     res = Resolution()
-    override = env.get("SHIMKIT_PYTHON", "").strip()
-    if override:
-        res.source, res.origin = "SHIMKIT_PYTHON", "SHIMKIT_PYTHON"
-        lines: Sequence[str] = (override,)
+    override = session_override(env)
+    if override is not None:
+        res.source, res.origin = override.source, override.file
+        lines: Sequence[str] = override.lines
     elif _truthy(env.get("SHIMKIT_NO_CONFIG", "")):
         return res
     else:
