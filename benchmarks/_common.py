@@ -31,7 +31,7 @@ from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from support import pbs  # noqa: E402  (needs the path above)
+from support import cli, pbs  # noqa: E402  (needs the path above)
 from support.mirror import Mirror, start_mirror  # noqa: E402
 
 # ------------------------------------------------------------------------------ commands
@@ -182,19 +182,11 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
 
 
 def isolated_env(root: Path, **extra: str) -> Dict[str, str]:
-    """A fresh HOME and XDG dirs under ``root``; nothing inherited but what starting a process needs."""
-    home = root / "home"
-    home.mkdir(parents=True, exist_ok=True)
-    env = {
-        "HOME": str(home),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_BIN_HOME": str(home / ".local" / "bin"),
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
-        "LC_ALL": "C.UTF-8",
-        "UV_NO_CONFIG": "1",
-    }
+    """The test suite's isolated environment under ``root`` (``support.cli.isolated_env``: fresh
+    HOME, XDG dirs, install and bin dirs), plus what a benchmark needs: uv ignoring its own config
+    files, and this machine's ``PYTHONDONTWRITEBYTECODE`` (bytecode costs are part of a start)."""
+    env = cli.isolated_env(root)
+    env["UV_NO_CONFIG"] = "1"
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
         env["PYTHONDONTWRITEBYTECODE"] = os.environ["PYTHONDONTWRITEBYTECODE"]
     env.update(extra)
