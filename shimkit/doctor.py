@@ -188,8 +188,7 @@ def _rc_has_hook(path: Path) -> bool:
 
 def check_hook(ctx: Context) -> list[Finding]:
     """Whether the shell hook runs in the shell that started doctor (see the module docstring)."""
-    from .fastcmds.hook_resolve import resolve
-    from .platform import host
+    from .hookresolve import resolve
     from .versionfile import SESSION_ENV, global_version_file, session_override
 
     env, s = ctx.environ, ctx.settings
@@ -203,7 +202,8 @@ def check_hook(ctx: Context) -> list[Finding]:
                 f"this shell overrides the pin: {SESSION_ENV}={override.lines[0]} (`shimkit shell --unset` drops it)",
             )
         )
-    res = resolve(ctx.cwd, install_dir=s.install_dir, host=host(), global_file=global_version_file(), environ=env)
+    res = resolve(ctx.cwd, install_dir=s.install_dir, host=s.host, global_file=global_version_file(),
+                  no_config=s.no_config, environ=env)
     added = env.get(HOOK_VAR, "")
     hooked_shell = env.get(HOOK_SHELL_VAR, "")
     where = f"{res.request} ({home_short(res.origin, env)})" if res.request else ""
@@ -428,7 +428,8 @@ def _venv_candidates(ctx: Context) -> Iterable[tuple[Path, str]]:
 
 def check_venvs(ctx: Context) -> list[Finding]:
     """Virtual environments whose base interpreter went away."""
-    from .venv import read_home, recreate_command
+    from .probecache import venv_home
+    from .venv import recreate_command
 
     env, s = ctx.environ, ctx.settings
     out: list[Finding] = []
@@ -440,7 +441,7 @@ def check_venvs(ctx: Context) -> list[Finding]:
             continue
         seen.add(key)
         count += 1
-        home = read_home(path)
+        home = venv_home(path)
         if home is None:
             out.append(Finding("venvs", "warn", f"{home_short(path, env)} ({how}) has no readable home in pyvenv.cfg"))
             continue

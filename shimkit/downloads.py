@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from .errors import ConfigError, DownloadError, NotFoundError, OfflineError, RequestError
-from .keys import PlatformTriple, PythonKey, parse_key
-from .requests import PythonRequest
+from .model.key import PlatformTriple, PythonKey, parse_key
+from .model.request import PythonRequest
 
 PBS_PREFIX = "https://github.com/astral-sh/python-build-standalone/releases/download/"
 EMBEDDED = Path(__file__).parent / "data" / "downloads.json"

@@ -24,10 +24,10 @@ from typing import Callable, Optional, Protocol, Sequence
 from . import archive, fetch
 from .downloads import Download, Metadata, best_download, parse_archive_filename
 from .errors import ArchiveError, NotFoundError, ShimkitError, StoreError, VerificationError
-from .keys import PlatformTriple, PythonKey
+from .model.key import PlatformTriple, PythonKey
+from .model.request import PythonRequest
 from .platform import normalize_arch
 from .probe import probe
-from .requests import PythonRequest
 from .store import Installation, Store
 
 

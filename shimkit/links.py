@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from .errors import StoreError
-from .keys import PythonKey
+from .model.key import PythonKey
 from .store import Installation, Store
 
 IS_WINDOWS = sys.platform == "win32"

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence
 from . import platform
 from .downloads import Download, Metadata, load_metadata, select_downloads
 from .errors import NotFoundError, ShimkitError, UsageError
-from .keys import PlatformTriple, PythonKey
 from .links import LinkReport, entries_for, install_entries, remove_entries_through
-from .requests import PythonRequest, parse_installable, parse_request
+from .model.key import PlatformTriple, PythonKey
+from .model.request import PythonRequest, parse_installable, parse_request
 from .settings import Settings
 from .store import Installation, Store
 from .versionfile import ceiling_paths, discover, global_version_file, requests_from
@@ -340,7 +340,7 @@ class UpgradeItem:
 def _minor_request(text: str) -> PythonRequest:
     req = parse_installable(text)
     ok = (req.kind == "version" and req.version.is_minor) or (
-        req.kind == "key" and len(req.version.release) == 2 and req.version.specifier is None
+        req.kind == "key" and len(req.version.release) == 2 and req.version.specifiers is None
     )
     if not ok:
         names_patch = req.kind in ("version", "key") and req.version.names_patch
@@ -425,23 +425,3 @@ def outdated(settings: Settings) -> list[Installation]:
     store = Store(settings.install_dir)
     linked = {t for t in store.minor_links().values() if t}
     return [i for i in store.installations() if str(i.key) not in linked]
-
-
-# ---- choosing an interpreter for `venv` ----------------------------------------------------
-def venv_interpreter(
-    request_text: Optional[str],
-    settings: Settings,
-    *,
-    cwd: Path,
-    reporter: Optional[Reporter] = None,
-    warn: Callable[[str], None] = lambda s: None,
-) -> Path:
-    """Which interpreter ``shimkit venv -p REQ`` runs: ``find``'s resolution, ignoring virtual
-    environments (a venv is never the base of another), installing the version first when
-    ``python-downloads`` is ``automatic``.  Managed interpreters come through their minor-version
-    link unless the request names a patch, so the venv follows patch upgrades."""
-    from .discovery import find_interpreter
-
-    req = parse_request(request_text) if request_text is not None else None
-    found = find_interpreter(req, settings, cwd, system=True, reporter=reporter, warn=warn)
-    return found.path

@@ -40,7 +40,7 @@ from . import pbs_release
 from .downloads import PBS_PREFIX, Download, Metadata, load_embedded
 from .errors import DownloadError, OfflineError, ShimkitError, StoreError
 from .fetch import FetchOptions, fetch_if_changed
-from .keys import parse_key
+from .model.key import parse_key
 
 CACHE_FILE = "downloads-refreshed.json"
 STAMP_FILE = "downloads-refreshed.checked"  # mtime = the last refresh attempt (for auto refresh)

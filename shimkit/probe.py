@@ -13,9 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
-
 from .errors import VerificationError
+from .model.version import Version
 
 MARKER = "shimkit-probe:"
 # Runs under -I -S on every Python >= 3.6 we may meet; prints one marked JSON line.
@@ -52,7 +51,7 @@ class InterpreterInfo:
 
     @property
     def parsed_version(self) -> Version:
-        return Version(self.version)
+        return Version.parse(self.version)
 
     @property
     def variant(self) -> str:
@@ -69,7 +68,7 @@ class InterpreterInfo:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InterpreterInfo:
         info = cls(**{k: data[k] for k in cls.__dataclass_fields__})
-        Version(info.version)  # reject garbage early
+        Version.parse(info.version)  # reject garbage early (ValueError)
         return info
 
 
@@ -102,6 +101,6 @@ def probe(executable: Path, timeout: float = 15.0) -> InterpreterInfo:
         if line.startswith(MARKER):
             try:
                 return InterpreterInfo.from_json(json.loads(line[len(MARKER) :]))
-            except (ValueError, KeyError, TypeError, InvalidVersion):
+            except (ValueError, KeyError, TypeError):
                 break
     raise VerificationError(f"{executable} did not report its version (is it a Python interpreter?)")

@@ -3,17 +3,26 @@
 Every setting is declared once in :data:`SETTINGS` (name in the config file, environment
 variable, type, accepted values, help).  The docs' configuration reference and the
 ``--help`` texts are generated from that table, so they cannot drift from the code.
+:func:`load_settings` is the one reader: every command, the hooks' helper included, builds its
+:class:`Settings` there, so a value is accepted or refused the same way everywhere.
+
+Cheap to import (``find`` and the hooks' helper load it on every call): no dataclasses or
+typing at run time, and the TOML parser only when a config file exists.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping, Optional
 
 from . import dirs
 from .errors import ConfigError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional
+
+    from .model.key import PlatformTriple
 
 PYTHON_PREFERENCES = ("only-managed", "managed", "system", "only-system")
 PYTHON_DOWNLOADS = ("automatic", "manual", "never")
@@ -21,17 +30,20 @@ TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off", "")
 
 
-@dataclass(frozen=True)
 class SettingSpec:
     """One setting: where it can come from and what it accepts."""
 
-    attr: str  # attribute of Settings
-    key: str  # key in shimkit.toml
-    env: str  # environment variable
-    kind: str  # "path", "str", "bool", "choice", "int"
-    help: str
-    choices: tuple[str, ...] = ()
-    default_doc: str = ""
+    __slots__ = ("attr", "choices", "default_doc", "env", "help", "key", "kind")
+
+    def __init__(self, attr: str, key: str, env: str, kind: str, help: str, choices: tuple[str, ...] = (),
+                 default_doc: str = "") -> None:
+        self.attr = attr  # attribute of Settings
+        self.key = key  # key in shimkit.toml ("" for environment-only settings)
+        self.env = env  # environment variable
+        self.kind = kind  # "path", "str", "bool", "choice"
+        self.help = help
+        self.choices = choices
+        self.default_doc = default_doc
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -113,32 +125,70 @@ SETTINGS: tuple[SettingSpec, ...] = (
 )
 
 
-@dataclass(frozen=True)
 class Settings:
     """Resolved settings, built once per command and passed explicitly to core functions."""
 
-    install_dir: Path = field(default_factory=dirs.default_install_dir)
-    bin_dir: Path = field(default_factory=dirs.default_bin_dir)
-    mirror: Optional[str] = None
-    downloads_json: Optional[str] = None
-    offline: bool = False
-    python_preference: str = "managed"
-    python_downloads: str = "automatic"
-    no_config: bool = False
-    metadata_auto_refresh: bool = False
-    config_file: Optional[Path] = None  # the shimkit.toml that was read, if any
+    __slots__ = ("_host", "bin_dir", "config_file", "downloads_json", "install_dir", "metadata_auto_refresh",
+                 "mirror", "no_config", "offline", "python_downloads", "python_preference")
+
+    def __init__(self, *, install_dir: Optional[Path] = None, bin_dir: Optional[Path] = None,
+                 mirror: Optional[str] = None, downloads_json: Optional[str] = None, offline: bool = False,
+                 python_preference: str = "managed", python_downloads: str = "automatic", no_config: bool = False,
+                 metadata_auto_refresh: bool = False, config_file: Optional[Path] = None) -> None:
+        self.install_dir = Path(os.path.abspath(install_dir if install_dir is not None else dirs.default_install_dir()))
+        self.bin_dir = bin_dir if bin_dir is not None else dirs.default_bin_dir()
+        self.mirror = mirror
+        self.downloads_json = downloads_json
+        self.offline = offline
+        self.python_preference = python_preference
+        self.python_downloads = python_downloads
+        self.no_config = no_config
+        self.metadata_auto_refresh = metadata_auto_refresh
+        self.config_file = config_file  # the shimkit.toml that was read, if any
+        self._host: Optional[PlatformTriple] = None
+
+    def _values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__ if not name.startswith("_")}
 
     @property
     def cache_dir(self) -> Path:
         return dirs.user_cache_dir()
 
+    @property
+    def host(self) -> PlatformTriple:
+        """The platform this command installs for and matches against (detected once)."""
+        if self._host is None:
+            from .platform import host
+
+            self._host = host()
+        return self._host
+
     def with_overrides(self, **flags: Any) -> Settings:
         """A copy with the command-line flags that were given (None means 'not given')."""
-        given = {k: v for k, v in flags.items() if v is not None}
-        for k in ("install_dir", "bin_dir"):
-            if k in given:
-                given[k] = Path(given[k]).expanduser()
-        return replace(self, **given)
+        values = self._values()
+        for k, v in flags.items():
+            if k not in values:
+                raise TypeError(f"unknown setting {k!r}")
+            if v is not None:
+                values[k] = Path(v).expanduser() if k in ("install_dir", "bin_dir") else v
+        new = Settings(**values)
+        new._host = self._host
+        return new
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values().items()))
+
+    def __repr__(self) -> str:
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in self._values().items()) + ")"
+
+
+def truthy(value: str) -> Optional[bool]:
+    """True/False for the words a boolean setting accepts (any case, spaces ignored), else None."""
+    word = value.strip().lower()
+    return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
 
 
 def config_path() -> Path:
@@ -172,9 +222,10 @@ def _convert(spec: SettingSpec, value: Any, origin: str, base: Optional[Path] = 
     if spec.kind == "bool":
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
-            return value.strip().lower() in TRUE_WORDS
-        raise bad("true or false")
+        word = truthy(value) if isinstance(value, str) else None
+        if word is None:
+            raise bad("true or false")
+        return word
     if spec.kind == "choice":
         if isinstance(value, str) and value.strip().lower() in spec.choices:
             return value.strip().lower()
@@ -225,7 +276,5 @@ def load_settings(environ: Mapping[str, str] | None = None, *, read_config: bool
         if raw is not None and (raw.strip() or spec.kind == "bool"):
             values[spec.attr] = _convert(spec, raw, spec.env)
 
-    values["config_file"] = config_file
-    valid = {f.name for f in fields(Settings)}
-    return Settings(**{k: v for k, v in values.items() if k in valid})
+    return Settings(config_file=config_file, **values)
 

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from . import dirlink, swap
+from . import dirlink, layout, swap
 from .errors import LockTimeoutError, StoreError
-from .keys import PythonKey, is_minor_key, try_parse_key
+from .model.key import PythonKey, is_minor_key
 
 DEFAULT_LOCK_TIMEOUT = 15 * 60.0
 
@@ -74,24 +74,12 @@ class Store:
 
     # ---- reading (no lock) ----------------------------------------------------------
     def installations(self) -> list[Installation]:
-        """Every complete installation, newest first."""
-        found = []
+        """Every complete installation, newest first (see :func:`shimkit.layout.installations`)."""
         try:
-            entries = list(os.scandir(self.root))
-        except FileNotFoundError:
-            return []
+            keys = layout.installations(str(self.root))
         except OSError as exc:
             raise StoreError(f"cannot read install dir {self.root}: {exc.strerror}") from None
-        for entry in entries:
-            if entry.name.startswith(".") or entry.is_symlink() or not entry.is_dir():
-                continue
-            if is_minor_key(entry.name):  # a Windows junction reads as a directory
-                continue
-            key = try_parse_key(entry.name)
-            if key is not None and str(key) == entry.name:
-                found.append(Installation(key, Path(entry.path)))
-        found.sort(key=lambda i: i.key.sort_key(), reverse=True)
-        return found
+        return [Installation(key, self.root / str(key)) for key in keys]
 
     def find(self, key: PythonKey) -> Optional[Installation]:
         path = self.root / str(key)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 from .errors import ShimkitError, StoreError
+from .probecache import venv_home
 from .store import Store
 
 RECORD = ".venvs.json"
@@ -49,7 +50,7 @@ def recreate_command(venv: Path, home: Optional[str]) -> str:
     (``shimkit venv --clear -p 3.12 /path``); without ``-p`` if ``home`` names none."""
     import shlex
 
-    from .keys import is_minor_key, try_parse_key
+    from .model.key import is_minor_key, try_parse_key
 
     req = None
     for part in reversed(Path(home).parts if home else ()):
@@ -63,19 +64,6 @@ def recreate_command(venv: Path, home: Optional[str]) -> str:
             req = key.minor_request
             break
     return f"shimkit venv --clear {'-p ' + req + ' ' if req else ''}{shlex.quote(str(venv))}"
-
-
-def read_home(venv: Path) -> Optional[str]:
-    """The ``home`` key of a venv's ``pyvenv.cfg``."""
-    try:
-        text = (venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip().lower() == "home":
-            return value.strip()
-    return None
 
 
 def create(
@@ -125,7 +113,7 @@ def recorded(store: Store) -> list[VenvInfo]:
     out = []
     for p in paths if isinstance(paths, list) else []:
         if isinstance(p, str):
-            info = VenvInfo(Path(p), read_home(Path(p)))
+            info = VenvInfo(Path(p), venv_home(p))
             if info.exists:
                 out.append(info)
     return out

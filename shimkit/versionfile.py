@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Callable, Mapping, Optional, Sequence, Union
 
-    from .requests import PythonRequest
+    from .model.request import PythonRequest
 
     StrPath = Union[str, "os.PathLike[str]"]
     Warn = Callable[[str], None]
@@ -459,7 +459,7 @@ def requests_from(found: Found, warn: Warn) -> list[PythonRequest]:
     shimkit run a program of its choosing (pyenv's CVE-2022-35861).
     """
     from .errors import RequestError
-    from .requests import parse_request
+    from .model.request import parse_request
 
     out = []
     for line in found.lines:

@@ -1,5 +1,4 @@
-"""Interpreter discovery: resolution order, preferences, probing and its cache, broken candidates,
-and the hot path's lean helpers checked against the full implementations they stand in for.
+"""Interpreter discovery: resolution order, preferences, probing and its cache, broken candidates.
 
 Real interpreters (pyenv builds and Debian's python3.11, via the ``real_sources`` fixture) are
 linked into temporary PATH directories, a managed install dir, a fake pyenv root and a uv dir;
@@ -17,16 +16,15 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from packaging.version import Version
 from support import pbs
 
 from shimkit import discovery as d
 from shimkit import platform as shimkit_platform
-from shimkit.errors import ConfigError, NotFoundError, RequestError, UsageError
-from shimkit.keys import PythonKey, try_parse_key
-from shimkit.requests import from_version, parse_request
+from shimkit import provision
+from shimkit.errors import NotFoundError, UsageError
+from shimkit.model.key import PythonKey
+from shimkit.model.request import parse_request
+from shimkit.model.version import Version
 from shimkit.settings import load_settings
 from shimkit.store import Installation, Store
 
@@ -106,7 +104,7 @@ class World:
         mm = ".".join((name_version or version).split(".")[:2])
         (root / "bin").mkdir(parents=True)
         (root / "bin" / f"python{mm}").symlink_to(self.real(version))
-        inst = Installation(PythonKey(implementation, Version(name_version or version), "",
+        inst = Installation(PythonKey(implementation, Version.parse(name_version or version), "",
                                       shimkit_platform.host()), root)
         if link:
             minor = self.installs / inst.key.minor_key
@@ -123,7 +121,7 @@ class World:
     # ---- asking
     def find(self, request: Optional[str] = None, cwd: Optional[Path] = None, **kw: object) -> d.FoundInterpreter:
         req = parse_request(request) if request is not None else None
-        return d.find_interpreter(req, load_settings(), cwd or self.tmp, **kw)  # type: ignore[arg-type]
+        return provision.find_interpreter(req, load_settings(), cwd or self.tmp, **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -201,31 +199,20 @@ def test_managed_paths_go_through_the_minor_link_unless_a_patch_is_named(world: 
     # the link goes to 3.11.7: a request only 3.11.2 satisfies gets the patch directory
     f = world.find("==3.11.2")
     assert f.path == old.executable and f.info.version == "3.11.2"
-    # lean search (the `find` fast lane) agrees
-    cfg = d.lean_config()
-    assert cfg is not None
-    for text in ("3.11", "3.11.7", "==3.11.2"):
-        c = d.locate(d.want_for(text), cfg, str(world.tmp)).candidate
-        assert c is not None and c.exe == str(world.find(text).path)
 
 
 def test_managed_newest_first_stable_before_prerelease(world: World) -> None:
     world.managed("3.13.0", name_version="3.13.1rc1")
     world.managed("3.12.1")
     world.managed("3.12.1", name_version="3.12.0")
-    cfg = d.lean_config()
-    assert cfg is not None
-
     def key(text: Optional[str]) -> Optional[str]:
-        c = d.locate(None if text is None else d.want_for(text), cfg, str(world.tmp)).candidate
-        return None if c is None else c.key
+        c = d.locate(None if text is None else parse_request(text), load_settings(), str(world.tmp)).candidate
+        return None if c is None or c.key is None else str(c.key)
 
     assert key(None) == f"cpython-3.12.1-{HOST}"  # a pre-release only when nothing else matches
     assert key("3.13") == f"cpython-3.13.1rc1-{HOST}"
     assert key("3.12.0") == f"cpython-3.12.0-{HOST}"
     assert key(">=3.12") == f"cpython-3.12.1-{HOST}"
-    assert [m.name for m in d.managed_installations(str(world.installs))] == [
-        str(i.path.name) for i in Store(world.installs).installations()]
 
 
 def test_path_search_order_and_names(world: World) -> None:
@@ -434,156 +421,6 @@ def test_an_unusable_pin_is_an_error_not_some_other_python(world: World) -> None
     assert world.find(warn=warnings.append).info.version == "3.12.1"
 
 
-# ---- the lean helpers agree with the full implementations --------------------------------------
-versions = st.builds(
-    lambda a, b, c, pre: f"{a}.{b}.{c}{pre}",
-    st.sampled_from([2, 3, 4]), st.integers(0, 14), st.integers(0, 12),
-    st.sampled_from(["", "", "a1", "b2", "rc1", "rc10"]),
-)
-requests = st.one_of(
-    st.builds(lambda a, b: f"{a}.{b}", st.sampled_from([2, 3, 4]), st.integers(0, 14)),
-    st.builds(lambda a, b, c: f"{a}.{b}.{c}", st.sampled_from([3]), st.integers(10, 13), st.integers(0, 3)),
-    st.sampled_from(["3", "2", "4", "3.13t", "3.12.1t", "3.13.0rc1", "3.13.0rc1t", "any", "default", "3.1", "3.0"]),
-)
-variants = st.sampled_from(["", "", "freethreaded", "debug", "freethreaded+debug"])
-implementations = st.sampled_from(["cpython", "cpython", "pypy", "graalpy"])
-platforms = st.sampled_from([HOST, HOST, "linux-aarch64-gnu", "linux-x86_64-musl", "darwin-x86_64-none"])
-
-
-@settings(max_examples=400, deadline=None)
-@given(req=requests, version=versions, variant=variants, impl=implementations, plat=platforms)
-def test_simple_want_matches_like_python_request(req: str, version: str, variant: str, impl: str, plat: str) -> None:
-    lean = d.simple_want(req)
-    assert lean is not None, req
-    full = d.FullWant(parse_request(req))
-    assert lean.text == full.text == str(parse_request(req))
-    assert lean.names_patch == full.names_patch and lean.minor == full.minor
-    name = f"{impl}-{version}{'+' + variant if variant else ''}-{plat}"
-    m = d.parse_managed_name(name)
-    assert m is not None
-    assert lean.matches_managed(m, HOST) == full.matches_managed(m, HOST), name
-    assert lean.matches_interpreter(impl, version, variant) == full.matches_interpreter(impl, version, variant)
-
-
-@pytest.mark.parametrize("text", ["3.012", "03", "312", "3.12.01", "3.13T", "3.12.x", "3.", ".3", "3..1", "5",
-                                  "3.12rc1", "3.12.1rc", "3.12.1c1", "3.12+debug", ">=3.12", "cp312", "", "t"])
-def test_simple_want_defers_everything_else(text: str) -> None:
-    assert d.simple_want(text) is None
-
-
-names = st.one_of(
-    st.builds(lambda i, v, var, p: f"{i}-{v}{'+' + var if var else ''}-{p}", implementations, versions, variants,
-              platforms),
-    st.sampled_from([
-        f"cpython-3.12-{HOST}", f"cpython-3.12.01-{HOST}", f"cpython-3.12.1.post1-{HOST}",
-        f"cpython-3.12.1.dev0-{HOST}", f"CPython-3.12.1-{HOST}", f"cpython-3.12.1+gil-{HOST}",
-        "cpython-3.12.1-linux-x86_64", f"jython-2.7.3-{HOST}", f"cpython-3.12.1c1-{HOST}",
-        "cpython-3.12.1-linux-x86-64-gnu", ".temp", "cpython-3.12.1-linux-x86_64-gnu-extra",
-    ]),
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(name=names)
-def test_parse_managed_name_agrees_with_the_store(name: str) -> None:
-    key = try_parse_key(name)
-    store_accepts = key is not None and str(key) == name
-    m = d.parse_managed_name(name)
-    if m is not None:
-        assert store_accepts and key is not None
-        assert (m.implementation, m.variant, m.platform, m.prerelease) == (
-            key.implementation, key.variant, str(key.platform), key.is_prerelease)
-        assert m.version == str(key.version) and m.minor_name == key.minor_key
-        assert m.executable_names() == key.executable_names()
-    elif store_accepts:
-        assert d._maybe_key(name), f"{name}: the Store accepts it, so the lean listing must defer to the Store"
-
-
-def test_lean_listing_defers_to_the_store_for_unusual_names(tmp_path: Path) -> None:
-    for n in (f"cpython-3.12.1.post1-{HOST}", f"cpython-3.12.2-{HOST}", f"cpython-3.13.0rc1-{HOST}",
-              f"pypy-3.12.2-{HOST}"):
-        (tmp_path / n).mkdir()
-    got = [m.name for m in d.managed_installations(str(tmp_path))]
-    assert got[:2] == [f"cpython-3.12.2-{HOST}", f"pypy-3.12.2-{HOST}"]  # CPython first among equals
-    assert sorted(got) == sorted(i.path.name for i in Store(tmp_path).installations())
-    assert got[-1] == f"cpython-3.13.0rc1-{HOST}"
-
-
-bool_words = st.sampled_from(["", "1", "0", "true", "False", " yes ", "off", "maybe"])
-choice_words = st.sampled_from(["", "managed", "ONLY-MANAGED", " system ", "only-system", "automatic", "manual",
-                                "never", "bogus"])
-path_words = st.sampled_from(["", "  ", "/opt/py", "~/py", "$HOME/py", "rel/dir"])
-
-
-@settings(max_examples=150, deadline=None)
-@given(no_config=bool_words, offline=bool_words, pref=choice_words, downloads=choice_words, install=path_words,
-       xdg_data=st.sampled_from(["", "/xdg/data", "relative"]), with_file=st.booleans())
-def test_lean_config_agrees_with_load_settings(tmp_path_factory: pytest.TempPathFactory, no_config: str,
-                                               offline: str, pref: str, downloads: str, install: str,
-                                               xdg_data: str, with_file: bool) -> None:
-    home = tmp_path_factory.mktemp("home")
-    env = {"HOME": str(home), "SHIMKIT_NO_CONFIG": no_config, "SHIMKIT_OFFLINE": offline,
-           "SHIMKIT_PYTHON_PREFERENCE": pref, "SHIMKIT_PYTHON_DOWNLOADS": downloads,
-           "SHIMKIT_PYTHON_INSTALL_DIR": install, "XDG_DATA_HOME": xdg_data}
-    if with_file:
-        (home / ".config" / "shimkit").mkdir(parents=True)
-        (home / ".config" / "shimkit" / "shimkit.toml").write_text('python-preference = "system"\n')
-    saved = dict(os.environ)
-    try:
-        os.environ.clear()
-        os.environ.update(env)
-        lean = d.lean_config()
-        try:
-            full = load_settings()
-        except ConfigError:
-            assert lean is None  # invalid values: the full loader must run, to name them
-            return
-        if lean is None:
-            assert with_file, env  # a config file must be validated by the full loader
-            return
-        cfg = d.SearchConfig.from_settings(full)
-        for attr in ("install_dir", "preference", "downloads", "no_config", "offline", "cache_dir", "config_dir",
-                     "data_dir", "downloads_json"):
-            assert os.path.normpath(str(getattr(lean, attr))) == os.path.normpath(str(getattr(cfg, attr))), attr
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def test_lean_constants_match_settings() -> None:
-    from shimkit import settings as s
-
-    assert d.PYTHON_PREFERENCES == s.PYTHON_PREFERENCES and d.PYTHON_DOWNLOADS == s.PYTHON_DOWNLOADS
-    assert d._TRUE_WORDS == s.TRUE_WORDS and d._FALSE_WORDS == s.FALSE_WORDS
-
-
-def test_lean_host_agrees_with_platform_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SHIMKIT_HOST_PLATFORM", raising=False)
-    lean = d.lean_host()
-    assert lean is None or lean == str(shimkit_platform.host())
-    assert lean is not None, "this CI machine (glibc x86_64/aarch64 Linux) must take the lean path"
-    monkeypatch.setenv("SHIMKIT_HOST_PLATFORM", "linux-aarch64-musl")
-    assert d.lean_host() == "linux-aarch64-musl"
-
-
-@pytest.mark.parametrize(("impl", "version", "variant"), [
-    ("cpython", "3.11.7", ""), ("cpython", "3.13.0rc1", ""), ("cpython", "3.13.1", "freethreaded"),
-    ("cpython", "3.12.1", "debug"), ("pypy", "3.10.14", ""), ("graalpy", "3.11.0", "")])
-def test_resolved_text_is_from_version(impl: str, version: str, variant: str) -> None:
-    from shimkit.fastcmds.pin import resolved_text
-
-    assert resolved_text(impl, version, variant) == str(from_version(Version(version), impl, variant))
-    assert str(parse_request(resolved_text(impl, version, variant), allow_paths=False)) == resolved_text(
-        impl, version, variant)
-
-
-def test_want_for_rejects_malformed_requests() -> None:
-    with pytest.raises(RequestError):
-        d.want_for("3.12/../../x")
-    assert isinstance(d.want_for("3.11"), d.SimpleWant) and isinstance(d.want_for(">=3.11"), d.SpecWant)
-    assert isinstance(d.want_for("cpython>=3.11"), d.FullWant) and isinstance(d.want_for("pypy"), d.FullWant)
-
-
 @pytest.mark.parametrize(("request_text", "expected"), [
     (f"cpython-3.12.1-{HOST}", ("managed", "3.12.1", "patch")),
     ("cpython-3.12-any-any-any", ("managed", "3.12.1", "link")),
@@ -619,40 +456,3 @@ def test_requests_of_every_form(world: World, request_text: str, expected: Optio
         assert f.key is not None
         link = world.installs / f.key.minor_key
         assert (link in f.path.parents) == (via == "link"), f.path
-
-
-# a small space, so that specifiers and versions meet at their boundaries (3.12 vs 3.12.0rc1 …)
-spec_versions = st.builds(lambda *p: ".".join(map(str, p)), st.just(3), st.integers(11, 13), st.integers(0, 1)) \
-    | st.builds(lambda b: f"3.{b}", st.integers(11, 13)) | st.sampled_from(["3", "4", "2.7"])
-near_versions = st.builds(lambda b, c, pre: f"3.{b}.{c}{pre}", st.integers(11, 13), st.integers(0, 1),
-                          st.sampled_from(["", "", "a1", "rc1", "rc2"])) | versions
-clauses = st.builds(lambda op, v, wild: f"{op}{v}{'.*' if wild and op in ('==', '!=') else ''}",
-                    st.sampled_from(["~=", "==", "!=", "<=", ">=", "<", ">"]), spec_versions, st.booleans())
-
-
-@settings(max_examples=1000, deadline=None)
-@given(spec=st.lists(clauses, min_size=1, max_size=3).map(",".join), version=near_versions)
-def test_spec_want_matches_like_packaging(spec: str, version: str) -> None:
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    lean = d.spec_want(spec)
-    try:
-        full = SpecifierSet(spec)
-    except InvalidSpecifier:
-        assert lean is None  # "~=3" and the like
-        return
-    if lean is None:
-        # only texts that are not already canonical (reordered clauses) or repeat a clause are deferred
-        parts = spec.split(",")
-        assert str(parse_request(spec)) != spec or len(set(parts)) < len(parts)
-        return
-    assert str(parse_request(spec)) == lean.text == spec
-    assert lean.matches_interpreter("cpython", version, "") == full.contains(Version(version), prereleases=True)
-    m = d.parse_managed_name(f"cpython-{version}-{HOST}")
-    assert m is not None and lean.matches_managed(m, HOST) == d.FullWant(parse_request(spec)).matches_managed(m, HOST)
-
-
-@pytest.mark.parametrize("text", [">= 3.11", ">=3.11t", "===3.11", ">=3.11.*", "~=3", ">=03.11", ">=3.11rc1",
-                                  ">=3.11,", ",>=3.11", "<3.13,>=3.11.0,<3.13", ">=3.1.2.3", "3.11"])
-def test_spec_want_defers_everything_else(text: str) -> None:
-    assert d.spec_want(text) is None

@@ -3,7 +3,6 @@ them all, and errors that name the file, the key and the accepted values."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 from typing import Dict, Iterator
@@ -130,7 +129,7 @@ def test_relative_paths_in_the_config_file_are_relative_to_it(home: Path, tmp_pa
 
 def test_every_setting_is_documented_once() -> None:
     attrs = [spec.attr for spec in s.SETTINGS]
-    fields = {f.name for f in dataclasses.fields(s.Settings)} - {"config_file"}
+    fields = {name for name in s.Settings.__slots__ if not name.startswith("_")} - {"config_file"}
     assert sorted(attrs) == sorted(fields) and len(set(attrs)) == len(attrs)
     for spec in s.SETTINGS:
         assert spec.env.startswith("SHIMKIT_") and spec.help.strip()

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from support.cli import run_shimkit as run_cli
 
-from shimkit.keys import parse_key
 from shimkit.links import entries_for, install_entries
+from shimkit.model.key import parse_key
 from shimkit.store import Store
 
 HOST = "linux-x86_64-gnu"
@@ -266,7 +266,7 @@ def test_freethreaded_keys_have_their_own_link_and_entry(tmp_path: Path, real_so
     report = install_entries(entries, tmp_path / "bin", store.root)
     assert report.created == [tmp_path / "bin" / f"python{mm}t"]
     # a free-threaded request never selects the regular build and vice versa
-    from shimkit.requests import parse_request
+    from shimkit.model.request import parse_request
 
     assert parse_request(f"{mm}t").matches_key(threaded) and not parse_request(f"{mm}t").matches_key(regular)
     assert parse_request(mm).matches_key(regular) and not parse_request(mm).matches_key(threaded)

@@ -11,7 +11,7 @@ from typing import Optional
 
 from .. import manager
 from .. import venv as venv_mod
-from ..requests import parse_request
+from ..model.request import parse_request
 from ..settings import Settings
 from ..store import Store
 from . import output

@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from .. import manager
+from .. import manager, provision
 from .. import venv as venv_mod
 from ..errors import ShimkitError, UsageError
 from ..links import LinkReport, current_target, on_path
@@ -244,7 +244,7 @@ def venv(
     """Create a virtual environment that follows patch upgrades of its minor version."""
     settings = settings_from(install_dir=install_dir, no_config=no_config, offline=offline)
     with output.CliReporter() as reporter:
-        exe = manager.venv_interpreter(python, settings, cwd=Path(logical_cwd()), reporter=reporter, warn=output.warn)
+        exe = provision.venv_interpreter(python, settings, cwd=Path(logical_cwd()), reporter=reporter, warn=output.warn)
     venv_mod.create(path, exe, seed=seed, prompt=prompt, clear=clear)
     store = Store(settings.install_dir)
     if str(exe).startswith(str(store.root) + os.sep):

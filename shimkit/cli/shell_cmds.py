@@ -11,7 +11,7 @@ import typer
 
 from .. import shell as shell_mod
 from ..errors import NotFoundError, UsageError
-from ..requests import parse_request
+from ..model.request import parse_request
 from ..versionfile import session_override
 from . import output
 from .app import BinDirOpt, InstallDirOpt, app, settings_from

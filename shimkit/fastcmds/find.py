@@ -13,8 +13,9 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run ti
 if TYPE_CHECKING:
     from typing import Optional, Sequence
 
-    from ..discovery import Candidate, SearchConfig, Want
+    from ..model.request import PythonRequest
     from ..settings import Settings
+    from ..sources import Candidate
 
 FLAGS = {"--system", "--managed-python", "--no-managed-python", "--no-config"}
 VALUED = {"--output-format", "--install-dir"}
@@ -92,62 +93,52 @@ def run(args: list[str]) -> Optional[int]:
 
 
 def full_settings(*, no_config: Optional[bool], install_dir: Optional[str]) -> Settings:
-    """Settings from flags > environment > config file (imports shimkit.settings)."""
+    """Settings from flags > environment > config file."""
     from ..settings import load_settings
 
     settings = load_settings(read_config=not no_config)
     return settings.with_overrides(install_dir=install_dir, no_config=no_config)
 
 
-def find_candidate(want: Optional[Want], cfg: SearchConfig, cwd: str, *, system: bool, preference: str,
-                   no_config: Optional[bool], install_dir: Optional[str]) -> Candidate:
-    """Search; when nothing matches and downloads are automatic, install and search again;
-    :class:`NotFoundError` (exit 2) if there is still nothing."""
-    from .. import discovery as d
+def find_candidate(req: Optional[PythonRequest], settings: Settings, cwd: str, *, system: bool,
+                   preference: str) -> Candidate:
+    """Search; when nothing matches and downloads are automatic, install (with a progress bar)
+    and search again; :class:`NotFoundError` (exit 2) if there is still nothing."""
+    from .. import discovery, provision
 
-    outcome = d.locate(want, cfg, cwd, system=system, preference=preference, warn=warn)
-    if outcome.candidate is None and d.can_download(cfg, preference, outcome.want):
+    outcome = discovery.locate(req, settings, cwd, system=system, preference=preference, warn=warn)
+    if outcome.candidate is None and provision.can_download(settings, preference, outcome.request):
         from ..cli.output import CliReporter
 
-        settings = full_settings(no_config=no_config, install_dir=install_dir)
         with CliReporter() as reporter:
-            reporter.info(f"Downloading Python {outcome.want.text} (python-downloads = automatic)")
-            outcome = d.download_and_locate(outcome, settings, cfg, cwd, system=system, preference=preference,
-                                            reporter=reporter, warn=warn)
+            reporter.info(f"Downloading Python {outcome.request} (python-downloads = automatic)")
+            outcome = provision.install_and_locate(outcome, settings, cwd, system=system, preference=preference,
+                                                   reporter=reporter, warn=warn)
     if outcome.candidate is None:
-        raise d.not_found(outcome, cfg, preference)
+        raise discovery.not_found(outcome, settings, preference)
     return outcome.candidate
 
 
 def execute(opts: FindOptions) -> int:
     """Run ``find``; prints the path (or JSON) and returns 0, or raises a ShimkitError."""
-    from .. import discovery as d
+    from .. import discovery
     from .. import versionfile as vf
     from ..errors import UsageError
+    from ..model.request import PythonRequest
 
     if opts.output_format not in OUTPUT_FORMATS:
         raise UsageError(f"--output-format must be text or json, not {opts.output_format!r}")
-    cfg = d.config_from_settings_or_env(no_config=opts.no_config, install_dir=opts.install_dir)
-    preference = d.effective_preference(cfg, managed_only=opts.managed_python,
-                                        no_managed=opts.no_managed_python)
+    settings = full_settings(no_config=opts.no_config, install_dir=opts.install_dir)
+    preference = discovery.effective_preference(settings, managed_only=opts.managed_python,
+                                                no_managed=opts.no_managed_python)
     cwd = vf.logical_cwd()
-    want: Optional[Want] = None
-    if opts.request is not None:
-        want = d.lean_want(opts.request)
-        if want is None:
-            from ..requests import parse_request
+    req = None if opts.request is None else PythonRequest.parse(opts.request)
+    if req is not None and req.kind in ("path", "name"):
+        from pathlib import Path
 
-            req = parse_request(opts.request)
-            if req.kind in ("path", "name"):
-                from pathlib import Path
-
-                settings = full_settings(no_config=opts.no_config, install_dir=opts.install_dir)
-                found = d.find_interpreter(req, settings, Path(cwd))
-                _print(found.to_json(), opts.output_format)
-                return 0
-            want = d.FullWant(req)
-    c = find_candidate(want, cfg, cwd, system=opts.system, preference=preference, no_config=opts.no_config,
-                       install_dir=opts.install_dir)
+        _print(discovery.explicit(req, settings, Path(cwd)).to_json(), opts.output_format)
+        return 0
+    c = find_candidate(req, settings, cwd, system=opts.system, preference=preference)
     _print(c.to_json(), opts.output_format)
     return 0
 

@@ -18,130 +18,14 @@ This module is on the hot path: it must not import typer, rich, httpx, jinja2 or
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 from pathlib import Path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
 if TYPE_CHECKING:
-    from typing import Mapping, Optional, Sequence, Union
+    from typing import Optional
 
-    from ..discovery import Want
-    from ..keys import PlatformTriple
-
-    Host = Union[str, PlatformTriple]
-
-TRUE_WORDS = ("1", "true", "yes", "on")
 USAGE = "usage: shimkit hook-resolve [--install-dir DIR] [--host OS-ARCH-LIBC] [--global-file FILE] [--] DIR"
-
-
-class Resolution:
-    """What a hook should do in one directory."""
-
-    __slots__ = ("bin_dir", "messages", "origin", "request", "source")
-
-    def __init__(self) -> None:
-        self.bin_dir: Optional[Path] = None  # put first on PATH (None: nothing managed applies)
-        self.request: Optional[str] = None  # the request text that was used (raw, stripped)
-        # "SHIMKIT_PYTHON", "version-file", "versions-file", "requires-python", "global", ""
-        self.source = ""
-        self.origin = ""  # where the request came from: a file path or "SHIMKIT_PYTHON"
-        self.messages: list[str] = []
-
-    def protocol(self) -> str:
-        """The hook protocol text (see the module docstring)."""
-        lines = [str(self.bin_dir) if self.bin_dir is not None else ""]
-        lines += [m.replace("\n", " ") for m in self.messages]
-        return "\n".join(lines) + "\n"
-
-
-def _truthy(value: str) -> bool:
-    return value.strip().lower() in TRUE_WORDS
-
-
-def bin_dir_for(want: Want, install_dir: Path, host: Host) -> Optional[Path]:
-    """The ``bin/`` directory of the best managed installation for ``want``.
-
-    A request without a patch version goes through the installation's minor-version link
-    (``cpython-3.12-<host>/bin``) when the link points at the chosen installation, so that a
-    ``python -m venv`` typed in the project follows patch upgrades; ``3.12.1`` names its own
-    directory.  The pure-shell hooks apply the same rule to plain pins.  Matching is
-    :mod:`shimkit.discovery`'s (no ``packaging`` for plain versions and specifiers).
-    """
-    from .. import discovery as d
-
-    root = os.fspath(install_dir)
-    for m in d.managed_installations(root):  # newest first, as Store.installations
-        if not want.matches_managed(m, str(host)):
-            continue
-        base = Path(d.managed_dir(root, m, through_link=not want.names_patch))
-        # Windows installations keep python.exe at their top
-        return base if m.platform.startswith("windows-") else base / "bin"
-    return None
-
-
-def resolve(
-    start: Path,
-    *,
-    install_dir: Path,
-    host: Host,
-    global_file: Optional[Path],
-    environ: Optional[Mapping[str, str]] = None,
-) -> Resolution:
-    """Resolve the request for ``start`` the way every hook and shim does.
-
-    Order: ``SHIMKIT_PYTHON`` (the session override of ``shimkit shell``), else the version-file
-    walk of :func:`shimkit.versionfile.discover` (unless ``SHIMKIT_NO_CONFIG``), which ends with
-    the global pin.  The first line that parses is the request (a ``.python-version`` holds only
-    one); bad lines are reported.  Paths and executable names are never accepted.
-    """
-    from ..versionfile import ceiling_dirs, discover, session_override
-
-    env = os.environ if environ is None else environ
-    res = Resolution()
-    override = session_override(env)
-    if override is not None:
-        res.source, res.origin = override.source, override.file
-        lines: Sequence[str] = override.lines
-    elif _truthy(env.get("SHIMKIT_NO_CONFIG", "")):
-        return res
-    else:
-        warnings: list[str] = []
-        found = discover(start, ceilings=ceiling_dirs(dict(env)), global_file=global_file, warn=warnings.append)
-        res.messages += [f"shimkit: warning: {w}" for w in warnings]
-        if found is None:
-            return res
-        res.source, res.origin, lines = found.source, found.file, found.lines
-    from ..discovery import want_for
-    from ..errors import RequestError
-
-    want: Optional[Want] = None
-    for line in lines:
-        try:
-            want = want_for(line.strip())
-        except RequestError as exc:
-            res.messages.append(f"shimkit: warning: {res.origin}: {exc.message}; ignored")
-            continue
-        res.request = line.strip()
-        break
-    if want is None or res.request is None:
-        return res
-    res.bin_dir = bin_dir_for(want, install_dir, host)
-    if res.bin_dir is None and res.source != "requires-python":
-        # an explicit pin that is not installed; a project's requires-python is not a pin
-        res.messages.append(
-            f"shimkit: Python {res.request} ({res.origin}) is not installed; "
-            f"run: shimkit install {shlex.quote(res.request)}"
-        )
-    return res
-
-
-def parse_host(text: str) -> Optional[str]:
-    """``OS-ARCH-LIBC`` as given by a hook, or None if it is not of that shape."""
-    parts = text.split("-")
-    if len(parts) != 3 or not all(parts):
-        return None
-    return text
 
 
 def main(
@@ -152,25 +36,22 @@ def main(
     global_file: Optional[str] = None,
 ) -> int:
     """Print the protocol text for ``directory`` (defaults: settings, host, global pin)."""
-    if install_dir is None:
-        from ..settings import load_settings
+    from ..hookresolve import resolve
+    from ..model.key import PlatformTriple
+    from ..settings import load_settings
+    from ..versionfile import global_version_file
 
-        install_dir = load_settings().install_dir
-    triple: Optional[Host] = parse_host(host) if host else None
+    settings = load_settings().with_overrides(install_dir=install_dir)
+    triple = PlatformTriple.parse(host) if host else settings.host
     if triple is None:
-        if host:
-            sys.stderr.write(f"error: invalid --host {host!r}\n{USAGE}\n")
-            return 2
-        from ..platform import host as detect_host
-
-        triple = detect_host()
+        sys.stderr.write(f"error: invalid --host {host!r}\n{USAGE}\n")
+        return 2
     if global_file is None:
-        from ..versionfile import global_version_file
-
         gfile: Optional[Path] = global_version_file()
     else:
         gfile = Path(global_file) if global_file else None
-    res = resolve(Path(os.path.abspath(directory)), install_dir=install_dir, host=triple, global_file=gfile)
+    res = resolve(Path(os.path.abspath(directory)), install_dir=settings.install_dir, host=triple,
+                  global_file=gfile, no_config=settings.no_config)
     sys.stdout.write(res.protocol())
     sys.stdout.flush()
     return 0

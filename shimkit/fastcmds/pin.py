@@ -18,14 +18,13 @@ from __future__ import annotations
 import os
 import sys
 
-from .find import find_candidate, parse_args, warn
+from .find import find_candidate, full_settings, parse_args, warn
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
 if TYPE_CHECKING:
     from typing import Optional, Sequence
 
     from .. import versionfile as vf
-    from ..discovery import SearchConfig, Want
 
 FLAGS = {"--global", "--resolved", "--rm", "--no-config"}
 VALUED = {"--install-dir"}
@@ -69,67 +68,45 @@ def _note(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
-def resolved_text(implementation: str, version: str, variant: str) -> str:
-    """The canonical exact request for an interpreter (what :func:`shimkit.requests.from_version`
-    prints): ``3.11.7``, ``3.13.1t``, ``pypy@3.10.14``, ``3.12.1+debug``."""
-    text = version
-    if variant == "freethreaded":
-        text += "t"
-    elif variant:
-        text += "+" + variant
-    return text if implementation == "cpython" else f"{implementation}@{text}"
-
-
-def _want(text: str) -> tuple[Want, str]:
-    """The request and its canonical form; :class:`RequestError` (exit 2) for malformed ones,
-    paths and executable names (a version file never accepts those)."""
-    from .. import discovery as d
-
-    w = d.lean_want(text)
-    if w is not None:
-        return w, w.text
-    from ..requests import parse_request
-
-    req = parse_request(text, allow_paths=False)
-    return d.FullWant(req), str(req)
-
-
 def execute(opts: PinOptions) -> int:
     """Run ``pin``; returns 0 or raises a ShimkitError (bad request and nothing found: exit 2)."""
-    from .. import discovery as d
+    from .. import discovery, provision
     from .. import versionfile as vf
     from ..errors import UsageError
+    from ..model.request import PythonRequest
 
-    cfg = d.config_from_settings_or_env(no_config=opts.no_config, install_dir=opts.install_dir)
+    settings = full_settings(no_config=opts.no_config, install_dir=opts.install_dir)
     cwd = vf.logical_cwd()
     if opts.rm:
         if opts.request is not None or opts.resolved:
             raise UsageError("--rm takes no request and excludes --resolved")
-        return _remove(cfg, cwd, opts.global_)
+        return _remove(cwd, opts.global_)
     if opts.request is None and not opts.resolved:
-        return _show(cfg, cwd, opts.global_)
+        return _show(cwd, opts.global_)
 
     if opts.request is not None:
-        want, text = _want(opts.request)
+        # malformed requests, paths and executable names are refused (a version file never holds those)
+        req = PythonRequest.parse(opts.request, allow_paths=False)
     else:  # --resolved alone: resolve the current pin (or the default)
-        pinned, _found = d.pinned_want(cwd, cfg, warn, session=False)  # a file pin, not this shell's
-        want, text = pinned or d.ANY, (pinned or d.ANY).text
+        pinned, _found = discovery.pinned_request(cwd, settings, warn, session=False)  # a file pin, not this shell's
+        req = pinned or PythonRequest.ANY
+    text = str(req)
     if opts.resolved:
-        c = find_candidate(want, cfg, cwd, system=False, preference=cfg.preference, no_config=opts.no_config,
-                           install_dir=opts.install_dir)
-        text = resolved_text(c.implementation, c.version, c.variant)
-        _note(f"{want.text} resolves to {c.exe}")
+        c = find_candidate(req, settings, cwd, system=False, preference=settings.python_preference)
+        text = str(PythonRequest.exact(c.version, c.implementation, c.variant))
+        _note(f"{req} resolves to {c.exe}")
 
-    target = cfg.global_file if opts.global_ else os.path.join(
+    global_file = os.fspath(vf.global_version_file())
+    target = global_file if opts.global_ else os.path.join(
         vf.find_project_root(cwd, vf.ceiling_dirs()) or cwd, vf.VERSION_FILE)
     old = _first_line(target)
     vf.write_version_file(target, [text])
     _out(f"Pinned {text} in {target}" + (f" (was {old})" if old and old != text else ""))
 
-    effective = vf.session_override() or vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=cfg.global_file)
+    effective = vf.session_override() or vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=global_file)
     if effective is not None and os.path.normpath(effective.file) != os.path.normpath(target):
         warn(f"{_describe_precedence(effective)} takes precedence in {cwd}")
-    if not opts.resolved and d.satisfied_by(want, cfg, cwd) is None:
+    if not opts.resolved and provision.satisfied_by(req, settings, cwd) is None:
         warn(f"no installed, downloadable or system Python satisfies {text}")
     return 0
 
@@ -159,17 +136,19 @@ def _describe_precedence(found: vf.Found) -> str:
     return found.describe()
 
 
-def _show(cfg: SearchConfig, cwd: str, global_only: bool) -> int:
+def _show(cwd: str, global_only: bool) -> int:
     from .. import versionfile as vf
     from ..errors import NotFoundError, RequestError
+    from ..model.request import PythonRequest
 
+    global_file = os.fspath(vf.global_version_file())
     found: Optional[vf.Found] = None
     if global_only:
-        lines = _lines(cfg.global_file)
+        lines = _lines(global_file)
         if lines is not None:
-            found = vf.Found(cfg.global_file, vf.SOURCE_GLOBAL, lines[:1])
+            found = vf.Found(global_file, vf.SOURCE_GLOBAL, lines[:1])
     else:
-        found = vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=cfg.global_file, warn=warn)
+        found = vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=global_file, warn=warn)
     session = None if global_only else vf.session_override()
     if found is None:
         if session is not None:
@@ -179,7 +158,7 @@ def _show(cfg: SearchConfig, cwd: str, global_only: bool) -> int:
     shown = []
     for line in found.lines:
         try:
-            shown.append(_want(line)[1])
+            shown.append(str(PythonRequest.parse(line, allow_paths=False)))
         except RequestError as exc:
             warn(vf.bad_line_message(found, line, exc.message))
     if not shown:
@@ -193,12 +172,13 @@ def _show(cfg: SearchConfig, cwd: str, global_only: bool) -> int:
     return 0
 
 
-def _remove(cfg: SearchConfig, cwd: str, global_only: bool) -> int:
+def _remove(cwd: str, global_only: bool) -> int:
     from .. import versionfile as vf
     from ..errors import NotFoundError
 
     if global_only:
-        target: Optional[str] = cfg.global_file if os.path.isfile(cfg.global_file) else None
+        global_file = os.fspath(vf.global_version_file())
+        target: Optional[str] = global_file if os.path.isfile(global_file) else None
         if target is None:
             raise NotFoundError("there is no global pin to remove")
     else:

@@ -25,8 +25,8 @@ from packaging.version import Version
 from slim import Manifest
 from support import cli
 
-from shimkit.keys import parse_key
 from shimkit.links import entries_for, install_entries
+from shimkit.model.key import parse_key
 from shimkit.platform import host
 from shimkit.store import Store
 

@@ -1,0 +1,396 @@
+"""Python requests: every form a user can type for ``install``, ``pin``, ``find``, ``venv -p``
+and that a ``.python-version`` file can hold, and how one matches an installation or interpreter.
+
+Accepted forms::
+
+    3   3.12   3.12.3   3.13.0rc1   3.13t   3.13+freethreaded   3.12+debug
+    >=3.11,<3.13   ==3.12.*                      (PEP 440 specifiers, see .specifier)
+    cpython  cp  pypy  pp  graalpy  gp           (any version of that implementation)
+    cpython@3.12  cpython3.12  cp312  pypy3.10  cpython>=3.12
+    cpython-3.12.3-linux-x86_64-gnu              (a full key; any part may be "any")
+    any  default
+    /path/to/python  ./venv  ~/bin/python3       (an executable or an install/venv directory)
+    mypython3                                    (an executable name looked up on PATH)
+
+One type serves every caller: :meth:`PythonRequest.parse` (``allow_paths=False`` for version
+files and ``install``: untrusted text can never name a program to run), :func:`str` (the
+canonical form ``pin`` writes), :meth:`~PythonRequest.matches_key` (an installation or a
+download) and :meth:`~PythonRequest.matches_interpreter` (a probed interpreter).
+"""
+
+from __future__ import annotations
+
+from ..errors import RequestError
+from .key import PlatformTriple, PythonKey, platform_part
+from .specifier import STARTS, Specifiers
+from .version import DIGITS, Version
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Optional, Union
+
+ACCEPTED_FORMS = (
+    "3, 3.12, 3.12.3, 3.13.0rc1, 3.13t, >=3.11,<3.13, cpython@3.12, cp312, pypy3.10, "
+    "cpython-3.12.3-linux-x86_64-gnu, a path to an interpreter or environment, or an executable name"
+)
+IMPL_ALIASES = {
+    "cpython": "cpython",
+    "cp": "cpython",
+    "python": "cpython",
+    "pypy": "pypy",
+    "pp": "pypy",
+    "graalpy": "graalpy",
+    "gp": "graalpy",
+}
+# prefixes in the order they are tried ("cpython3.12" before "cp", "python3" as CPython)
+_IMPL_PREFIXES = ("cpython", "graalpy", "pypy", "python", "cp", "pp", "gp")
+_VARIANTS = ("freethreaded", "debug", "freethreaded+debug")
+_NAME_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_NAME_CHARS = _NAME_FIRST | frozenset(".+-")
+MAX_LENGTH = 200
+
+
+class VersionRequest:
+    """A constraint on the version: leading release numbers, a specifier set, or anything."""
+
+    __slots__ = ("pre", "release", "specifiers", "variant")
+
+    def __init__(self, release: tuple[int, ...] = (), pre: Optional[tuple[str, int]] = None,
+                 specifiers: Optional[Specifiers] = None, variant: str = "") -> None:
+        self.release = release  # (), (3,), (3, 12) or (3, 12, 3)
+        self.pre = pre  # ("rc", 1), only with a full release
+        self.specifiers = specifiers
+        self.variant = variant  # "", "freethreaded", "debug", "freethreaded+debug"
+
+    def matches(self, version: Version, variant: str) -> bool:
+        """Whether an interpreter of this version and build variant satisfies the request."""
+        if variant != self.variant:
+            return False
+        if self.specifiers is not None:
+            return self.specifiers.contains(version)
+        n = len(self.release)
+        if version.padded(3)[:n] != self.release:
+            return False
+        return n != 3 or version.pre == self.pre
+
+    @property
+    def names_patch(self) -> bool:
+        """True when the request pins one exact patch release (``3.12.3``, ``3.13.0rc1``)."""
+        return len(self.release) == 3
+
+    @property
+    def is_minor(self) -> bool:
+        """True for ``3.12``/``3.13t``: the form ``upgrade`` and the minor-version links work with."""
+        return len(self.release) == 2 and self.specifiers is None
+
+    @property
+    def minor(self) -> Optional[str]:
+        """``3.12`` when the request names one minor version."""
+        return f"{self.release[0]}.{self.release[1]}" if len(self.release) >= 2 else None
+
+    def __str__(self) -> str:
+        if self.specifiers is not None:
+            text = str(self.specifiers)
+        else:
+            text = ".".join(map(str, self.release)) + (f"{self.pre[0]}{self.pre[1]}" if self.pre else "")
+        if self.variant == "freethreaded":
+            text += "t"
+        elif self.variant:
+            text += "+" + self.variant
+        return text
+
+    def _identity(self) -> tuple[object, ...]:
+        return (self.release, self.pre, self.specifiers, self.variant)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VersionRequest) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+
+ANY_VERSION = VersionRequest()
+
+
+class PythonRequest:
+    """A parsed request.  ``kind`` is one of ``any``, ``version``, ``key``, ``path``, ``name``."""
+
+    __slots__ = ("implementation", "kind", "name", "path", "platform", "raw", "version")
+
+    ANY: PythonRequest  # "any": no constraint (set below)
+
+    def __init__(self, kind: str, implementation: Optional[str] = None, version: VersionRequest = ANY_VERSION,
+                 platform: Optional[tuple[Optional[str], Optional[str], Optional[str]]] = None,
+                 path: Optional[Path] = None, name: Optional[str] = None, raw: str = "") -> None:
+        self.kind = kind
+        self.implementation = implementation  # None = any implementation (CPython preferred)
+        self.version = version
+        self.platform = platform  # key requests: os, arch, libc (None = any)
+        self.path = path
+        self.name = name
+        self.raw = raw
+
+    # ---- parsing ----------------------------------------------------------------------
+    @classmethod
+    def parse(cls, text: str, *, allow_paths: bool = True) -> PythonRequest:
+        """Parse any request form; :class:`RequestError` listing the accepted forms on bad input.
+
+        ``allow_paths=False`` (version files, ``install``) refuses paths and executable names.
+        """
+        raw = text
+        text = text.strip()
+        if not text or any(c in text for c in "\0\n\r") or len(text) > MAX_LENGTH:
+            raise _bad(raw, "empty or not a single line" if len(text) <= MAX_LENGTH else "too long")
+        low = text.lower()
+        if low in ("any", "default"):
+            return cls("any", raw=raw)
+        if _looks_like_path(text):
+            if not allow_paths:
+                raise _bad(raw, "paths are not accepted here")
+            return cls("path", path=_expand_user(text), raw=raw)
+        if low in IMPL_ALIASES and low != "python":
+            return cls("any", implementation=IMPL_ALIASES[low], raw=raw)
+        key = _parse_key_request(low, raw)
+        if key is not None:
+            return key
+        prefix = next((p for p in _IMPL_PREFIXES if low.startswith(p)), None)
+        rest = text[len(prefix):] if prefix else ""
+        if prefix and rest and (rest[0] in "@<>=!~" or rest[0] in DIGITS):
+            try:
+                version = parse_version_request(rest[1:] if rest[0] == "@" else rest)
+                return cls("version", implementation=IMPL_ALIASES[prefix], version=version, raw=raw)
+            except RequestError:
+                if not allow_paths:
+                    raise _bad(raw) from None
+                # e.g. "python3-custom": an executable name that starts like an implementation
+        else:
+            try:
+                return cls("version", version=parse_version_request(text), raw=raw)
+            except RequestError:
+                if not allow_paths or text[0] in DIGITS or text.startswith(STARTS):
+                    raise
+        if text[0] in _NAME_FIRST and all(c in _NAME_CHARS for c in text):
+            return cls("name", name=text, raw=raw)
+        raise _bad(raw)
+
+    @classmethod
+    def try_parse(cls, text: str, *, allow_paths: bool = True) -> Optional[PythonRequest]:
+        try:
+            return cls.parse(text, allow_paths=allow_paths)
+        except RequestError:
+            return None
+
+    @classmethod
+    def exact(cls, version: Union[Version, str], implementation: str = "cpython", variant: str = "") -> PythonRequest:
+        """The request for exactly one interpreter version (what ``pin --resolved`` writes)."""
+        v = version if isinstance(version, Version) else Version.parse(version)
+        return cls("version", implementation=None if implementation == "cpython" else implementation,
+                   version=VersionRequest(release=v.padded(3), pre=v.pre, variant=variant))
+
+    # ---- matching ---------------------------------------------------------------------
+    def matches_key(self, key: PythonKey, host: Optional[PlatformTriple] = None) -> bool:
+        """Whether the managed installation or download ``key`` satisfies this request.
+
+        ``host`` restricts the platform unless the request is a key naming its own platform parts.
+        """
+        if self.kind in ("path", "name"):
+            return False
+        impl = self.implementation or "cpython"
+        if self.kind == "any" and self.implementation is None:
+            impl = key.implementation
+        if key.implementation != impl or not self.version.matches(key.version, key.variant):
+            return False
+        want_os, want_arch, want_libc = self.platform or (None, None, None)
+        if host is not None:
+            # parts a key request leaves as "any" default to the host's; another OS has its own libc
+            foreign_os = want_os is not None and want_os != host.os
+            want_os = want_os or host.os
+            want_arch = want_arch or host.arch
+            want_libc = want_libc or (None if foreign_os else host.libc)
+        p = key.platform
+        return ((want_os is None or p.os == want_os) and (want_arch is None or p.arch == want_arch)
+                and (want_libc is None or p.libc == want_libc))
+
+    def matches_interpreter(self, implementation: str, version: Union[Version, str], variant: str) -> bool:
+        """Whether a discovered interpreter satisfies the request (paths and names are matched
+        by the caller; a request without an implementation takes any, CPython being preferred
+        by the search)."""
+        if self.kind in ("path", "name"):
+            return True
+        if self.implementation is not None and implementation != self.implementation:
+            return False
+        v = version if isinstance(version, Version) else Version.try_parse(version)
+        return v is not None and self.version.matches(v, variant)
+
+    # ---- properties the search and the commands use -------------------------------------
+    @property
+    def is_installable(self) -> bool:
+        """Requests that can select a download (not a path or executable name)."""
+        return self.kind in ("any", "version", "key")
+
+    @property
+    def is_any(self) -> bool:
+        """No constraint at all (``any``, or no request)."""
+        return self.kind == "any" and self.implementation is None
+
+    @property
+    def names_patch(self) -> bool:
+        return self.version.names_patch
+
+    @property
+    def minor(self) -> Optional[str]:
+        """``3.12`` when the request names one minor version (``python3.12`` on PATH)."""
+        return self.version.minor if self.version.specifiers is None else None
+
+    @property
+    def freethreaded(self) -> bool:
+        return "freethreaded" in self.version.variant
+
+    @property
+    def text(self) -> str:
+        """The canonical form (:func:`str`)."""
+        return str(self)
+
+    # ---- protocol ---------------------------------------------------------------------
+    def __str__(self) -> str:
+        """The canonical form, as ``pin`` writes it."""
+        if self.kind == "path":
+            return str(self.path)
+        if self.kind == "name":
+            return self.name or ""
+        if self.kind == "key":
+            os_, arch, libc = self.platform or (None, None, None)
+            version = str(self.version) if self.version != ANY_VERSION else "any"
+            if self.version.variant == "freethreaded" and version.endswith("t"):
+                version = version[:-1] + "+freethreaded"
+            return "-".join([self.implementation or "any", version, os_ or "any", arch or "any", libc or "any"])
+        if self.kind == "any":
+            return self.implementation or "any"
+        version = str(self.version)
+        if self.implementation and self.implementation != "cpython":
+            return f"{self.implementation}@{version}" if version else self.implementation
+        if self.implementation == "cpython" and self.version.specifiers is not None:
+            return f"cpython@{version}"
+        return version or "cpython"
+
+    def __repr__(self) -> str:
+        return f"PythonRequest({str(self)!r})"
+
+    def _identity(self) -> tuple[object, ...]:
+        return (self.kind, self.implementation, self.version, self.platform, self.path, self.name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PythonRequest) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+
+PythonRequest.ANY = PythonRequest("any")
+
+
+def _bad(text: str, why: str = "") -> RequestError:
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    reason = f" ({why})" if why else ""
+    return RequestError(f"invalid Python request {shown!r}{reason}", f"accepted forms: {ACCEPTED_FORMS}")
+
+
+def _plain_version(low: str) -> Optional[VersionRequest]:
+    """``3``, ``3.12``, ``312``, ``3.12.3``, ``3.13.0rc1``, ``3.13t``, ``3.12+debug`` (lower case)."""
+    base, plus, variant = low.partition("+")
+    if plus and variant not in _VARIANTS:
+        return None
+    if base.endswith("t"):
+        if variant:
+            return None
+        base, variant = base[:-1], "freethreaded"
+    i = 0
+    while i < len(base) and (base[i] in DIGITS or base[i] == "."):
+        i += 1
+    numbers, pre_text = base[:i].split("."), base[i:]
+    if not 1 <= len(numbers) <= 3 or not all(n and all(c in DIGITS for c in n) for n in numbers):
+        return None
+    release = tuple(int(n) for n in numbers)
+    pre = None
+    if pre_text:
+        tag = next((t for t in ("rc", "a", "b") if pre_text.startswith(t)), "")
+        digits = pre_text[len(tag):]
+        if not tag or not digits or not all(c in DIGITS for c in digits):
+            return None
+        pre = (tag, int(digits))
+    if len(release) == 1 and release[0] >= 10:
+        # "312" means 3.12 (as in cp312)
+        release = (int(numbers[0][0]), int(numbers[0][1:]))
+    return VersionRequest(release=release, pre=pre, variant=variant)
+
+
+def parse_version_request(text: str) -> VersionRequest:
+    """Parse the version part of a request: ``3.12``, ``3.13t``, ``>=3.11,<3.13`` …"""
+    text = text.strip()
+    if not text:
+        return ANY_VERSION
+    if text.startswith(STARTS):
+        variant = ""
+        spec_text = text
+        if spec_text.endswith("t") and not spec_text.endswith("*t"):
+            spec_text, variant = spec_text[:-1], "freethreaded"  # ">=3.13t": a free-threaded range
+        try:
+            return VersionRequest(specifiers=Specifiers.parse(spec_text), variant=variant)
+        except ValueError:
+            raise _bad(text, "not a valid version specifier") from None
+    version = _plain_version(text.lower())
+    if version is None:
+        raise _bad(text)
+    if version.pre is not None and len(version.release) != 3:
+        raise _bad(text, "a pre-release needs a full version such as 3.13.0rc1")
+    if version.release and version.release[0] not in (2, 3, 4):
+        raise _bad(text, "not a Python version")
+    return version
+
+
+def _parse_key_request(low: str, raw: str) -> Optional[PythonRequest]:
+    parts = low.split("-")
+    if len(parts) != 5:
+        return None
+    impl, version_text, os_, arch, libc = parts
+    if impl != "any" and impl not in IMPL_ALIASES:
+        return None
+    try:
+        version = ANY_VERSION if version_text == "any" else parse_version_request(version_text)
+    except RequestError:
+        return None
+    # the same alphabet as installation names: nothing a path or shell could misread
+    if version.specifiers is not None or not all(platform_part(p) for p in (os_, arch, libc)):
+        return None
+
+    def part(p: str) -> Optional[str]:
+        return None if p == "any" else p
+
+    return PythonRequest("key", implementation=None if impl == "any" else IMPL_ALIASES[impl], version=version,
+                         platform=(part(os_), part(arch), part(libc)), raw=raw)
+
+
+def _looks_like_path(text: str) -> bool:
+    if text.startswith(("~=", "<", ">", "=", "!")):  # "~=3.11.0" is a specifier, not a home directory
+        return False
+    return "/" in text or "\\" in text or text.startswith((".", "~")) or (len(text) > 1 and text[1] == ":")
+
+
+def _expand_user(text: str) -> Path:
+    from pathlib import Path  # only path requests pay for pathlib
+
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # "~nosuchuser/python": keep it as typed (it will not be found)
+        return Path(text)
+
+
+def parse_request(text: str, *, allow_paths: bool = True) -> PythonRequest:
+    """:meth:`PythonRequest.parse`."""
+    return PythonRequest.parse(text, allow_paths=allow_paths)
+
+
+def parse_installable(text: str) -> PythonRequest:
+    """Parse a request that must select a download (``install``, ``upgrade``)."""
+    return PythonRequest.parse(text, allow_paths=False)
