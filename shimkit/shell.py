@@ -28,6 +28,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 from . import __version__
 from .errors import StoreError, UsageError
+from .model.request import PLAIN_IMPLEMENTATIONS, PLAIN_MAJORS, PLAIN_PRE_TAGS, PLAIN_VARIANTS, plain_pin_regex
 from .settings import Settings
 
 # name accepted by `init`/`update-shell` -> template in shells/
@@ -217,6 +218,13 @@ class HookInputs:
             "windows": self.host.startswith("windows-"),
             "cache_slots": CACHE_SLOTS,
             "temps": POSIX_TEMPS,
+            # the plain-pin grammar, from its one definition (shimkit.model.request)
+            "plain_pin": plain_pin_regex,
+            "plain_impls": PLAIN_IMPLEMENTATIONS,
+            "plain_impl_map": {s: impl for impl, spellings in PLAIN_IMPLEMENTATIONS for s in spellings},
+            "plain_variants": PLAIN_VARIANTS,
+            "plain_majors": PLAIN_MAJORS,
+            "plain_pre_tags": PLAIN_PRE_TAGS,
         }
 
 

@@ -5,7 +5,7 @@ files with plain pins (installed or not), ranges, odd whitespace, BOMs, CRLF, co
 or binary content, directories and dangling symlinks named like version files, ``pyproject.toml``
 projects and uv workspaces, symlinked directories, ``SHIMKIT_CEILING_PATHS`` in various
 spellings, and a global pin.  Every shell then cds into every directory and reports the bin dir
-its hook put on PATH; the reference is :func:`shimkit.fastcmds.hook_resolve.resolve` (the
+its hook put on PATH; the reference is :func:`shimkit.hookresolve.resolve` (the
 :func:`shimkit.versionfile.discover` walk plus the store lookup) on the same directory.
 """
 
@@ -21,7 +21,8 @@ import pytest
 from shell_harness import FakeStore, find_shell, fish_quote, nu_quote
 
 from shimkit import shell as shell_mod
-from shimkit.fastcmds.hook_resolve import parse_host, resolve
+from shimkit.hookresolve import resolve
+from shimkit.model.key import PlatformTriple
 
 SEEDS = range(6)
 SHELLS = ["bash", "zsh", "dash", "ksh", "fish", "xonsh", "nu"]
@@ -193,7 +194,7 @@ def test_shell_and_python_agree_on_random_trees(shell: str, seed: int, tmp_path:
     hook = fake_store.write_hook(shell, tmp_path, global_file)
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **extra}
 
-    host = parse_host(fake_store.host)
+    host = PlatformTriple.parse(fake_store.host)
     assert host is not None
     expected: List[Optional[str]] = []
     for d in dirs:
