@@ -194,8 +194,10 @@ def select_downloads(
         downloads = [d for d in downloads if d.key_text.endswith(suffix)]
     matches = [d for d in downloads if request.matches_key(d.key, host)]
 
-    def rank(d: Download) -> tuple[bool, Any, str, bool]:
-        return (not d.key.is_prerelease, d.key.version, d.build, d.key.platform.arch == host.arch)
+    def rank(d: Download) -> tuple[bool, bool, Any, str, bool]:
+        # a request that names no implementation prefers CPython, as the search does
+        return (not d.key.is_prerelease, d.key.implementation == "cpython", d.key.version, d.build,
+                d.key.platform.arch == host.arch)
 
     matches.sort(key=rank, reverse=True)
     return matches

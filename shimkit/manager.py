@@ -306,13 +306,14 @@ def list_rows(
         stable_minors = {(d.key.minor_key, "") for d in candidates if not d.key.is_prerelease}
         for d in candidates:
             name = d.key_text
+            group = (d.key.minor_key, "")
             if name in rows:
                 rows[name] = ListRow(
                     rows[name].key, rows[name].installation, d.with_mirror(settings.mirror), rows[name].linked
                 )
+                seen_minor.add(group)  # the newest download of this minor is installed: no older one to offer
                 continue
             if not all_versions:
-                group = (d.key.minor_key, "")
                 if group in seen_minor or (d.key.is_prerelease and group in stable_minors):
                     continue
                 seen_minor.add(group)

@@ -6,31 +6,13 @@ import os
 import struct
 import sys
 
-from .model.key import PlatformTriple
+from .model.key import ARCH_ALIASES, PlatformTriple
 
 _HOST: list[PlatformTriple] = []  # the cached answer of host()
 
-_ARCH_ALIASES = {
-    "x86_64": "x86_64",
-    "amd64": "x86_64",
-    "aarch64": "aarch64",
-    "arm64": "aarch64",
-    "i386": "i686",
-    "i486": "i686",
-    "i586": "i686",
-    "i686": "i686",
-    "x86": "i686",
-    "armv7l": "armv7",
-    "armv7": "armv7",
-    "ppc64le": "powerpc64le",
-    "s390x": "s390x",
-    "riscv64": "riscv64",
-}
-
-
 def normalize_arch(machine: str) -> str:
     """Map ``platform.machine()`` spellings onto PBS architecture families."""
-    return _ARCH_ALIASES.get(machine.lower(), machine.lower())
+    return ARCH_ALIASES.get(machine.lower(), machine.lower())
 
 
 def normalize_os(name: str) -> str:

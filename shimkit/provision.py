@@ -1,5 +1,6 @@
 """Finding an interpreter for a command that may install one: the layer above discovery and
-installation (``venv -p``, ``find``, ``pin --resolved``, ``pin``'s check).
+installation (``venv -p``; ``pin``'s check of what could satisfy a pin).  ``find`` and
+``pin --resolved`` only look, as uv's ``python find`` does.
 
 :mod:`shimkit.discovery` only looks; here, when nothing matches and ``python-downloads`` is
 ``automatic`` (not offline, managed installations allowed), the request is installed through
@@ -47,8 +48,8 @@ def install_and_locate(outcome: Outcome, settings: Settings, cwd: str, *, system
     req = outcome.request
     target = "cpython" if req.is_any else str(req)
     try:
-        report = manager.install([target], settings, cwd=Path(cwd), reporter=reporter, warn=warn,
-                                 bin_options=manager.BinOptions(enabled=False))
+        # the same installation, bin entries included, that `shimkit install` would make
+        report = manager.install([target], settings, cwd=Path(cwd), reporter=reporter, warn=warn)
     except NotFoundError as exc:
         raise NotFoundError(f"no Python interpreter satisfies {req}, and {exc.message}", exc.hint) from None
     for o in report.outcomes:

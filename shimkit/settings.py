@@ -101,8 +101,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "python-downloads",
         "SHIMKIT_PYTHON_DOWNLOADS",
         "choice",
-        "Whether a missing version may be downloaded by `venv -p`/`find` (automatic), only by "
-        "`install` (manual), or never.",
+        "Whether a missing version may be downloaded by `venv -p` (automatic), only by "
+        "`install` (manual), or never (`find` and the shell hooks only ever look).",
         choices=PYTHON_DOWNLOADS,
         default_doc="automatic",
     ),

@@ -218,13 +218,6 @@ class HookInputs:
             "windows": self.host.startswith("windows-"),
             "cache_slots": CACHE_SLOTS,
             "temps": POSIX_TEMPS,
-            # the plain-pin grammar, from its one definition (shimkit.model.request)
-            "plain_pin": plain_pin_regex,
-            "plain_impls": PLAIN_IMPLEMENTATIONS,
-            "plain_impl_map": {s: impl for impl, spellings in PLAIN_IMPLEMENTATIONS for s in spellings},
-            "plain_variants": PLAIN_VARIANTS,
-            "plain_majors": PLAIN_MAJORS,
-            "plain_pre_tags": PLAIN_PRE_TAGS,
         }
 
 
@@ -266,6 +259,15 @@ def jinja_env(dirs: Sequence[Path]) -> Any:
         py_list=lambda words: repr([str(w) for w in words]),
         ps=ps_quote,
         add_suffix=lambda s, suffix: f"{s}{suffix}",
+    )
+    # the plain-pin grammar, from its one definition (shimkit.model.request), for hooks and shims
+    env.globals.update(
+        plain_pin=plain_pin_regex,
+        plain_impls=PLAIN_IMPLEMENTATIONS,
+        plain_impl_map={s: impl for impl, spellings in PLAIN_IMPLEMENTATIONS for s in spellings},
+        plain_variants=PLAIN_VARIANTS,
+        plain_majors=PLAIN_MAJORS,
+        plain_pre_tags=PLAIN_PRE_TAGS,
     )
     return env
 

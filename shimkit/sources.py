@@ -198,7 +198,18 @@ class Sources:
         dirs: list[str] = []
         active = os.environ.get("VIRTUAL_ENV", "")
         if active and os.path.isabs(active):
-            dirs.append(os.path.normpath(active))
+            d = os.path.normpath(active)
+            if venv_python(d) is None:
+                # what this shell activated is gone: another Python would be a silent surprise
+                # (uv: python_find.rs, "Failed to inspect Python interpreter from active virtual environment")
+                import shlex
+
+                from .errors import NotFoundError
+
+                raise NotFoundError(f"the active virtual environment {d} has no Python interpreter",
+                                    f"recreate it with `shimkit venv --clear {shlex.quote(d)}`, or leave it with "
+                                    "`deactivate`")
+            dirs.append(d)
         dirs.extend(project_venvs(self.cwd))
         for d in dirs:
             if d in seen:

@@ -508,3 +508,24 @@ def remove_version_file(path: StrPath) -> None:
     except OSError as exc:
         raise StoreError(f"cannot remove {os.fspath(path)}: {exc.strerror or exc}",
                          "check the directory's permissions") from None
+
+
+def project_requirements(start: StrPath, ceilings: Sequence[StrPath] = ()) -> list[tuple[str, str]]:
+    """``(requires-python, pyproject.toml path)`` of the project ``start`` belongs to and, for a
+    workspace member, of its workspace root; empty outside a project or without the key."""
+    ceil = tuple({os.path.normpath(os.fspath(c)) for c in ceilings})
+    d = _norm(start)
+    while d not in ceil:
+        if _exists(os.path.join(d, PYPROJECT)):
+            out = []
+            for project in dict.fromkeys((d, _workspace_root(d, ceil))):
+                pyproject = os.path.join(project, PYPROJECT)
+                spec = requires_python(pyproject)
+                if spec is not None:
+                    out.append((spec, pyproject))
+            return out
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    return []

@@ -38,9 +38,24 @@ def key(text: str):
             ["cpython-3.12.3-linux-x86_64-gnu"],
             ["cpython-3.12.30-linux-x86_64-gnu", "cpython-3.12.3rc1-linux-x86_64-gnu"],
         ),
-        ("3.13.0rc1", "3.13.0rc1", ["cpython-3.13.0rc1-linux-x86_64-gnu"], ["cpython-3.13.0-linux-x86_64-gnu"]),
-        ("3.13t", "3.13t", ["cpython-3.13.1+freethreaded-linux-x86_64-gnu"], ["cpython-3.13.1-linux-x86_64-gnu"]),
-        ("3.13+freethreaded", "3.13t", ["cpython-3.13.1+freethreaded-linux-x86_64-gnu"], []),
+        # pre-releases and variants are written as uv writes them (uv: discovery.rs
+        # interpreter_request_to_canonical_string, tests/python/python_pin.rs "3.13t" -> 3.13+freethreaded)
+        ("3.13.0rc1", "3.13rc1", ["cpython-3.13.0rc1-linux-x86_64-gnu"], ["cpython-3.13.0-linux-x86_64-gnu"]),
+        ("3.13rc1", "3.13rc1", ["cpython-3.13.0rc1-linux-x86_64-gnu"], ["cpython-3.13.1rc1-linux-x86_64-gnu"]),
+        ("3.13a1", "3.13a1", ["cpython-3.13.0a1-linux-x86_64-gnu"], ["cpython-3.13.0a2-linux-x86_64-gnu"]),
+        ("313b1", "3.13b1", ["cpython-3.13.0b1-linux-x86_64-gnu"], ["cpython-3.13.0-linux-x86_64-gnu"]),
+        ("313rc4", "3.13rc4", ["cpython-3.13.0rc4-linux-x86_64-gnu"], []),
+        ("3.14.5rc1", "3.14.5rc1", ["cpython-3.14.5rc1-linux-x86_64-gnu"], ["cpython-3.14.0rc1-linux-x86_64-gnu"]),
+        ("3.13t", "3.13+freethreaded", ["cpython-3.13.1+freethreaded-linux-x86_64-gnu"],
+         ["cpython-3.13.1-linux-x86_64-gnu"]),
+        ("3.13+freethreaded", "3.13+freethreaded", ["cpython-3.13.1+freethreaded-linux-x86_64-gnu"], []),
+        ("313t", "3.13+freethreaded", ["cpython-3.13.1+freethreaded-linux-x86_64-gnu"], []),
+        ("3t", "3+freethreaded", ["cpython-3.13.1+freethreaded-linux-x86_64-gnu"], ["cpython-3.13.1-linux-x86_64-gnu"]),
+        # a lone == is a version request (uv: version_request_from_specifiers): ==3.12 is the series
+        ("==3.12", "3.12", ["cpython-3.12.1-linux-x86_64-gnu", "cpython-3.12.0-linux-x86_64-gnu"],
+         ["cpython-3.13.0-linux-x86_64-gnu"]),
+        ("==3.12.1", "3.12.1", ["cpython-3.12.1-linux-x86_64-gnu"], ["cpython-3.12.2-linux-x86_64-gnu"]),
+        (">=3.12, <3.13", ">=3.12,<3.13", ["cpython-3.12.1-linux-x86_64-gnu"], ["cpython-3.13.0-linux-x86_64-gnu"]),
         ("3.12+debug", "3.12+debug", ["cpython-3.12.1+debug-linux-x86_64-gnu"], ["cpython-3.12.1-linux-x86_64-gnu"]),
         (
             ">=3.11,<3.13",
@@ -55,9 +70,28 @@ def key(text: str):
         ("pp", "pypy", ["pypy-3.10.14-linux-x86_64-gnu"], []),
         ("graalpy", "graalpy", ["graalpy-3.12.0-linux-x86_64-gnu"], []),
         ("gp", "graalpy", ["graalpy-3.12.0-linux-x86_64-gnu"], []),
-        ("cpython@3.12", "3.12", ["cpython-3.12.1-linux-x86_64-gnu"], ["pypy-3.12.1-linux-x86_64-gnu"]),
-        ("cpython3.12", "3.12", ["cpython-3.12.1-linux-x86_64-gnu"], []),
-        ("cp312", "3.12", ["cpython-3.12.1-linux-x86_64-gnu"], ["cpython-3.1.2-linux-x86_64-gnu"]),
+        # an implementation the user names stays in the canonical form (uv: "cpython@3.12.2");
+        # "python3.12" names none (uv's abstract prefix)
+        ("cpython@3.12", "cpython@3.12", ["cpython-3.12.1-linux-x86_64-gnu"], ["pypy-3.12.1-linux-x86_64-gnu"]),
+        ("cpython3.12", "cpython@3.12", ["cpython-3.12.1-linux-x86_64-gnu"], []),
+        ("cp312", "cpython@3.12", ["cpython-3.12.1-linux-x86_64-gnu"], ["cpython-3.1.2-linux-x86_64-gnu"]),
+        ("cp38", "cpython@3.8", ["cpython-3.8.20-linux-x86_64-gnu"], []),
+        ("python3.12", "3.12", ["cpython-3.12.1-linux-x86_64-gnu"], []),
+        ("pypy310", "pypy@3.10", ["pypy-3.10.14-linux-x86_64-gnu"], []),
+        ("gp310", "graalpy@3.10", ["graalpy-3.10.0-linux-x86_64-gnu"], []),
+        ("3100", "3.100", [], ["cpython-3.10.0-linux-x86_64-gnu"]),
+        # keys with trailing parts left out, or any (uv: interpreter_request_from_str, downloads.rs)
+        ("cpython-3.12", "cpython-3.12-any-any-any", ["cpython-3.12.3-linux-x86_64-gnu"],
+         ["pypy-3.12.3-linux-x86_64-gnu"]),
+        ("any-3.12-any", "any-3.12-any-any-any", ["pypy-3.12.3-linux-x86_64-gnu"], ["cpython-3.11.3-linux-x86_64-gnu"]),
+        ("cpython-3.12-linux-x86_64", "cpython-3.12-linux-x86_64-any", ["cpython-3.12.3-linux-x86_64-musl"],
+         ["cpython-3.12.3-linux-aarch64-gnu"]),
+        ("any-3.13.2-any-aarch64", "any-3.13.2-any-aarch64-any", ["cpython-3.13.2-darwin-aarch64-none"],
+         ["cpython-3.13.2-linux-x86_64-gnu"]),
+        ("pypy-linux", "pypy-any-linux-any-any", ["pypy-3.10.14-linux-x86_64-gnu"], ["pypy-3.10.14-darwin-x86_64-none"]),
+        ("cpython-3.13.0rc1", "cpython-3.13rc1-any-any-any", ["cpython-3.13.0rc1-linux-x86_64-gnu"],
+         ["cpython-3.13.0-linux-x86_64-gnu"]),
+        ("cpython-3.12-macos-arm64", "cpython-3.12-darwin-aarch64-any", ["cpython-3.12.3-darwin-aarch64-none"], []),
         ("pypy@3.10", "pypy@3.10", ["pypy-3.10.14-linux-x86_64-gnu"], ["cpython-3.10.14-linux-x86_64-gnu"]),
         ("pp310", "pypy@3.10", ["pypy-3.10.14-linux-x86_64-gnu"], []),
         ("cpython>=3.12", "cpython@>=3.12", ["cpython-3.13.0-linux-x86_64-gnu"], ["cpython-3.11.0-linux-x86_64-gnu"]),
@@ -120,7 +154,12 @@ def test_paths_and_names(text: str, kind: str) -> None:
         "3.12;rm -rf /",
         "$(touch /tmp/pwned)",
         "`id`",
-        "3.13rc1",
+        "3rc1",
+        "31000",
+        "3.13tt",
+        "3.12-dev",
+        "3.12.post0",
+        "cpython-3.12-linux-x86_64-gnu-extra",
         ">=3.x",
         "1.2",
         "3.12\n3.11",
@@ -202,11 +241,16 @@ def test_specifiers_match_like_packaging(spec: str, version: str) -> None:
             Specifiers.parse(spec)  # arbitrary equality is not a Python-version notion
         return
     ours = Specifiers.parse(spec)
+    lone_eq = len(ours.clauses) == 1 and ours.clauses[0].op == "==" and not ours.clauses[0].prefix
     assert ours.contains(Version.parse(version)) == oracle.contains(PackagingVersion(version), prereleases=True)
     # the canonical form means the same thing and parses to itself
     assert SpecifierSet(str(ours)) == oracle and str(Specifiers.parse(str(ours))) == str(ours)
     # as a request, on installation keys (CPython, no variant) and on probed interpreters
     req = parse_request(spec)
+    if lone_eq:
+        # as a request, a lone "==3.12" is the version request "3.12" (the series), as in uv
+        assert req.version.specifiers is None and req == parse_request(str(ours.clauses[0].version))
+        return
     key = parse_key(f"cpython-{Version.parse(version).padded(3)[0]}.{Version.parse(version).padded(3)[1]}."
                     f"{Version.parse(version).padded(3)[2]}{Version.parse(version).pre_text}-linux-x86_64-gnu")
     expected = oracle.contains(PackagingVersion(str(key.version)), prereleases=True)

@@ -87,9 +87,9 @@ def test_pin_outside_a_project_writes_the_working_directory(run: Run, tmp_path: 
 
 
 @pytest.mark.parametrize(("typed", "canonical"), [
-    ("cp312", "3.12"), ("CPython@3.12", "3.12"), ("~=3.11.0", "~=3.11.0"), ("python3.11", "3.11"),
+    ("cp312", "cpython@3.12"), ("CPython@3.12", "cpython@3.12"), ("~=3.11.0", "~=3.11.0"), ("python3.11", "3.11"),
     (">=3.11, <3.13", ">=3.11,<3.13"), ("<3.13,>=3.11", "<3.13,>=3.11"),
-    ("pypy3.10", "pypy@3.10"), ("3.13+freethreaded", "3.13t"), ("cpython-3.12.1-linux-x86_64-gnu",
+    ("pypy3.10", "pypy@3.10"), ("3.13+freethreaded", "3.13+freethreaded"), ("cpython-3.12.1-linux-x86_64-gnu",
                                                                    "cpython-3.12.1-linux-x86_64-gnu"),
 ])
 def test_pin_writes_the_canonical_form(run: Run, tmp_path: Path, typed: str, canonical: str) -> None:
@@ -299,18 +299,25 @@ def test_find_nothing_matches_exit_2_one_line(run: Run) -> None:
 
 
 @pytest.mark.slow
-def test_find_downloads_a_missing_version_when_automatic(run: Run, env: Dict[str, str]) -> None:
+def test_find_never_downloads_and_venv_installs_like_install(run: Run, env: Dict[str, str], tmp_path: Path) -> None:
+    # uv: tests/python/python_find.rs — `uv python find` only looks, whatever python-downloads says
     auto = {"SHIMKIT_PYTHON_DOWNLOADS": "automatic"}
-    p = run("find", "3.10", "--output-format", "json", extra=auto)
-    assert p.returncode == 0, p.stderr
-    row = json.loads(p.stdout)
     root = Path(env["SHIMKIT_PYTHON_INSTALL_DIR"])
-    assert row["path"] == str(root / f"cpython-3.10-{HOST}" / "bin" / "python3.10")
-    assert (row["version"], row["source"], row["key"]) == ("3.10.13", "managed", f"cpython-3.10.13-{HOST}")
-    assert subprocess.run([row["path"], "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
-                          text=True, check=True).stdout == "(3, 10)\n"
-    # manual: `find` never downloads
-    p = run("find", "3.9", extra={"SHIMKIT_PYTHON_DOWNLOADS": "manual"})
+    p = run("find", "3.10", extra=auto)
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.startswith("error: no Python interpreter satisfies 3.10; hint: install it with "
+                               "`shimkit install 3.10`")
+    assert not root.exists() or not any(n.startswith("cpython-3.10") for n in os.listdir(root))
+    # a command that creates something may download, and installs as `shimkit install` would: bin entry too
+    p = run("venv", "-p", "3.10", str(tmp_path / "v"), extra=auto)
+    assert p.returncode == 0, p.stderr
+    assert (root / f"cpython-3.10-{HOST}").is_symlink()
+    assert os.path.realpath(Path(env["SHIMKIT_BIN_DIR"]) / "python3.10") == os.path.realpath(
+        root / f"cpython-3.10.13-{HOST}" / "bin" / "python3.10")
+    assert subprocess.run([str(tmp_path / "v" / "bin" / "python"), "-c", "import sys; print(sys.version_info[:2])"],
+                          capture_output=True, text=True, check=True).stdout == "(3, 10)\n"
+    # manual: only `install` downloads
+    p = run("venv", "-p", "3.9", str(tmp_path / "w"), extra={"SHIMKIT_PYTHON_DOWNLOADS": "manual"})
     assert p.returncode == 2 and "(python-downloads is manual)" in p.stderr
     assert not any(n.startswith("cpython-3.9") for n in os.listdir(root))
 
@@ -384,3 +391,100 @@ def test_a_deleted_working_directory_is_one_line(env: Dict[str, str], tmp_path: 
                        env=env, capture_output=True, text=True)
     assert p.returncode == 1 and "Traceback" not in p.stderr
     assert p.stderr == "error: the working directory no longer exists; hint: cd to an existing directory\n"
+
+
+# ---- agreeing with uv and pyenv (cases from their test suites) ------------------------------
+@pytest.mark.parametrize(("typed", "written"), [
+    ("3.13.0rc1", "3.13rc1"),  # uv: python_pin.rs / discovery.rs interpreter_request_to_canonical_string
+    ("3.13t", "3.13+freethreaded"),  # uv: python_pin.rs python_pin_compatible_with_requires_python
+    ("cpython@3.11", "cpython@3.11"),
+    ("cp311", "cpython@3.11"),
+    ("==3.11", "3.11"),  # uv: discovery.rs version_request_from_specifiers
+    (">=3.11, <3.13", ">=3.11,<3.13"),  # shimkit keeps ranges one word (see docs/migrating.md)
+    ("cpython-3.11", "cpython-3.11-any-any-any"),  # a partial key (uv: interpreter_request_from_str)
+    ("any-3.11-any", "any-3.11-any-any-any"),
+    ("pypy-linux", "pypy-any-linux-any-any"),
+])
+def test_pin_accepts_uv_spellings_and_writes_uv_forms(run: Run, tmp_path: Path, typed: str, written: str) -> None:
+    p = run("pin", typed)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / ".python-version").read_text() == written + "\n"
+    # and reads back what uv writes
+    p = run("pin")
+    assert (p.returncode, p.stdout) == (0, written + "\n")
+
+
+@pytest.mark.parametrize(("request_text", "why"), [
+    ("3.5", "Python 3.5 is not supported"),  # uv: python_find.rs python_find_unsupported_version
+    ("3.5.9", "Python 3.5 is not supported"),
+    ("2.6", "Python 2.6 is not supported"),
+    ("3.12t", "free-threaded builds exist from Python 3.13 on"),
+])
+@pytest.mark.parametrize("command", ["find", "list", "pin", "install"])
+def test_requests_no_python_can_satisfy_are_invalid(run: Run, command: str, request_text: str, why: str) -> None:
+    p = run(command, request_text)
+    assert p.returncode == 2
+    assert p.stderr.startswith(f"error: invalid Python request {request_text!r} ({why}")
+    assert len(p.stderr.splitlines()) == 1
+
+
+def test_a_satisfiable_but_missing_request_says_so(run: Run) -> None:
+    p = run("find", "4.2")  # uv: the same test, "No interpreter found for Python 4.2"
+    assert p.returncode == 2 and p.stderr.startswith("error: no Python interpreter satisfies 4.2;")
+
+
+def test_pin_refuses_a_version_requires_python_excludes(run: Run, env: Dict[str, str], sources: Dict[str, Path],
+                                                        tmp_path: Path) -> None:
+    # uv: python_pin.rs python_pin_compatible_with_requires_python
+    managed(env, sources, "3.10.13")
+    managed(env, sources, "3.12.1")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nrequires-python = ">=3.11"\n')
+    for typed in ("3.10", "cpython@3.10", "3.10.13"):
+        p = run("pin", typed)
+        assert p.returncode == 2, p.stderr
+        assert p.stderr == (f"error: the requested Python version `{typed}` is incompatible with the project's "
+                            f"requires-python `>=3.11` ({tmp_path / 'pyproject.toml'}); hint: pin a version it "
+                            "allows, or pass --no-config to pin it anyway\n")
+        assert not (tmp_path / ".python-version").exists()
+    assert run("pin", "--no-config", "3.10").returncode == 0  # as uv's --no-project
+    # a range is judged by what it resolves to: a warning, the pin is written
+    p = run("pin", ">3.8,<3.11")
+    assert p.returncode == 0 and (tmp_path / ".python-version").read_text() == ">3.8,<3.11\n"
+    assert "resolves to 3.10.13, which is incompatible with the project's requires-python `>=3.11`" in p.stderr
+    assert run("pin", "3.12").stderr == ""
+    # an existing pin the project outgrew is reported when shown, and by find
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nrequires-python = ">=3.13"\n')
+    p = run("pin")
+    assert p.stdout == "3.12\n"
+    assert "the pinned Python version `3.12` is incompatible with the project's requires-python `>=3.13`" in p.stderr
+    p = run("find")
+    assert p.returncode == 0
+    assert "resolved to Python 3.12.1, which is incompatible with the project's requires-python `>=3.13`" in p.stderr
+
+
+def test_workspace_members_are_checked_against_the_root_pin(run: Run, env: Dict[str, str], sources: Dict[str, Path],
+                                                            tmp_path: Path) -> None:
+    managed(env, sources, "3.12.1")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "root"\n[tool.uv.workspace]\nmembers = ["lib"]\n')
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "pyproject.toml").write_text('[project]\nname = "lib"\nrequires-python = ">=3.13"\n')
+    (tmp_path / ".python-version").write_text("3.12\n")
+    p = run("find", cwd=tmp_path / "lib")
+    assert p.returncode == 0
+    assert f"requires-python `>=3.13` ({tmp_path / 'lib' / 'pyproject.toml'})" in p.stderr
+    assert run("pin", "3.12", cwd=tmp_path / "lib").returncode == 2
+
+
+def test_an_active_venv_without_its_interpreter_is_an_error(run: Run, env: Dict[str, str], sources: Dict[str, Path],
+                                                             tmp_path: Path) -> None:
+    # uv: python_find.rs, "Failed to inspect Python interpreter from active virtual environment"
+    managed(env, sources, "3.12.1")
+    venv = tmp_path / ".venv"
+    subprocess.run([str(sources["3.12.1"]), "-m", "venv", "--without-pip", str(venv)], check=True)
+    (venv / "bin" / "python").unlink()
+    (venv / "bin" / "python3").unlink()
+    p = run("find", extra={"VIRTUAL_ENV": str(venv)})
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.startswith(f"error: the active virtual environment {venv} has no Python interpreter; hint: "
+                               f"recreate it with `shimkit venv --clear {venv}`")
+    assert run("find", "--system", extra={"VIRTUAL_ENV": str(venv)}).returncode == 0

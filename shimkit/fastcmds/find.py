@@ -102,18 +102,11 @@ def full_settings(*, no_config: Optional[bool], install_dir: Optional[str]) -> S
 
 def find_candidate(req: Optional[PythonRequest], settings: Settings, cwd: str, *, system: bool,
                    preference: str) -> Candidate:
-    """Search; when nothing matches and downloads are automatic, install (with a progress bar)
-    and search again; :class:`NotFoundError` (exit 2) if there is still nothing."""
-    from .. import discovery, provision
+    """Search, never downloading (as ``uv python find``); :class:`NotFoundError` (exit 2) naming
+    what to install when nothing matches."""
+    from .. import discovery
 
     outcome = discovery.locate(req, settings, cwd, system=system, preference=preference, warn=warn)
-    if outcome.candidate is None and provision.can_download(settings, preference, outcome.request):
-        from ..cli.output import CliReporter
-
-        with CliReporter() as reporter:
-            reporter.info(f"Downloading Python {outcome.request} (python-downloads = automatic)")
-            outcome = provision.install_and_locate(outcome, settings, cwd, system=system, preference=preference,
-                                                   reporter=reporter, warn=warn)
     if outcome.candidate is None:
         raise discovery.not_found(outcome, settings, preference)
     return outcome.candidate
@@ -138,7 +131,19 @@ def execute(opts: FindOptions) -> int:
 
         _print(discovery.explicit(req, settings, Path(cwd)).to_json(), opts.output_format)
         return 0
-    c = find_candidate(req, settings, cwd, system=opts.system, preference=preference)
+    outcome = discovery.locate(req, settings, cwd, system=opts.system, preference=preference, warn=warn)
+    if outcome.candidate is None:
+        raise discovery.not_found(outcome, settings, preference)
+    c = outcome.candidate
+    from_project = outcome.found is not None and outcome.found.source == vf.SOURCE_REQUIRES_PYTHON
+    if not settings.no_config and not from_project:
+        from .. import projectpython
+
+        conflict = projectpython.violated_by(c.version, cwd)
+        if conflict is not None:  # uv: python_find.rs, "resolved to Python 3.10.x, which is incompatible"
+            origin = "the request" if outcome.found is None else f"the pin in {outcome.found.describe()}"
+            warn(f"{origin} resolved to Python {c.version}, which is incompatible with the project's "
+                 f"{conflict.describe()}")
     _print(c.to_json(), opts.output_format)
     return 0
 

@@ -70,7 +70,7 @@ def _note(text: str) -> None:
 
 def execute(opts: PinOptions) -> int:
     """Run ``pin``; returns 0 or raises a ShimkitError (bad request and nothing found: exit 2)."""
-    from .. import discovery, provision
+    from .. import discovery, projectpython, provision
     from .. import versionfile as vf
     from ..errors import UsageError
     from ..model.request import PythonRequest
@@ -82,11 +82,17 @@ def execute(opts: PinOptions) -> int:
             raise UsageError("--rm takes no request and excludes --resolved")
         return _remove(cwd, opts.global_)
     if opts.request is None and not opts.resolved:
-        return _show(cwd, opts.global_)
+        return _show(cwd, opts.global_, settings)
 
     if opts.request is not None:
         # malformed requests, paths and executable names are refused (a version file never holds those)
         req = PythonRequest.parse(opts.request, allow_paths=False)
+        if not opts.no_config:
+            conflict = projectpython.refusing(req, cwd)
+            if conflict is not None:
+                raise UsageError(f"the requested Python version `{req}` is incompatible with the project's "
+                                 f"{conflict.describe()}", "pin a version it allows, or pass --no-config to pin "
+                                 "it anyway")
     else:  # --resolved alone: resolve the current pin (or the default)
         pinned, _found = discovery.pinned_request(cwd, settings, warn, session=False)  # a file pin, not this shell's
         req = pinned or PythonRequest.ANY
@@ -108,7 +114,25 @@ def execute(opts: PinOptions) -> int:
         warn(f"{_describe_precedence(effective)} takes precedence in {cwd}")
     if not opts.resolved and provision.satisfied_by(req, settings, cwd) is None:
         warn(f"no installed, downloadable or system Python satisfies {text}")
+    elif not opts.no_config and not opts.global_:
+        _check_resolution(req, settings, cwd, "requested")
     return 0
+
+
+def _check_resolution(req: PythonRequest, settings: Settings, cwd: str, what: str) -> None:
+    """Warn when ``req``, or what it resolves to here, falls outside the project's requires-python
+    (uv: python_pin.rs, "resolves to … which is incompatible")."""
+    from .. import discovery, projectpython
+
+    conflict = projectpython.refusing(req, cwd)
+    if conflict is not None:
+        warn(f"the {what} Python version `{req}` is incompatible with the project's {conflict.describe()}")
+        return
+    c = discovery.locate(req, settings, cwd, system=True).candidate
+    conflict = None if c is None else projectpython.violated_by(c.version, cwd)
+    if c is not None and conflict is not None:
+        warn(f"the {what} Python version `{req}` resolves to {c.version}, which is incompatible with the "
+             f"project's {conflict.describe()}")
 
 
 def _lines(path: str) -> Optional[list[str]]:
@@ -136,7 +160,7 @@ def _describe_precedence(found: vf.Found) -> str:
     return found.describe()
 
 
-def _show(cwd: str, global_only: bool) -> int:
+def _show(cwd: str, global_only: bool, settings: Settings) -> int:
     from .. import versionfile as vf
     from ..errors import NotFoundError, RequestError
     from ..model.request import PythonRequest
@@ -158,17 +182,19 @@ def _show(cwd: str, global_only: bool) -> int:
     shown = []
     for line in found.lines:
         try:
-            shown.append(str(PythonRequest.parse(line, allow_paths=False)))
+            shown.append(PythonRequest.parse(line, allow_paths=False))
         except RequestError as exc:
             warn(vf.bad_line_message(found, line, exc.message))
     if not shown:
         raise NotFoundError(f"{found.describe()} holds no valid Python request",
                             "replace it with `shimkit pin 3.12`")
-    for text in shown:
-        _out(text)
+    for req in shown:
+        _out(str(req))
     _note(f"(from {found.describe()})")
     if session is not None:
         _note(f"(this shell uses {_describe_precedence(session)} instead)")
+    if not global_only and found.source != vf.SOURCE_REQUIRES_PYTHON and not settings.no_config:
+        _check_resolution(shown[0], settings, cwd, "pinned")
     return 0
 
 

@@ -3,11 +3,13 @@ and that a ``.python-version`` file can hold, and how one matches an installatio
 
 Accepted forms::
 
-    3   3.12   3.12.3   3.13.0rc1   3.13t   3.13+freethreaded   3.12+debug
-    >=3.11,<3.13   ==3.12.*                      (PEP 440 specifiers, see .specifier)
+    3   3.12   3.12.3   3.13.0rc1   3.13rc1   313b1   3.13t   3.13+freethreaded   3.12+debug
+    >=3.11,<3.13   >=3.11, <3.13   ==3.12.*      (PEP 440 specifiers, see .specifier;
+                                                  a lone ``==3.12`` means the 3.12 series, as in uv)
     cpython  cp  pypy  pp  graalpy  gp           (any version of that implementation)
-    cpython@3.12  cpython3.12  cp312  pypy3.10  cpython>=3.12
-    cpython-3.12.3-linux-x86_64-gnu              (a full key; any part may be "any")
+    cpython@3.12  cpython3.12  cp312  pypy3.10  cpython>=3.12  python3.12
+    cpython-3.12.3-linux-x86_64-gnu              (a key: parts may be "any" or left out from the
+    cpython-3.12   pypy-linux   any-3.13-any-aarch64   end, as uv reads them)
     any  default
     /path/to/python  ./venv  ~/bin/python3       (an executable or an install/venv directory)
     mypython3                                    (an executable name looked up on PATH)
@@ -21,7 +23,7 @@ download) and :meth:`~PythonRequest.matches_interpreter` (a probed interpreter).
 from __future__ import annotations
 
 from ..errors import RequestError
-from .key import PlatformTriple, PythonKey, platform_part
+from .key import ARCH_ALIASES, LIBCS, OS_ALIASES, PlatformTriple, PythonKey, platform_part
 from .specifier import STARTS, Specifiers
 from .version import DIGITS, Version
 
@@ -43,8 +45,10 @@ IMPL_ALIASES = {
     "graalpy": "graalpy",
     "gp": "graalpy",
 }
-# prefixes in the order they are tried ("cpython3.12" before "cp", "python3" as CPython)
+# prefixes in the order they are tried ("cpython3.12" before "cp"); "python3.12" names no
+# implementation (any, CPython preferred), as in uv
 _IMPL_PREFIXES = ("cpython", "graalpy", "pypy", "python", "cp", "pp", "gp")
+_ABSTRACT_PREFIX = "python"
 _VARIANTS = ("freethreaded", "debug", "freethreaded+debug")
 _NAME_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _NAME_CHARS = _NAME_FIRST | frozenset(".+-")
@@ -103,6 +107,24 @@ class VersionRequest:
         """True when the request pins one exact patch release (``3.12.3``, ``3.13.0rc1``)."""
         return len(self.release) == 3
 
+    def can_satisfy(self, required: Specifiers) -> bool:
+        """Whether some final release this request matches satisfies ``required`` (a project's
+        ``requires-python``): ``3.10`` cannot satisfy ``>=3.11``, ``3.12`` can satisfy
+        ``>=3.12.4``.  A range is judged by what it resolves to, so it is not refused here."""
+        if self.specifiers is not None or not self.release:
+            return True
+        n = len(self.release)
+        if n == 3:
+            return required.contains(Version(self.release, self.pre))
+        # the requirement can only change its answer at its clauses' versions: trying each of
+        # them and its neighbours (within this request's prefix) decides it exactly
+        candidates = {self.release + (0,) * (3 - n), self.release + (10**6,) * (3 - n)}
+        for clause in required.clauses:
+            a, b, c = clause.version.padded(3)
+            for d in (-1, 0, 1):
+                candidates.update({(a, b, max(0, c + d)), (a, max(0, b + d), 0), (a, max(0, b + d), 10**6)})
+        return any(required.contains(Version(r)) for r in candidates if r[:n] == self.release)
+
     @property
     def is_minor(self) -> bool:
         """True for ``3.12``/``3.13t``: the form ``upgrade`` and the minor-version links work with."""
@@ -114,15 +136,17 @@ class VersionRequest:
         return f"{self.release[0]}.{self.release[1]}" if len(self.release) >= 2 else None
 
     def __str__(self) -> str:
+        """The canonical form, as uv writes it: ``3.13rc1`` (not ``3.13.0rc1``), ``3.13+freethreaded``
+        (``3.13t`` reads the same); ranges as ``>=3.11,<3.13`` (no space, unlike uv, so that a pin
+        stays one word for pyenv-style readers, which split lines at whitespace)."""
         if self.specifiers is not None:
             text = str(self.specifiers)
         else:
-            text = ".".join(map(str, self.release)) + (f"{self.pre[0]}{self.pre[1]}" if self.pre else "")
-        if self.variant == "freethreaded":
-            text += "t"
-        elif self.variant:
-            text += "+" + self.variant
-        return text
+            release = self.release
+            if self.pre is not None and len(release) == 3 and release[2] == 0:
+                release = release[:2]
+            text = ".".join(map(str, release)) + (f"{self.pre[0]}{self.pre[1]}" if self.pre else "")
+        return text + (f"+{self.variant}" if self.variant else "")
 
     def _identity(self) -> tuple[object, ...]:
         return (self.release, self.pre, self.specifiers, self.variant)
@@ -183,7 +207,8 @@ class PythonRequest:
         if prefix and rest and (rest[0] in "@<>=!~" or rest[0] in DIGITS):
             try:
                 version = parse_version_request(rest[1:] if rest[0] == "@" else rest)
-                return cls("version", implementation=IMPL_ALIASES[prefix], version=version, raw=raw)
+                impl = None if prefix == _ABSTRACT_PREFIX else IMPL_ALIASES[prefix]
+                return cls("version", implementation=impl, version=version, raw=raw)
             except RequestError:
                 if not allow_paths:
                     raise _bad(raw) from None
@@ -221,8 +246,8 @@ class PythonRequest:
         if self.kind in ("path", "name"):
             return False
         impl = self.implementation or "cpython"
-        if self.kind == "any" and self.implementation is None:
-            impl = key.implementation
+        if self.kind in ("any", "key") and self.implementation is None:
+            impl = key.implementation  # "any", "any-3.12-…": every implementation (CPython ranks first)
         if key.implementation != impl or not self.version.matches(key.version, key.variant):
             return False
         want_os, want_arch, want_libc = self.platform or (None, None, None)
@@ -286,17 +311,13 @@ class PythonRequest:
         if self.kind == "key":
             os_, arch, libc = self.platform or (None, None, None)
             version = str(self.version) if self.version != ANY_VERSION else "any"
-            if self.version.variant == "freethreaded" and version.endswith("t"):
-                version = version[:-1] + "+freethreaded"
             return "-".join([self.implementation or "any", version, os_ or "any", arch or "any", libc or "any"])
         if self.kind == "any":
             return self.implementation or "any"
         version = str(self.version)
-        if self.implementation and self.implementation != "cpython":
+        if self.implementation:
             return f"{self.implementation}@{version}" if version else self.implementation
-        if self.implementation == "cpython" and self.version.specifiers is not None:
-            return f"cpython@{version}"
-        return version or "cpython"
+        return version
 
     def __repr__(self) -> str:
         return f"PythonRequest({str(self)!r})"
@@ -344,8 +365,12 @@ def _plain_version(low: str) -> Optional[VersionRequest]:
             return None
         pre = (tag, int(digits))
     if len(release) == 1 and release[0] >= 10:
-        # "312" means 3.12 (as in cp312)
+        # "312" means 3.12 (as in cp312); "3100" 3.100, as in uv
+        if len(numbers[0]) > 4:
+            return None
         release = (int(numbers[0][0]), int(numbers[0][1:]))
+    if pre is not None and len(release) == 2:
+        release = (*release, 0)  # "3.13rc1" (what uv writes) is 3.13.0rc1
     return VersionRequest(release=release, pre=pre, variant=variant)
 
 
@@ -360,39 +385,73 @@ def parse_version_request(text: str) -> VersionRequest:
         if spec_text.endswith("t") and not spec_text.endswith("*t"):
             spec_text, variant = spec_text[:-1], "freethreaded"  # ">=3.13t": a free-threaded range
         try:
-            return VersionRequest(specifiers=Specifiers.parse(spec_text), variant=variant)
+            specifiers = Specifiers.parse(spec_text)
         except ValueError:
             raise _bad(text, "not a valid version specifier") from None
+        lone = specifiers.clauses[0] if len(specifiers.clauses) == 1 else None
+        if lone is not None and lone.op == "==" and not lone.prefix and 1 <= len(lone.version.release) <= 3:
+            # "==3.12" is the 3.12 series and "==3.12.1" that patch, as uv reads them (strict
+            # PEP 440 would make "==3.12" 3.12.0 only; nobody pinning Python means that)
+            v = lone.version
+            release = v.padded(3) if v.pre is not None else v.release
+            return VersionRequest(release=release, pre=v.pre, variant=variant)
+        return VersionRequest(specifiers=specifiers, variant=variant)
     version = _plain_version(text.lower())
     if version is None:
         raise _bad(text)
     if version.pre is not None and len(version.release) != 3:
         raise _bad(text, "a pre-release needs a full version such as 3.13.0rc1")
-    if version.release and version.release[0] not in (2, 3, 4):
+    release = version.release
+    if release and release[0] not in (2, 3, 4):
         raise _bad(text, "not a Python version")
+    # requests no supported interpreter can satisfy are refused as such, as uv does (uv:
+    # python_find.rs python_find_unsupported_version); 2.7 stays, for pyenv users' old projects
+    if len(release) >= 2 and release[:2] < ((2, 7) if release[0] == 2 else (3, 6)):
+        raise _bad(text, f"Python {release[0]}.{release[1]} is not supported: 2.7 and 3.6 or newer are")
+    if "freethreaded" in version.variant and (release[:1] == (2,) or (len(release) >= 2 and release[:2] < (3, 13))):
+        raise _bad(text, "free-threaded builds exist from Python 3.13 on")
     return version
 
 
 def _parse_key_request(low: str, raw: str) -> Optional[PythonRequest]:
+    """A key request: ``implementation-version-os-arch-libc``, each part ``any`` or left out from
+    the end; a part that does not fit its position moves on to the next (``pypy-linux``), as uv
+    does.  With all five parts, os, arch and libc may be any key-safe names."""
     parts = low.split("-")
-    if len(parts) != 5:
+    if not 2 <= len(parts) <= 5:
         return None
-    impl, version_text, os_, arch, libc = parts
-    if impl != "any" and impl not in IMPL_ALIASES:
-        return None
-    try:
-        version = ANY_VERSION if version_text == "any" else parse_version_request(version_text)
-    except RequestError:
-        return None
-    # the same alphabet as installation names: nothing a path or shell could misread
-    if version.specifiers is not None or not all(platform_part(p) for p in (os_, arch, libc)):
-        return None
+    full = len(parts) == 5
+    found: list[object] = [None, None, None, None, None]  # implementation, version, os, arch, libc
 
-    def part(p: str) -> Optional[str]:
-        return None if p == "any" else p
+    def fits(pos: int, part: str) -> object:
+        if pos == 0:
+            return IMPL_ALIASES.get(part) if part != "python" else None
+        if pos == 1:
+            try:
+                version = parse_version_request(part)
+            except RequestError:
+                return None
+            return version if version.specifiers is None and version.release else None
+        if pos == 2:
+            return part if full and platform_part(part) else OS_ALIASES.get(part)
+        if pos == 3:
+            return part if full and platform_part(part) else ARCH_ALIASES.get(part)
+        return part if (full and platform_part(part)) or part in LIBCS else None
 
-    return PythonRequest("key", implementation=None if impl == "any" else IMPL_ALIASES[impl], version=version,
-                         platform=(part(os_), part(arch), part(libc)), raw=raw)
+    pos = 0
+    for part in parts:
+        while pos < 5:
+            value = None if part == "any" else fits(pos, part)
+            pos += 1
+            if part == "any" or value is not None:
+                found[pos - 1] = value
+                break
+        else:
+            return None
+    impl, version, os_, arch, libc = found
+    return PythonRequest("key", implementation=impl,  # type: ignore[arg-type]
+                         version=version if isinstance(version, VersionRequest) else ANY_VERSION,
+                         platform=(os_, arch, libc), raw=raw)  # type: ignore[arg-type]
 
 
 def _looks_like_path(text: str) -> bool:
