@@ -51,6 +51,7 @@ TEMP_NAME = ".shimkit-sync"
 LOCK_NAME = ".shimkit-sync.lock"
 _SUMS_LINE_RE = re.compile(r"^(?P<sha>[0-9a-f]{64}) [ *](?P<path>\S(?:.*\S)?)$")
 _ARCH_VARIANT_RE = re.compile(r"^(?P<family>.+)_(?P<variant>v[0-9])$")
+_BUILD_RE = re.compile(r"^[0-9A-Za-z_-][0-9A-Za-z._-]*$")  # a directory name: no separators, not . or ..
 
 
 class MirrorError(ShimkitError):
@@ -191,6 +192,8 @@ def archive_path(d: Download) -> str:
         raise MirrorError(f"unsafe archive name {name!r} for {d.key_text}", "the download list is damaged or hostile")
     if _is_pbs(d):
         build = d.build or parse_archive_filename(name)[1]
+        if not _BUILD_RE.match(build):
+            raise MirrorError(f"unsafe build {build!r} for {d.key_text}", "the download list is damaged or hostile")
         return f"{build}/{name}"
     return f"{d.key.implementation}/{name}"
 
@@ -411,13 +414,14 @@ def sync(
             f"{dest} is not empty and holds no {METADATA_NAME}",
             "sync into an empty directory or an existing shimkit mirror",
         )
+    wanted = {d.key_text: (d, archive_path(d)) for d in selected}  # unsafe names fail before anything is written
     with _Locked(dest):
-        return _sync_locked(dest, selected, base_url, prune, source_mirror, opts, rep, concurrency)
+        return _sync_locked(dest, wanted, base_url, prune, source_mirror, opts, rep, concurrency)
 
 
 def _sync_locked(
     dest: Path,
-    selected: Sequence[Download],
+    wanted: dict[str, tuple[Download, str]],
     base_url: Optional[str],
     prune: bool,
     source_mirror: Optional[str],
@@ -435,7 +439,6 @@ def _sync_locked(
         rep.warn(f"ignoring the mirror's current list ({exc.message}); it is rewritten")
         previous = []
     old_sums = _read_sums_or_empty(dest, rep)
-    wanted = {d.key_text: (d, archive_path(d)) for d in selected}
     todo = []
     for key, (d, rel) in wanted.items():
         assert d.sha256 is not None
@@ -470,7 +473,10 @@ def _sync_locked(
         for d in previous:
             if d.key_text in wanted or not d.sha256:
                 continue
-            rel = archive_path(d)
+            try:
+                rel = archive_path(d)
+            except MirrorError:
+                continue  # never keep listing what could not have been written safely
             if (dest / rel).is_file():
                 listed[d.key_text] = (d, rel)
                 result.kept.append(d.key_text)

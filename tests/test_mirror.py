@@ -348,3 +348,21 @@ def test_uv_installs_from_the_synced_mirror(env, tmp_path, mirror: Mirror, serve
     assert out.stdout.strip() == a312.version
     assert archive_gets(served) == [f"/{a312.url_path}"]
     assert mirror.server.requests == []
+
+
+def test_hostile_names_in_the_list_write_nothing(env, tmp_path, mirror: Mirror, a312) -> None:
+    mirror.publish(overrides={a312.version: {"build": "../../escaped"}})
+    dest = tmp_path / "mirror"
+    proc = run(env, "mirror", "sync", str(dest), "3.12")
+    assert proc.returncode == 1
+    assert "error: unsafe build '../../escaped'" in proc.stderr and "hint:" in proc.stderr
+    assert not (tmp_path / "escaped").exists()
+    assert not dest.exists() or list(dest.iterdir()) == []
+
+
+def test_offline_sync_from_a_remote_list_fails_before_writing(env, tmp_path, mirror: Mirror) -> None:
+    dest = tmp_path / "mirror"
+    proc = run(env, "mirror", "sync", str(dest), "3.12", "--offline")
+    assert proc.returncode == 1 and "offline mode is on" in proc.stderr
+    assert not dest.exists()
+    assert mirror.server.requests == []

@@ -9,6 +9,7 @@ import typer
 
 from .. import mirror as core
 from .. import platform
+from ..fetch import FetchOptions
 from ..manager import metadata_for
 from ..requests import parse_installable
 from . import output
@@ -74,6 +75,7 @@ def sync(
             base_url=base_url,
             prune=prune,
             source_mirror=settings.mirror,
+            options=FetchOptions.from_env(offline=settings.offline),
             reporter=reporter,
         )
     for key in result.downloaded:
