@@ -366,3 +366,15 @@ def test_offline_sync_from_a_remote_list_fails_before_writing(env, tmp_path, mir
     assert proc.returncode == 1 and "offline mode is on" in proc.stderr
     assert not dest.exists()
     assert mirror.server.requests == []
+
+
+def test_a_second_sync_into_the_same_directory_stops(env, tmp_path, mirror: Mirror) -> None:
+    import filelock
+
+    dest = tmp_path / "mirror"
+    run(env, "mirror", "sync", str(dest), "3.12", check=True)
+    before = (dest / "python-downloads.json").read_bytes()
+    with filelock.FileLock(str(dest / ".shimkit-sync.lock")):  # a sync in progress elsewhere
+        proc = run(env, "mirror", "sync", str(dest), "3.11", "--prune")
+    assert proc.returncode == 1 and "another `shimkit mirror sync` is writing" in proc.stderr
+    assert (dest / "python-downloads.json").read_bytes() == before

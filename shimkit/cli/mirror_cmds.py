@@ -7,10 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .. import mirror as core
 from .. import platform
-from ..fetch import FetchOptions
-from ..manager import metadata_for
 from ..requests import parse_installable
 from . import output
 from .app import DownloadsJsonOpt, MirrorOpt, OfflineOpt, app, settings_from
@@ -59,6 +56,10 @@ def sync(
     Only missing or changed archives are fetched.  The files are replaced atomically: a sync that is
     interrupted leaves a mirror whose python-downloads.json names only complete archives.
     """
+    from .. import mirror as core  # loaded only when a mirror command runs
+    from ..fetch import FetchOptions
+    from ..manager import metadata_for
+
     requests = [parse_installable(v) for v in versions or []]
     if from_pins is not None:
         requests += core.requests_from_pins(from_pins, output.warn)
@@ -90,7 +91,7 @@ def sync(
         output.warn(text)
     for _key, error in result.failed:
         output.error(error.one_line())
-    output.note(f"{directory}: {result.listed} archives listed in {core.METADATA_NAME}")
+    output.note(f"{directory}: {result.listed} archives listed in python-downloads.json")
     if result.failed:
         raise typer.Exit(max(e.exit_code for _k, e in result.failed))
 
@@ -100,6 +101,8 @@ def verify(
     directory: Path = typer.Argument(..., help="The mirror directory.", show_default=False),
 ) -> None:
     """Check every archive against SHA256SUMS and python-downloads.json; list missing and corrupt ones."""
+    from .. import mirror as core
+
     report = core.verify(directory)
     for problem in report.problems:
         output.error(problem)
