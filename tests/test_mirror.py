@@ -92,10 +92,19 @@ def test_sync_writes_archives_checksums_and_metadata(env, tmp_path, mirror: Mirr
     entry = doc[f"cpython-{a312.version}-{HOST}"]
     # upstream URLs (a prefix swap maps them onto the mirror) and the fields uv and shimkit read
     assert entry["url"] == metadata.archive_url(a312, metadata.UPSTREAM_BASE_URL)
-    assert (entry["name"], entry["os"], entry["libc"], entry["arch"]) == ("cpython", "linux", "gnu",
-                                                                          {"family": "x86_64", "variant": None})
+    assert (entry["name"], entry["os"], entry["libc"], entry["arch"]) == (
+        "cpython",
+        "linux",
+        "gnu",
+        {"family": "x86_64", "variant": None},
+    )
     assert (entry["major"], entry["minor"], entry["patch"], entry["sha256"], entry["build"]) == (
-        a312.major, a312.minor, a312.patch, a312.sha256, a312.build)
+        a312.major,
+        a312.minor,
+        a312.patch,
+        a312.sha256,
+        a312.build,
+    )
     assert sorted(archive_gets(mirror.server)) == sorted(f"/{a.url_path}" for a in (a311, a312))
     assert not (dest / ".shimkit-sync").exists()
     # sha256sum itself accepts the file
@@ -111,8 +120,11 @@ def test_sync_for_other_platforms(env, tmp_path, mirror: Mirror, a312) -> None:
     shutil.copy(a312.path, copy)
     mirror.server.add_file(f"/{a312.build}/{name}", copy)
     _key, entry = metadata.entry_for(a312, mirror.url)
-    entry = {**entry, "arch": {"family": "aarch64", "variant": None},
-             "url": f"{mirror.url}/{a312.build}/{name.replace('+', '%2B')}"}
+    entry = {
+        **entry,
+        "arch": {"family": "aarch64", "variant": None},
+        "url": f"{mirror.url}/{a312.build}/{name.replace('+', '%2B')}",
+    }
     mirror.publish(extra={f"cpython-{a312.version}-linux-aarch64-gnu": entry})
     dest = tmp_path / "mirror"
     run(env, "mirror", "sync", str(dest), "3.12", "--platform", "linux-aarch64-gnu", "--platform", HOST, check=True)
@@ -209,8 +221,17 @@ def test_killed_sync_leaves_a_usable_mirror(env, tmp_path, mirror: Mirror, a311,
     assert not (dest / a312.build / a312.filename).exists()
     assert run(env, "mirror", "verify", str(dest)).returncode == 0
     box = machine(tmp_path, "m1")
-    run(box, "install", "--no-bin", "--mirror", dest.as_uri(), "--downloads-json",
-        str(dest / "python-downloads.json"), "3.11", check=True)
+    run(
+        box,
+        "install",
+        "--no-bin",
+        "--mirror",
+        dest.as_uri(),
+        "--downloads-json",
+        str(dest / "python-downloads.json"),
+        "3.11",
+        check=True,
+    )
     # the next sync cleans up and fetches only what is missing
     mirror.server.clear_requests()
     run(env, "mirror", "sync", str(dest), "3.11", "3.12", check=True)
@@ -267,8 +288,9 @@ def test_from_pins_collects_every_pinned_version(env, tmp_path, mirror: Mirror, 
     assert proc.returncode == 2 and "no Python version pinned under" in proc.stderr
 
 
-def test_shimkit_installs_from_the_synced_mirror(env, tmp_path, mirror: Mirror, served: LoopbackServer,
-                                                 a311, a312) -> None:
+def test_shimkit_installs_from_the_synced_mirror(
+    env, tmp_path, mirror: Mirror, served: LoopbackServer, a311, a312
+) -> None:
     dest = Path(served.root)  # type: ignore[arg-type]
     run(env, "mirror", "sync", str(dest), "3.11", "3.12", check=True)
     mirror.server.clear_requests()
@@ -279,8 +301,10 @@ def test_shimkit_installs_from_the_synced_mirror(env, tmp_path, mirror: Mirror, 
     out = subprocess.run([exe, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True)
     assert out.stdout.strip() == a312.version
     # one metadata request and one archive request; nothing else
-    assert [(r.method, r.path) for r in served.requests] == [("GET", "/python-downloads.json"),
-                                                             ("GET", f"/{a312.url_path}")]
+    assert [(r.method, r.path) for r in served.requests] == [
+        ("GET", "/python-downloads.json"),
+        ("GET", f"/{a312.url_path}"),
+    ]
     assert mirror.server.requests == []  # upstream was never asked
     # the next command revalidates the list: one conditional request answered 304
     served.clear_requests()
@@ -290,8 +314,7 @@ def test_shimkit_installs_from_the_synced_mirror(env, tmp_path, mirror: Mirror, 
     assert archive_gets(served) == [f"/{a311.url_path}"]
 
 
-def test_base_url_makes_the_list_enough_on_its_own(env, tmp_path, mirror: Mirror, served: LoopbackServer,
-                                                   a312) -> None:
+def test_base_url_makes_the_list_enough_on_its_own(env, tmp_path, mirror: Mirror, served: LoopbackServer, a312) -> None:
     dest = Path(served.root)  # type: ignore[arg-type]
     run(env, "mirror", "sync", str(dest), "3.12", "--base-url", served.base_url + "/", check=True)
     assert listed(dest)[f"cpython-{a312.version}-{HOST}"]["url"] == metadata.archive_url(a312, served.base_url)
@@ -304,8 +327,18 @@ def test_shimkit_installs_from_a_shared_mount(env, tmp_path, mirror: Mirror, a31
     dest = tmp_path / "mount" / "python mirror"  # a space: file:// URLs are quoted
     run(env, "mirror", "sync", str(dest), "3.12", check=True)
     box = machine(tmp_path, "m1")
-    run(box, "install", "--no-bin", "--offline", "--mirror", dest.as_uri(), "--downloads-json",
-        (dest / "python-downloads.json").as_uri(), "3.12", check=True)
+    run(
+        box,
+        "install",
+        "--no-bin",
+        "--offline",
+        "--mirror",
+        dest.as_uri(),
+        "--downloads-json",
+        (dest / "python-downloads.json").as_uri(),
+        "3.12",
+        check=True,
+    )
     assert (Path(box["SHIMKIT_PYTHON_INSTALL_DIR"]) / f"cpython-{a312.version}-{HOST}").is_dir()
 
 
@@ -337,14 +370,15 @@ def test_uv_installs_from_the_synced_mirror(env, tmp_path, mirror: Mirror, serve
         "XDG_CACHE_HOME": str(home / "xcache"),
         "XDG_CONFIG_HOME": str(home / "config"),
     }
-    proc = subprocess.run([_uv(), "python", "install", "3.12"], env=uv_env, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run([_uv(), "python", "install", "3.12"], env=uv_env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    found = subprocess.run([_uv(), "python", "find", "--managed-python", "3.12"], env=uv_env, capture_output=True,
-                           text=True, timeout=60)
+    found = subprocess.run(
+        [_uv(), "python", "find", "--managed-python", "3.12"], env=uv_env, capture_output=True, text=True, timeout=60
+    )
     assert found.returncode == 0, found.stderr
-    out = subprocess.run([found.stdout.strip(), "-c", "import sys; print(sys.version.split()[0])"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [found.stdout.strip(), "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True
+    )
     assert out.stdout.strip() == a312.version
     assert archive_gets(served) == [f"/{a312.url_path}"]
     assert mirror.server.requests == []

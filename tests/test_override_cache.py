@@ -47,8 +47,10 @@ def test_without_validators_every_read_is_a_full_get(loopback_server: LoopbackSe
     url = loopback_server.add("/list.json", b"{}", etag=None, last_modified=None)
     read_url(url, tmp_path, OPTS)
     read_url(url, tmp_path, OPTS)
-    assert all("if-none-match" not in r.headers and "if-modified-since" not in r.headers
-               for r in loopback_server.requests_for("/list.json"))
+    assert all(
+        "if-none-match" not in r.headers and "if-modified-since" not in r.headers
+        for r in loopback_server.requests_for("/list.json")
+    )
     assert not list((tmp_path / "downloads-override").glob("*.body"))
 
 
