@@ -401,6 +401,11 @@ def sync(
         raise UsageError(
             f"--base-url {base_url!r} is not an http(s):// or file:// URL", "e.g. https://mirror.example/python"
         )
+    wanted: dict[str, tuple[Download, str]] = {}
+    for d in selected:  # unsafe names and unverifiable entries fail before anything is written
+        if not d.sha256:
+            raise MirrorError(f"no sha256 checksum for {d.key_text}", "a mirror only holds verified archives")
+        wanted[d.key_text] = (d, archive_path(d))
     rep: Reporter = reporter or _NullReporter()
     opts = options or fetch.FetchOptions.from_env()
     dest = Path(dest)
@@ -414,7 +419,6 @@ def sync(
             f"{dest} is not empty and holds no {METADATA_NAME}",
             "sync into an empty directory or an existing shimkit mirror",
         )
-    wanted = {d.key_text: (d, archive_path(d)) for d in selected}  # unsafe names fail before anything is written
     with _Locked(dest):
         return _sync_locked(dest, wanted, base_url, prune, source_mirror, opts, rep, concurrency)
 
@@ -469,16 +473,20 @@ def _sync_locked(
     listed: dict[str, tuple[Download, str]] = {
         k: v for k, v in wanted.items() if k in result.downloaded or k in result.present
     }
-    if not prune:
-        for d in previous:
-            if d.key_text in wanted or not d.sha256:
-                continue
-            try:
-                rel = archive_path(d)
-            except MirrorError:
-                continue  # never keep listing what could not have been written safely
-            if (dest / rel).is_file():
-                listed[d.key_text] = (d, rel)
+    failed = {key for key, _error in result.failed}
+    for d in previous:
+        # earlier selections stay listed without --prune; an archive whose update failed keeps its old copy
+        if not d.sha256 or d.key_text in listed or (prune and d.key_text not in failed):
+            continue
+        try:
+            rel = archive_path(d)
+        except MirrorError:
+            continue  # never keep listing what could not have been written safely
+        if (dest / rel).is_file():
+            listed[d.key_text] = (d, rel)
+            if d.key_text in failed:
+                result.warnings.append(f"{d.key_text}: the update failed; the mirror keeps the previous archive")
+            else:
                 result.kept.append(d.key_text)
     entries: dict[str, dict[str, Any]] = {}
     new_sums: dict[str, str] = {}

@@ -412,3 +412,22 @@ def test_a_second_sync_into_the_same_directory_stops(env, tmp_path, mirror: Mirr
         proc = run(env, "mirror", "sync", str(dest), "3.11", "--prune")
     assert proc.returncode == 1 and "another `shimkit mirror sync` is writing" in proc.stderr
     assert (dest / "python-downloads.json").read_bytes() == before
+
+
+def test_failed_downloads_are_reported_and_the_rest_is_listed(env, tmp_path, mirror: Mirror, a311, a312) -> None:
+    dest = tmp_path / "mirror"
+    mirror.server.status(f"/{a311.url_path}", 404)
+    proc = run(env, "mirror", "sync", str(dest), "3.11", "3.12")
+    assert proc.returncode == 1
+    assert "error: HTTP 404" in proc.stderr
+    assert sorted(listed(dest)) == [f"cpython-{a312.version}-{HOST}"]
+    assert run(env, "mirror", "verify", str(dest)).returncode == 0
+    mirror.server.clear_faults()
+    # upstream now lists other bytes under the same name: the download fails its checksum, and the
+    # mirror keeps serving the archive it had, still matching its list
+    mirror.publish(overrides={a312.version: {"sha256": "0" * 64}})
+    proc = run(env, "mirror", "sync", str(dest), "3.12")
+    assert proc.returncode == 1 and "checksum mismatch" in proc.stderr
+    assert "the update failed; the mirror keeps the previous archive" in proc.stderr
+    assert listed(dest)[f"cpython-{a312.version}-{HOST}"]["sha256"] == a312.sha256
+    assert run(env, "mirror", "verify", str(dest)).returncode == 0
