@@ -124,16 +124,17 @@ def parse_metadata(text: str | bytes, origin: str) -> tuple[list[Download], str]
     return _from_uv_shape(doc, origin)
 
 
-def _read_override(location: str, offline: bool) -> bytes:
+def _read_override(location: str, offline: bool, cache_dir: Path | None = None) -> bytes:
     if location.startswith(("http://", "https://")):
         if offline:
             raise OfflineError(
                 f"the download list {location} needs the network but offline mode is on",
                 "unset --offline/SHIMKIT_OFFLINE or use a local file",
             )
-        from .fetch import fetch_bytes
+        from . import dirs
+        from .override_cache import read_url  # one conditional GET once a copy is cached
 
-        return fetch_bytes(location)
+        return read_url(location, cache_dir if cache_dir is not None else dirs.user_cache_dir())
     path = Path(urllib.parse.unquote(location[7:]) if location.startswith("file://") else location).expanduser()
     try:
         return path.read_bytes()
@@ -165,10 +166,11 @@ def load_metadata(
     (the refreshed list in ``cache_dir``, default the user cache dir, merged over the embedded one)
     or ``"embedded"``.  A damaged cache is reported through ``warn`` (default: a
     :class:`~shimkit.metadata_cache.MetadataWarning`) and ignored.  Never touches the network
-    except to read an override URL.
+    except to read an override URL (one conditional GET once its copy is cached in ``cache_dir``,
+    see :mod:`shimkit.override_cache`).
     """
     if downloads_json:
-        downloads, newest = parse_metadata(_read_override(downloads_json, offline), downloads_json)
+        downloads, newest = parse_metadata(_read_override(downloads_json, offline, cache_dir), downloads_json)
         return Metadata(tuple(downloads), "override", downloads_json, newest)
     embedded = load_embedded()
     if not use_cache:

@@ -92,7 +92,7 @@ def settings_from(
 
 
 # Command modules, in the order their commands appear in `shimkit --help`.
-COMMAND_MODULES = ("python_cmds", "project_cmds", "shell_cmds", "metadata_cmds", "doctor_cmds")
+COMMAND_MODULES = ("python_cmds", "project_cmds", "shell_cmds", "metadata_cmds", "mirror_cmds", "doctor_cmds")
 
 
 def _register() -> None:
