@@ -42,8 +42,8 @@ from typing import Any, Callable, Iterator, Optional, Protocol, Sequence
 from . import fetch
 from .downloads import PBS_PREFIX, Download, Metadata, parse_archive_filename, parse_metadata, select_downloads
 from .errors import NotFoundError, ShimkitError, StoreError, UsageError
-from .keys import PlatformTriple, parse_key
-from .requests import PythonRequest
+from .model.key import ARCH_ALIASES, OS_ALIASES, PlatformTriple
+from .model.request import PythonRequest
 
 METADATA_NAME = "python-downloads.json"
 SUMS_NAME = "SHA256SUMS"
@@ -87,20 +87,16 @@ class _NullReporter:
 
 # ---- what to mirror ------------------------------------------------------------------------
 def parse_platform(text: str) -> PlatformTriple:
-    """``linux-x86_64-gnu`` -> the platform triple; :class:`UsageError` if it is not one."""
-    try:
-        return parse_key(f"cpython-3.0.0-{text.strip()}").platform
-    except ShimkitError:
+    """``linux-x86_64-gnu`` (or ``macos-arm64-none``: the spellings keys accept) -> the triple as
+    keys write it; :class:`UsageError` if it is not one."""
+    p = PlatformTriple.parse(text.strip().lower())
+    if p is None:
         raise UsageError(
             f"not a platform: {text!r}",
             "platforms look like linux-x86_64-gnu, linux-aarch64-musl, macos-aarch64-none or windows-x86_64-none "
             "(os-arch-libc, as in installation keys)",
-        ) from None
-
-
-def normalize_platform(p: PlatformTriple) -> PlatformTriple:
-    """``macos`` is spelled ``darwin`` in keys; accept both."""
-    return PlatformTriple("darwin", p.arch, p.libc) if p.os == "macos" else p
+        )
+    return PlatformTriple(OS_ALIASES.get(p.os, p.os), ARCH_ALIASES.get(p.arch, p.arch), p.libc)
 
 
 def select(

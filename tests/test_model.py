@@ -88,7 +88,8 @@ def key(text: str):
          ["cpython-3.12.3-linux-aarch64-gnu"]),
         ("any-3.13.2-any-aarch64", "any-3.13.2-any-aarch64-any", ["cpython-3.13.2-darwin-aarch64-none"],
          ["cpython-3.13.2-linux-x86_64-gnu"]),
-        ("pypy-linux", "pypy-any-linux-any-any", ["pypy-3.10.14-linux-x86_64-gnu"], ["pypy-3.10.14-darwin-x86_64-none"]),
+        ("pypy-linux", "pypy-any-linux-any-any", ["pypy-3.10.14-linux-x86_64-gnu"],
+         ["pypy-3.10.14-darwin-x86_64-none"]),
         ("cpython-3.13.0rc1", "cpython-3.13rc1-any-any-any", ["cpython-3.13.0rc1-linux-x86_64-gnu"],
          ["cpython-3.13.0-linux-x86_64-gnu"]),
         ("cpython-3.12-macos-arm64", "cpython-3.12-darwin-aarch64-any", ["cpython-3.12.3-darwin-aarch64-none"], []),
@@ -286,7 +287,8 @@ def test_keys_round_trip_and_order(text: str, other: str) -> None:
     assert req.matches_key(k, host) == (k.implementation == "cpython")
 
 
-@pytest.mark.parametrize("text", ["cpython-3.12-linux-x86_64-gnu", "cpython-3.12.1-linux-x86_64", "CPython-3.12.1-x-y-z",
+@pytest.mark.parametrize("text", ["cpython-3.12-linux-x86_64-gnu", "cpython-3.12.1-linux-x86_64",
+                                  "CPython-3.12.1-x-y-z",
                                   "cpython-3.12.01-linux-x86_64-gnu", "cpython-3.12.1+gil-linux-x86_64-gnu",
                                   "cpython-3.12.1-linux-x86-64-gnu", "cpython-3.12.1-lin$ux-x86_64-gnu",
                                   "jython-3.12.1-linux-x86_64-gnu", "cpython-3.12.1rc-linux-x86_64-gnu"])

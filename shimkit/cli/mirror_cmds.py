@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from .. import platform
-from ..requests import parse_installable
+from ..model.request import parse_installable
 from . import output
 from .app import DownloadsJsonOpt, MirrorOpt, OfflineOpt, app, settings_from
 
@@ -65,7 +65,7 @@ def sync(
         requests += core.requests_from_pins(from_pins, output.warn)
     if not requests:
         raise typer.BadParameter("name at least one version, or use --from-pins", param_hint="VERSIONS")
-    triples = [core.normalize_platform(core.parse_platform(p)) for p in platforms or []] or [platform.host()]
+    triples = [core.parse_platform(p) for p in platforms or []] or [platform.host()]
     settings = settings_from(downloads_json=downloads_json, mirror=mirror, offline=offline)
     metadata = metadata_for(settings)
     selected = core.select(requests, triples, metadata)

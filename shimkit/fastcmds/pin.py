@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from typing import Optional, Sequence
 
     from .. import versionfile as vf
+    from ..model.request import PythonRequest
+    from ..settings import Settings
 
 FLAGS = {"--global", "--resolved", "--rm", "--no-config"}
 VALUED = {"--install-dir"}
