@@ -134,6 +134,10 @@ def smoke_steps(project: Path) -> List[tuple[str, List[str], Callable[[subproces
         ("metadata refresh", ["metadata", "refresh", "--offline"],
          lambda p: p.returncode == 1 and p.stderr.startswith("error: ")),
         ("doctor", ["doctor", "--shell", "bash"], lambda p: f"shimkit {shimkit.__version__}" in p.stdout),
+        ("mirror", ["mirror", "--help"], lambda p: "sync" in p.stdout),
+        ("mirror sync", ["mirror", "sync", str(project / "mirror"), "3.12"],
+         lambda p: p.returncode == 0 and (project / "mirror" / "SHA256SUMS").is_file()),
+        ("mirror verify", ["mirror", "verify", str(project / "mirror")], lambda p: p.returncode == 0),
         ("uninstall", ["uninstall", "3.12"], lambda p: "Uninstalled cpython-3.12" in p.stderr),
     ]
 

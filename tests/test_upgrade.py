@@ -242,7 +242,7 @@ def test_freethreaded_keys_have_their_own_link_and_entry(tmp_path: Path, real_so
     """Naming and linking of free-threaded keys, at the store level.  No free-threaded interpreter
     exists on these machines, so the installations are real interpreter trees committed under
     free-threaded keys directly (the CLI path would, correctly, refuse them at verification)."""
-    source = next(s for s in real_sources if (s.major, s.minor) >= (3, 11))
+    source = next(s for s in real_sources if (s.major, s.minor) >= (3, 13))  # free-threading exists from 3.13
     store = Store(tmp_path / "installs")
     mm = f"{source.major}.{source.minor}"
     regular = parse_key(f"cpython-{source.version}-{HOST}")
