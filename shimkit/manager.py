@@ -16,12 +16,14 @@ from .errors import NotFoundError, ShimkitError, UsageError
 from .links import LinkReport, entries_for, install_entries, remove_entries_through
 from .model.key import PlatformTriple, PythonKey
 from .model.request import PythonRequest, parse_installable, parse_request
+from .model.version import Version
 from .settings import Settings
 from .store import Installation, Store
 from .versionfile import ceiling_paths, discover, global_version_file, requests_from
 
 if TYPE_CHECKING:  # the installer (archives, threads, subprocess) loads only for commands that install
     from .installer import Outcome, Reporter, Source
+    from .sources import Candidate
     from .venv import VenvInfo
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.zst", ".tar.xz", ".tar.bz2", ".zip")
@@ -240,6 +242,14 @@ class ListRow:
     installation: Optional[Installation]
     download: Optional[Download]
     linked: bool  # the minor-version link points at this installation
+    system: Optional[Candidate] = None  # an interpreter on PATH or of another manager (pyenv, uv, mise)
+
+    @property
+    def source(self) -> str:
+        """``managed``, ``download``, or where a system interpreter was found (``path``, ``pyenv`` …)."""
+        if self.system is not None:
+            return self.system.source
+        return "managed" if self.installation is not None else "download"
 
     def to_json(self, store: Store) -> dict[str, object]:
         k = self.key
@@ -251,8 +261,10 @@ class ListRow:
             "os": k.platform.os,
             "arch": k.platform.arch,
             "libc": k.platform.libc,
-            "installed": self.installation is not None,
-            "path": str(self.installation.executable) if self.installation else None,
+            "installed": self.installation is not None or self.system is not None,
+            "source": self.source,
+            "path": str(self.installation.executable) if self.installation else (
+                self.system.exe if self.system else None),
             "minor_link": str(store.link_path(k)) if self.linked else None,
             "url": self.download.url if self.download else None,
             "sha256": self.download.sha256 if self.download else None,
@@ -267,8 +279,11 @@ def list_rows(
     only_downloads: bool = False,
     all_versions: bool = False,
     all_platforms: bool = False,
+    system: bool = True,
+    cwd: Optional[Path] = None,
 ) -> list[ListRow]:
-    """Installed interpreters and available downloads, newest first.
+    """Installed interpreters (managed ones and, with ``system``, those on PATH and of other
+    managers, as ``uv python list`` shows them) and available downloads, newest first.
 
     Without ``all_versions`` only the newest download of each minor version is listed (every
     installed one always is).  Pre-releases are listed only where no stable release of that minor
@@ -288,6 +303,9 @@ def list_rows(
             ):
                 linked = links.get(inst.key.minor_key) == str(inst.key)
                 rows[str(inst.key)] = ListRow(inst.key, inst, None, linked)
+        if system:
+            for c in system_interpreters(settings, req, cwd=cwd):
+                rows.setdefault(f"{c.exe}\0system", ListRow(_key_of(c, host), None, None, False, c))
     if not only_installed:
         metadata = metadata_for(settings)
         if all_platforms:
@@ -324,6 +342,27 @@ def list_rows(
         reverse=True,
     )
     return out
+
+
+def system_interpreters(settings: Settings, req: PythonRequest, *, cwd: Optional[Path] = None) -> list[Candidate]:
+    """Interpreters on PATH and of pyenv, uv and mise that satisfy ``req`` (probed through the cache)."""
+    from .discovery import Search
+
+    search = Search(settings, os.fspath(cwd or Path.cwd()), "only-system", True)
+    seen: set[str] = set()
+    out = []
+    for c in (*search.sources.on_path(req), *search.sources.other_managers()):
+        real = os.path.realpath(c.exe)
+        if real not in seen and (req.is_any or req.matches_interpreter(c.implementation, c.version, c.variant)):
+            seen.add(real)
+            out.append(c)
+    return out
+
+
+def _key_of(c: Candidate, host: PlatformTriple) -> PythonKey:
+    """The key a system interpreter would have as an installation (how ``list`` names it)."""
+    v = c.version
+    return PythonKey(c.implementation, Version(v.padded(3), v.pre), c.variant, host)
 
 
 # ---- upgrade -----------------------------------------------------------------------------

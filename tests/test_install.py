@@ -191,7 +191,9 @@ def test_list_and_dir(env: dict, v312: str, mirror) -> None:
     row = next(r for r in data if r["key"] == key("3.11.2"))
     assert row["installed"] is True and row["path"].endswith("bin/python3.11")
     only = run(env, "list", "--only-installed", check=True).stdout.splitlines()
-    assert len(only) == 1 and only[0].startswith(key("3.11.2"))
+    managed_rows = [line for line in only if str(installs(env)) in line]
+    assert len(managed_rows) == 1 and managed_rows[0].startswith(key("3.11.2"))
+    assert all(line.endswith(("(path)", "(pyenv)", "(uv)", "(mise)")) for line in only if line not in managed_rows)
     # served by the fast lane; `-q list …` goes through the typer command: the same output
     for extra in ([], ["--output-format", "json"], ["3.11"], ["3.12"], ["--all-platforms"]):
         fast = run(env, "list", "--only-installed", *extra, check=True)
@@ -208,6 +210,33 @@ def test_list_and_dir(env: dict, v312: str, mirror) -> None:
         assert run(env, *args, check=True).stdout == run(env, "-q", *args, check=True).stdout == f"{home / 'rel'}\n"
     proc = run(env, "dir", "--bogus")
     assert proc.returncode == 2 and "--bogus" in proc.stderr
+
+
+def test_list_shows_interpreters_on_path_and_of_other_managers(env: dict, tmp_path: Path, real_sources) -> None:
+    # uv: tests/python/python_list.rs (system interpreters are listed with their path); pyenv
+    # users run `shimkit list --only-installed` for `pyenv versions` (docs/migrating.md)
+    source = next(s for s in real_sources if s.version == "3.11.7")
+    pyenv = tmp_path / "pyenv"
+    (pyenv / "versions" / "3.11.7" / "bin").mkdir(parents=True)
+    (pyenv / "versions" / "3.11.7" / "bin" / "python3").symlink_to(source.executable)
+    onpath = tmp_path / "onpath"
+    onpath.mkdir()
+    (onpath / "python3.12").symlink_to(next(s for s in real_sources if s.version.startswith("3.12.")).executable)
+    env = {**env, "PYENV_ROOT": str(pyenv), "PATH": f"{onpath}{os.pathsep}{env['PATH']}"}
+    lines = run(env, "list", "--only-installed", check=True).stdout.splitlines()
+    assert any(line.startswith(key("3.11.7")) and line.endswith(f"{pyenv}/versions/3.11.7/bin/python3  (pyenv)")
+               for line in lines), lines
+    assert any(line.endswith(f"{onpath}/python3.12  (path)") for line in lines)
+    rows = json.loads(run(env, "list", "--only-installed", "3.11", "--output-format", "json", check=True).stdout)
+    assert {(r["source"], r["version"], r["installed"]) for r in rows} >= {("pyenv", "3.11.7", True)}
+    assert all(r["version"].startswith("3.11.") for r in rows)
+
+
+def test_list_offers_no_older_patch_when_the_newest_is_installed(env: dict, mirror) -> None:
+    run(env, "install", "3.11", "--no-bin", check=True)  # the newest 3.11 download: 3.11.7
+    lines = run(env, "list", "3.11", check=True).stdout.splitlines()
+    assert any(line.startswith(key("3.11.7")) and str(installs(env)) in line for line in lines)
+    assert not any("<download available>" in line for line in lines), lines
 
 
 def test_list_all_platforms_shows_other_platforms(env: dict) -> None:

@@ -57,6 +57,8 @@ def show_rows(
             where = str(r.installation.executable)
             if r.linked:
                 where += f"  (via {r.key.minor_key})"
+        elif r.system is not None:
+            where = f"{r.system.exe}  ({r.system.source})"
         else:
             where = "<download available>"
         output.out(f"{r.key!s:<{width}}{where}")
