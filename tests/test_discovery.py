@@ -436,7 +436,6 @@ def test_an_unusable_pin_is_an_error_not_some_other_python(world: World) -> None
     ("default", ("managed", "3.12.1", "link")),
     ("cpython", ("managed", "3.12.1", "link")),
     ("pypy", None),
-    ("3.12t", None),
     ("3.12+debug", None),
     ("<3", None),
 ])
