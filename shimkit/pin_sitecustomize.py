@@ -1,0 +1,106 @@
+"""shimkit: keep this process on the patch release it started with.
+
+shimkit copies this file into every CPython installation it makes, as ``<stdlib>/sitecustomize.py``
+(never imported from the shimkit package itself).  ``site`` imports it at start-up, in the
+installation and in every virtual environment built on it, with or without ``-I`` (not with ``-S``).
+
+An interpreter started through a minor-version link (``…/cpython-3.12-linux-x86_64-gnu/bin/…``)
+finds its standard library through that link, so after ``shimkit upgrade`` moves the link, modules it
+imports for the first time would come from the new patch and C extensions would fail to load into
+the old binary.  Here the paths that go through the link (``sys.path``, the prefixes, the modules
+already imported, ``site`` and ``sysconfig``) are rewritten to name the patch directory the running
+binary belongs to: the sibling of the link named by ``sys.version_info``.  Then the next
+``sitecustomize`` on ``sys.path`` (a user's own, in site-packages) runs, as if this one were not there.
+
+Must run on every CPython shimkit installs (3.9 and later) and import nothing but ``os`` and
+``sys`` (both loaded by ``site`` already): it runs at every interpreter start.
+"""
+
+import os
+import sys
+
+
+def _link_and_patch() -> "tuple[str, str] | None":
+    """(link path, patch path) when this interpreter's prefix is a shimkit minor-version link."""
+    head, name = os.path.split(sys.base_prefix)
+    parts = name.split("-", 2)
+    v = sys.version_info
+    if len(parts) != 3:
+        return None
+    minor, plus, variant = parts[1].partition("+")
+    if minor != f"{v[0]}.{v[1]}":
+        return None  # a patch directory (no link involved), or not a shimkit installation
+    level = {"alpha": "a", "beta": "b", "candidate": "rc"}.get(v[3])
+    version = f"{v[0]}.{v[1]}.{v[2]}{level}{v[4]}" if level else f"{v[0]}.{v[1]}.{v[2]}"
+    patch = os.path.join(head, f"{parts[0]}-{version}{plus}{variant}-{parts[2]}")
+    return (sys.base_prefix, patch) if os.path.isdir(patch) else None
+
+
+def _pin(link: str, patch: str) -> None:
+    n = len(link)
+    seps = (os.sep, os.altsep or os.sep)
+
+    def fix(p: str) -> str:
+        if isinstance(p, str) and p.startswith(link) and (len(p) == n or p[n] in seps):
+            return patch + p[n:]
+        return p
+
+    sys.path[:] = [fix(p) for p in sys.path]
+    for attr in ("prefix", "exec_prefix", "base_prefix", "base_exec_prefix", "_stdlib_dir"):
+        if hasattr(sys, attr):
+            setattr(sys, attr, fix(getattr(sys, attr)))
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__path__", None)
+        if type(path) is list:  # a package: its submodules are found through __path__
+            path[:] = [fix(p) for p in path]
+        for attr in ("__file__", "__cached__"):
+            value = getattr(module, attr, None)
+            if isinstance(value, str) and value is not fix(value):
+                setattr(module, attr, fix(value))
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and isinstance(spec.origin, str) and spec.origin is not fix(spec.origin):
+            spec.origin = fix(spec.origin)
+            if spec.cached is not None:
+                spec.cached = fix(spec.cached)
+        loader = getattr(module, "__loader__", None)
+        if loader is not None and isinstance(getattr(loader, "path", None), str):
+            loader.path = fix(loader.path)
+    site = sys.modules.get("site")
+    if site is not None and isinstance(getattr(site, "PREFIXES", None), list):
+        site.PREFIXES[:] = [fix(p) for p in site.PREFIXES]
+    sysconfig = sys.modules.get("sysconfig")  # imported early only by some .pth files
+    if sysconfig is not None:
+        for attr in ("_PREFIX", "_BASE_PREFIX", "_EXEC_PREFIX", "_BASE_EXEC_PREFIX", "_PROJECT_BASE"):
+            if isinstance(getattr(sysconfig, attr, None), str):
+                setattr(sysconfig, attr, fix(getattr(sysconfig, attr)))
+        cached = getattr(sysconfig, "_CONFIG_VARS", None)
+        if isinstance(cached, dict):
+            for k, value in cached.items():
+                if isinstance(value, str):
+                    cached[k] = fix(value)
+
+
+def _next_sitecustomize(here: str) -> None:
+    """Run the ``sitecustomize`` that this one hides (the first after this directory on sys.path)."""
+    import _frozen_importlib
+    import _frozen_importlib_external
+
+    entries = sys.path
+    if here in entries:
+        rest = entries[entries.index(here) + 1 :]
+    else:  # found through an entry spelled differently: every other directory
+        rest = [p for p in entries if os.path.abspath(p or os.curdir) != here]
+    spec = _frozen_importlib_external.PathFinder.find_spec("sitecustomize", rest)
+    if spec is None or spec.loader is None or spec.origin == __file__:
+        return
+    module = _frozen_importlib.module_from_spec(spec)
+    sys.modules["sitecustomize"] = module  # `import sitecustomize` now means the user's module
+    spec.loader.exec_module(module)
+
+
+if __name__ == "sitecustomize":
+    _found = _link_and_patch()
+    if _found is not None:
+        _pin(*_found)
+    _next_sitecustomize(os.path.dirname(__file__))  # __file__ has been rewritten by _pin
+    del _found
