@@ -7,14 +7,20 @@ loopback mirror, then these start ``-c pass`` (and ``-I -S -c pass``, the bare s
 the installation's own ``bin/python3.12`` (the baseline), the same through the minor-version link,
 the bin entry ``python3.12``, and a venv made by ``shimkit venv`` (which goes through the link).
 Each start is one ``posix_spawn`` + ``waitpid``; the commands run round-robin.
+
+A second table is what the patch-pinning hook (``<stdlib>/sitecustomize.py``, docs/design.md)
+costs: the same installation, hard-linked into a second install dir without the hook and run
+through its own minor-version link, before and after, directly and from a ``python -m venv`` of each.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import _common as c
@@ -76,7 +82,57 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 )
             print(c.table(rows, ["start", "median", "spread", "vs direct"]))
             print()
+        results += hook_cost(work, key, link, run_env, args.runs)
     c.dump_json(args.json, {"machine": c.machine(), "runs": args.runs, "results": results})
+
+
+def hook_cost(work: Path, key: str, link: str, run_env: Dict[str, str], runs: int) -> List[Dict[str, object]]:
+    """``-c pass`` with the pinning hook (as installed) against the same tree without it."""
+    bare = work / "installs-without-hook"
+    bare.mkdir()
+    subprocess.run(["cp", "-al", str(work / "installs" / key), str(bare / key)], check=True)
+    for hook in (bare / key / "lib" / "python3.12").glob("sitecustomize.py"):
+        hook.unlink()
+    for pyc in (bare / key / "lib" / "python3.12" / "__pycache__").glob("sitecustomize.*"):
+        pyc.unlink()
+    os.symlink(key, bare / link)
+    pairs = {}
+    for label, root in (("without the hook (before)", bare), ("with the hook (after)", work / "installs")):
+        exe = root / link / "bin" / "python3.12"
+        venv = work / f"venv {label}"
+        subprocess.run([str(exe), "-m", "venv", "--without-pip", str(venv)], check=True, env=run_env)
+        pairs[label] = (str(exe), str(venv / "bin" / "python"))
+    results: List[Dict[str, object]] = []
+    for flags in (["-c", "pass"], ["-I", "-c", "pass"]):
+        for where, index in (("through the minor link", 0), ("python -m venv on the link", 1)):
+            cases = [
+                c.Case(label, (lambda exe=exes[index], flags=flags: spawn_fast([exe, *flags], run_env)))
+                for label, exes in pairs.items()
+            ]
+            times = c.interleaved(cases, runs, warmup=5)
+            base = c.median(times[cases[0].label])
+            rows = []
+            for case in cases:
+                t = c.median(times[case.label])
+                rows.append(
+                    [
+                        f"`{' '.join(['python3.12', *flags])}` {where}, {case.label}",
+                        f"{t * 1000:.2f} ms",
+                        c.spread(times[case.label]),
+                        c.ratio(t, base),
+                    ]
+                )
+                results.append(
+                    {
+                        "command": f"{where}, {case.label}",
+                        "flags": flags,
+                        "median_ms": round(t * 1000, 3),
+                        "ratio": round(t / base, 3),
+                    }
+                )
+            print(c.table(rows, ["start", "median", "spread", "vs without the hook"]))
+            print()
+    return results
     return 0
 
 

@@ -1,27 +1,28 @@
-"""shimkit: keep this process on the patch release it started with.
-
-shimkit copies this file into every CPython installation it makes, as ``<stdlib>/sitecustomize.py``
-(never imported from the shimkit package itself).  ``site`` imports it at start-up, in the
-installation and in every virtual environment built on it, with or without ``-I`` (not with ``-S``).
-
-An interpreter started through a minor-version link (``…/cpython-3.12-linux-x86_64-gnu/bin/…``)
-finds its standard library through that link, so after ``shimkit upgrade`` moves the link, modules it
-imports for the first time would come from the new patch and C extensions would fail to load into
-the old binary.  Here the paths that go through the link (``sys.path``, the prefixes, the modules
-already imported, ``site`` and ``sysconfig``) are rewritten to name the patch directory the running
-binary belongs to: the sibling of the link named by ``sys.version_info``.  Then the next
-``sitecustomize`` on ``sys.path`` (a user's own, in site-packages) runs, as if this one were not there.
-
-Must run on every CPython shimkit installs (3.9 and later) and import nothing but ``os`` and
-``sys`` (both loaded by ``site`` already): it runs at every interpreter start.
-"""
+# shimkit: keep this process on the patch release it started with.
+#
+# shimkit copies this file into every CPython installation it makes, as ``<stdlib>/sitecustomize.py``
+# (never imported from the shimkit package itself).  ``site`` imports it at start-up, in the
+# installation and in every virtual environment built on it, with or without ``-I`` (not with ``-S``).
+#
+# An interpreter started through a minor-version link (``…/cpython-3.12-linux-x86_64-gnu/bin/…``)
+# finds its standard library through that link, so after ``shimkit upgrade`` moves the link, modules it
+# imports for the first time would come from the new patch and C extensions would fail to load into
+# the old binary.  Here the paths that go through the link (``sys.path``, the prefixes, the modules
+# already imported, ``site`` and ``sysconfig``) are rewritten to name the patch directory the running
+# binary belongs to: the sibling of the link named by ``sys.version_info``.  Then the next
+# ``sitecustomize`` on ``sys.path`` (a user's own, in site-packages) runs, as if this one were not there.
+#
+# It runs at every interpreter start: it must work on every CPython shimkit installs (3.9 and
+# later), import only modules that are loaded by then (``os``, ``sys``, the import system), and
+# list no directory again (docs/design.md has the start-up cost, measured by benchmarks/bench_bin.py).
+# (Comments rather than docstrings: they cost nothing to load.)
 
 import os
 import sys
 
 
 def _link_and_patch() -> "tuple[str, str] | None":
-    """(link path, patch path) when this interpreter's prefix is a shimkit minor-version link."""
+    # (link path, patch path) when this interpreter's prefix is a shimkit minor-version link
     head, name = os.path.split(sys.base_prefix)
     parts = name.split("-", 2)
     v = sys.version_info
@@ -46,25 +47,34 @@ def _pin(link: str, patch: str) -> None:
         return p
 
     sys.path[:] = [fix(p) for p in sys.path]
+    # The finders of the old entries already listed these directories: give each new entry a copy
+    # (a finder checks its directory's mtime before trusting its listing, so a copy is never stale).
+    from _frozen_importlib_external import FileFinder
+
+    finders = sys.path_importer_cache
+    for entry, finder in list(finders.items()):
+        new = fix(entry) if isinstance(entry, str) else entry
+        if new is entry or new in finders:
+            continue
+        if finder is None:
+            finders[new] = None
+        elif type(finder) is FileFinder:
+            finders[new] = copy = object.__new__(FileFinder)
+            copy.__dict__.update(finder.__dict__)
+            copy.path = new
     for attr in ("prefix", "exec_prefix", "base_prefix", "base_exec_prefix", "_stdlib_dir"):
         if hasattr(sys, attr):
             setattr(sys, attr, fix(getattr(sys, attr)))
+    # The modules imported so far: packages find their submodules through __path__.  (Their code
+    # objects and specs keep naming the link: that only shows in tracebacks, and costs to change.)
     for module in list(sys.modules.values()):
-        path = getattr(module, "__path__", None)
-        if type(path) is list:  # a package: its submodules are found through __path__
-            path[:] = [fix(p) for p in path]
-        for attr in ("__file__", "__cached__"):
-            value = getattr(module, attr, None)
-            if isinstance(value, str) and value is not fix(value):
-                setattr(module, attr, fix(value))
-        spec = getattr(module, "__spec__", None)
-        if spec is not None and isinstance(spec.origin, str) and spec.origin is not fix(spec.origin):
-            spec.origin = fix(spec.origin)
-            if spec.cached is not None:
-                spec.cached = fix(spec.cached)
-        loader = getattr(module, "__loader__", None)
-        if loader is not None and isinstance(getattr(loader, "path", None), str):
-            loader.path = fix(loader.path)
+        d = getattr(module, "__dict__", None)
+        file = d.get("__file__") if d is not None else None
+        if isinstance(file, str) and file.startswith(link):
+            d["__file__"] = fix(file)  # type: ignore[index]
+            path = d.get("__path__")  # type: ignore[union-attr]
+            if isinstance(path, list):
+                path[:] = [fix(p) for p in path]
     site = sys.modules.get("site")
     if site is not None and isinstance(getattr(site, "PREFIXES", None), list):
         site.PREFIXES[:] = [fix(p) for p in site.PREFIXES]
@@ -81,7 +91,7 @@ def _pin(link: str, patch: str) -> None:
 
 
 def _next_sitecustomize(here: str) -> None:
-    """Run the ``sitecustomize`` that this one hides (the first after this directory on sys.path)."""
+    # Run the sitecustomize that this one hides: the first after this directory on sys.path.
     import _frozen_importlib
     import _frozen_importlib_external
 
