@@ -76,7 +76,15 @@ def make_venvs(env: dict, tmp_path: Path) -> dict[str, Path]:
     commands = {
         "python-m-venv": [str(link_python), "-m", "venv", "--without-pip"],
         "uv-venv": [str(TOOLS / "uv"), "venv", "-q", "-p", str(link_python)],
-        "virtualenv": [str(TOOLS / "virtualenv"), "-q", "--no-pip", "--no-setuptools", "--no-wheel", "-p", str(link_python)],
+        "virtualenv": [
+            str(TOOLS / "virtualenv"),
+            "-q",
+            "--no-pip",
+            "--no-setuptools",
+            "--no-wheel",
+            "-p",
+            str(link_python),
+        ],
     }
     for name, cmd in commands.items():
         subprocess.run([*cmd, str(venvs[name])], check=True, env=tenv, capture_output=True, text=True, timeout=120)
@@ -130,7 +138,9 @@ def test_processes_keep_their_patch_through_an_upgrade(env: dict, tmp_path: Path
     kinds.update({f"{name} -I": [*argv, "-I"] for name, argv in list(kinds.items())})
     per_kind = 10
     procs = [(name, start(argv)) for name, argv in kinds.items() for _ in range(per_kind)]
-    procs.append(("python-m-venv -I -X frozen_modules=off", start([*kinds["python-m-venv"], "-I", "-X", "frozen_modules=off"])))
+    procs.append(
+        ("python-m-venv -I -X frozen_modules=off", start([*kinds["python-m-venv"], "-I", "-X", "frozen_modules=off"]))
+    )
     try:
         wait_ready([p for _, p in procs])
         up = run(env, "upgrade", "3.11", check=True)
@@ -147,8 +157,13 @@ def test_processes_keep_their_patch_through_an_upgrade(env: dict, tmp_path: Path
     assert failures == [], f"{len(failures)} of {len(results)} failed: {failures[:5]}"
     # new processes get the new patch
     for argv in kinds.values():
-        proc = subprocess.run([*argv, "-c", "import _ssl, sys; print(sys.version.split()[0], _ssl.__file__)"],
-                              capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"})
+        proc = subprocess.run(
+            [*argv, "-c", "import _ssl, sys; print(sys.version.split()[0], _ssl.__file__)"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": "/usr/bin:/bin"},
+        )
         version, ssl_file = proc.stdout.split()
         assert version == NEW and ssl_file.startswith(str(installs / key(NEW))), argv
 
@@ -159,8 +174,14 @@ def test_without_site_a_process_follows_the_link(env: dict, tmp_path: Path, mirr
     installs, bindir = Path(env["SHIMKIT_PYTHON_INSTALL_DIR"]), Path(env["SHIMKIT_BIN_DIR"])
     run(env, "install", OLD, check=True)
     probe = "import sys; print('ready', flush=True); sys.stdin.readline(); import _json; print(_json.__file__)"
-    p = subprocess.Popen([str(bindir / "python3.11"), "-S", "-c", probe], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"PATH": "/usr/bin:/bin"})
+    p = subprocess.Popen(
+        [str(bindir / "python3.11"), "-S", "-c", probe],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     try:
         wait_ready([p])
         run(env, "upgrade", "3.11", check=True)
@@ -187,20 +208,35 @@ def test_the_hook_hands_over_to_the_users_own_customizations(env: dict, tmp_path
     (site_packages / "mine.pth").write_text("import sys; sys.stderr.write('user pth\\n')\n")
     code = "import sys, sitecustomize; print(sitecustomize.__file__, sys.base_prefix)"
     for flags in ([], ["-I"]):
-        proc = subprocess.run([str(venv / "bin" / "python"), *flags, "-c", code], capture_output=True, text=True,
-                              check=True, env={"PATH": "/usr/bin:/bin"})
+        proc = subprocess.run(
+            [str(venv / "bin" / "python"), *flags, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": "/usr/bin:/bin"},
+        )
         assert proc.stderr.count("user sitecustomize\n") == 1, proc.stderr
         assert "user pth\n" in proc.stderr
         assert proc.stdout.split() == [str(site_packages / "sitecustomize.py"), str(installs / key(OLD))]
 
     home = Path(env["HOME"])
-    user_site = subprocess.run([str(bindir / "python3.11"), "-c", "import site; print(site.getusersitepackages())"],
-                               capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin", "HOME": str(home)}).stdout.strip()
+    user_site = subprocess.run(
+        [str(bindir / "python3.11"), "-c", "import site; print(site.getusersitepackages())"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home)},
+    ).stdout.strip()
     assert user_site.startswith(str(home))
     Path(user_site).mkdir(parents=True)
     (Path(user_site) / "usercustomize.py").write_text("import sys\nsys.stderr.write('user usercustomize\\n')\n")
-    proc = subprocess.run([str(bindir / "python3.11"), "-c", "import sys; print(sys.prefix)"], capture_output=True,
-                          text=True, check=True, env={"PATH": "/usr/bin:/bin", "HOME": str(home)})
+    proc = subprocess.run(
+        [str(bindir / "python3.11"), "-c", "import sys; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home)},
+    )
     assert proc.stderr == "user usercustomize\n"
     assert proc.stdout.strip() == str(installs / key(OLD))
 
@@ -264,3 +300,48 @@ def test_uninstall_force_removes_a_patch_in_use(env: dict, tmp_path: Path, mirro
         p.kill()
         p.wait()
     assert (bindir / "python3.11").exists()
+
+
+@pytest.mark.parametrize(
+    "link, version_info, patch",
+    [
+        ("cpython-3.12-linux-x86_64-gnu", (3, 12, 11, "final", 0), "cpython-3.12.11-linux-x86_64-gnu"),
+        ("cpython-3.14-linux-x86_64-gnu", (3, 14, 0, "candidate", 1), "cpython-3.14.0rc1-linux-x86_64-gnu"),
+        (
+            "cpython-3.13+freethreaded-linux-aarch64-gnu",
+            (3, 13, 1, "final", 0),
+            "cpython-3.13.1+freethreaded-linux-aarch64-gnu",
+        ),
+        (
+            "cpython-3.14+debug-windows-x86_64-none",
+            (3, 14, 0, "alpha", 3),
+            "cpython-3.14.0a3+debug-windows-x86_64-none",
+        ),
+        ("cpython-3.12.11-linux-x86_64-gnu", (3, 12, 11, "final", 0), None),  # started from the patch dir
+        ("cpython-3.11-linux-x86_64-gnu", (3, 12, 11, "final", 0), None),  # not this interpreter's minor
+        ("python", (3, 12, 11, "final", 0), None),  # not a shimkit installation
+    ],
+)
+def test_the_hook_names_the_patch_of_the_running_binary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, link: str, version_info: tuple, patch: str | None
+) -> None:
+    """The hook's choice of patch directory, for the key shapes shimkit makes (the interpreters on
+    this machine cover only plain 3.11; sys.version_info is set by hand here)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "pin_hook", Path(__file__).parents[1] / "shimkit" / "pin_sitecustomize.py"
+    )
+    assert spec is not None and spec.loader is not None
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)  # not named sitecustomize: defines its functions, runs nothing
+    for name in (link, patch):
+        if name:
+            (tmp_path / name).mkdir(exist_ok=True)
+    monkeypatch.setattr(sys, "base_prefix", str(tmp_path / link))
+    monkeypatch.setattr(sys, "version_info", version_info)
+    expected = (str(tmp_path / link), str(tmp_path / patch)) if patch else None
+    assert hook._link_and_patch() == expected
+    if patch:  # a patch directory that is gone (removed with --force): the process is left alone
+        (tmp_path / patch).rmdir()
+        assert hook._link_and_patch() is None
