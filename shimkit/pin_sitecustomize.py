@@ -22,19 +22,26 @@ import sys
 
 
 def _link_and_patch() -> "tuple[str, str] | None":
-    # (link path, patch path) when this interpreter's prefix is a shimkit minor-version link
-    head, name = os.path.split(sys.base_prefix)
+    # (link path, patch path) when this interpreter's prefix is a shimkit minor-version link.
+    # Plain string operations and os.stat: the first call of an os.path function costs more.
+    link = sys.base_prefix
+    head, sep, name = link.rpartition(os.sep)
     parts = name.split("-", 2)
-    v = sys.version_info
-    if len(parts) != 3:
+    if not sep or len(parts) != 3:
         return None
+    v = sys.version_info
     minor, plus, variant = parts[1].partition("+")
     if minor != f"{v[0]}.{v[1]}":
         return None  # a patch directory (no link involved), or not a shimkit installation
-    level = {"alpha": "a", "beta": "b", "candidate": "rc"}.get(v[3])
+    level = {"alpha": "a", "beta": "b", "candidate": "rc"}.get(v[3]) if v[3] != "final" else None
     version = f"{v[0]}.{v[1]}.{v[2]}{level}{v[4]}" if level else f"{v[0]}.{v[1]}.{v[2]}"
-    patch = os.path.join(head, f"{parts[0]}-{version}{plus}{variant}-{parts[2]}")
-    return (sys.base_prefix, patch) if os.path.isdir(patch) else None
+    patch = f"{head}{sep}{parts[0]}-{version}{plus}{variant}-{parts[2]}"
+    try:
+        if os.stat(patch).st_mode & 0o170000 == 0o040000:  # a directory
+            return link, patch
+    except OSError:
+        pass
+    return None
 
 
 def _pin(link: str, patch: str) -> None:
@@ -65,16 +72,15 @@ def _pin(link: str, patch: str) -> None:
     for attr in ("prefix", "exec_prefix", "base_prefix", "base_exec_prefix", "_stdlib_dir"):
         if hasattr(sys, attr):
             setattr(sys, attr, fix(getattr(sys, attr)))
-    # The modules imported so far: packages find their submodules through __path__.  (Their code
-    # objects and specs keep naming the link: that only shows in tracebacks, and costs to change.)
+    # The packages imported so far find their submodules through __path__.  (Modules' __file__,
+    # specs and code objects keep naming the link: that only shows in tracebacks.)
     for module in list(sys.modules.values()):
         d = getattr(module, "__dict__", None)
-        file = d.get("__file__") if d is not None else None
-        if isinstance(file, str) and file.startswith(link):
-            d["__file__"] = fix(file)  # type: ignore[index]
-            path = d.get("__path__")  # type: ignore[union-attr]
-            if isinstance(path, list):
-                path[:] = [fix(p) for p in path]
+        path = d.get("__path__") if d is not None else None
+        if isinstance(path, list) and path and path[0].startswith(link):
+            path[:] = [fix(p) for p in path]
+            if isinstance(d.get("__file__"), str):  # type: ignore[union-attr]
+                d["__file__"] = fix(d["__file__"])  # type: ignore[index]
     site = sys.modules.get("site")
     if site is not None and isinstance(getattr(site, "PREFIXES", None), list):
         site.PREFIXES[:] = [fix(p) for p in site.PREFIXES]
@@ -112,5 +118,7 @@ if __name__ == "sitecustomize":
     _found = _link_and_patch()
     if _found is not None:
         _pin(*_found)
-    _next_sitecustomize(os.path.dirname(__file__))  # __file__ has been rewritten by _pin
+        if __file__.startswith(_found[0]):
+            __file__ = _found[1] + __file__[len(_found[0]) :]
+    _next_sitecustomize(__file__.rpartition(os.sep)[0])
     del _found
