@@ -70,6 +70,10 @@ class StoreError(ShimkitError):
     """The install dir or bin dir cannot be changed as asked (disk, permissions, ownership)."""
 
 
+class InUseError(StoreError):
+    """An installation is left in place because running processes use it."""
+
+
 class LockTimeoutError(StoreError):
     """Another shimkit process held the lock for too long."""
 

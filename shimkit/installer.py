@@ -4,6 +4,7 @@ One installation goes through these steps, all but the last inside ``.temp/``::
 
     download (streamed) -> sha256 while streaming -> unpack in the same pass -> checksum check
       -> run the interpreter once (-I -S) and compare with what the metadata promised
+      -> add the sitecustomize hook that pins running processes to their patch (pinning.py)
       -> compile the stdlib's bytecode -> one rename into the install dir -> minor link update
 
 Several installations download and unpack concurrently (threads: the work is I/O and zlib,
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Protocol, Sequence
 
-from . import archive, fetch
+from . import archive, fetch, pinning
 from .downloads import Download, Metadata, best_download, parse_archive_filename
 from .errors import ArchiveError, NotFoundError, ShimkitError, StoreError, VerificationError
 from .model.key import PlatformTriple, PythonKey
@@ -254,6 +255,7 @@ def prepare(source: Source, store: Store, options: fetch.FetchOptions, reporter:
         root = _find_root(staging / "unpacked", source.key)
         compile_needed = _needs_bytecode(root, source.key)
         _verify(root, source.key)
+        pinning.install_hook(root, source.key)
         if source.key.platform.os != "windows":
             patch_build_prefix(root, source.key, store.root / str(source.key))
         if compile_needed:
@@ -285,6 +287,7 @@ def install_sources(
         unique.setdefault(str(s.key), s)
 
     with store.locked(on_wait=lambda: rep.info("waiting for another shimkit process to finish…")):
+        pinning.ensure_hooks(store.installations())  # installations made before the hook existed
         todo = []
         for name, s in unique.items():
             if store.find(s.key) is not None and not reinstall:

@@ -23,6 +23,7 @@ from .versionfile import ceiling_paths, discover, global_version_file, requests_
 
 if TYPE_CHECKING:  # the installer (archives, threads, subprocess) loads only for commands that install
     from .installer import Outcome, Reporter, Source
+    from .liveprocs import LiveProcess
     from .sources import Candidate
     from .venv import VenvInfo
 
@@ -170,6 +171,7 @@ class UninstallResult:
     removed: list[PythonKey] = field(default_factory=list)
     link_changes: dict[str, tuple[Optional[str], Optional[str]]] = field(default_factory=dict)
     bin_removed: list[Path] = field(default_factory=list)
+    in_use: dict[PythonKey, list[LiveProcess]] = field(default_factory=dict)  # left in place
 
 
 def uninstall(
@@ -177,8 +179,13 @@ def uninstall(
     settings: Settings,
     *,
     all_: bool = False,
+    force: bool = False,
 ) -> UninstallResult:
-    """Remove installations matching the targets; repoint or remove their minor-version links."""
+    """Remove installations matching the targets; repoint or remove their minor-version links.
+
+    An installation that running processes use (see :mod:`shimkit.liveprocs`) is left in place
+    and reported in ``in_use``, unless ``force``."""
+    from .liveprocs import processes_using
     store = Store(settings.install_dir)
     host = platform.host()
     if not targets and not all_:
@@ -192,6 +199,10 @@ def uninstall(
     with store.locked():
         chosen = _uninstall_selection(store.installations(), requests, host, all_)
         for inst in chosen:
+            users = [] if force else processes_using(inst.path)
+            if users:
+                result.in_use[inst.key] = users
+                continue
             change = store.uninstall(inst, before_unlink=remove_bin)
             result.removed.append(inst.key)
             if change[0] != change[1]:

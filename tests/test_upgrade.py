@@ -224,11 +224,13 @@ def test_readers_never_fail_during_upgrades_and_reinstalls(env: dict, tmp_path: 
     for t in threads:
         t.start()
     try:
+        # --force: a reader may be running on 3.11.7 at that instant, and uninstall would leave
+        # it in place (tests/test_running_processes.py); here the removal itself is under test
         for _ in range(2):
             run(env, "upgrade", check=True)  # 3.11.2 -> 3.11.7
-            run(env, "uninstall", NEW, check=True)  # link back to 3.11.2 first, then 3.11.7 removed
+            run(env, "uninstall", NEW, "--force", check=True)  # link back to 3.11.2 first, then 3.11.7 removed
             run(env, "install", NEW, check=True)  # link forward again
-            run(env, "uninstall", NEW, check=True)
+            run(env, "uninstall", NEW, "--force", check=True)
             run(env, "install", "--reinstall", OLD, check=True)  # swapped in one step: never absent
     finally:
         stop.set()

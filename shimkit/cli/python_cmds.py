@@ -7,13 +7,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 import typer
 
 from .. import manager, provision
 from .. import venv as venv_mod
-from ..errors import ShimkitError, UsageError
+from ..errors import InUseError, ShimkitError, UsageError
 from ..links import LinkReport, current_target, on_path
 from ..store import Installation, Store
 from ..versionfile import logical_cwd
@@ -28,6 +28,9 @@ from .app import (
     app,
     settings_from,
 )
+
+if TYPE_CHECKING:
+    from ..liveprocs import LiveProcess
 
 
 @app.command()
@@ -127,10 +130,15 @@ def uninstall(
     outdated: bool = typer.Option(False, "--outdated", help="Remove every patch that no minor-version link points to."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be removed (and which venvs break)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="With --outdated: do not ask for confirmation."),
+    force: bool = typer.Option(
+        False, "--force", help="Remove installations even while running processes use them (they may then fail)."
+    ),
     install_dir: Optional[Path] = InstallDirOpt,
     bin_dir: Optional[Path] = BinDirOpt,
 ) -> None:
-    """Remove installations; minor-version links move to the next highest patch or go away."""
+    """Remove installations; minor-version links move to the next highest patch or go away.
+
+    An installation that running processes still use is left in place, naming them."""
     settings = settings_from(install_dir=install_dir, bin_dir=bin_dir)
     store = Store(settings.install_dir)
     if outdated:
@@ -149,6 +157,13 @@ def uninstall(
             output.out(f"{'would remove' if dry_run else 'remove'} {inst.key}  ({inst.path})")
     _warn_broken_venvs(store, doomed)
     if dry_run:
+        if not force:
+            from ..liveprocs import processes_using
+
+            for inst in doomed:
+                users = processes_using(inst.path)
+                if users:
+                    output.warn(f"{inst.key} is in use by {_names(users)} and would be left in place")
         return
     if outdated:
         if not yes:
@@ -157,13 +172,27 @@ def uninstall(
             if not typer.confirm(f"Remove {len(doomed)} installation(s)?", default=False, err=True):
                 raise typer.Exit(1)
         targets, all_ = [str(i.key) for i in doomed], False
-    result = manager.uninstall(targets or [], settings, all_=all_)
+    result = manager.uninstall(targets or [], settings, all_=all_, force=force)
     for key in result.removed:
         output.note(f"Uninstalled {key}")
     for minor, (_old, new) in result.link_changes.items():
         output.note(f"  {minor} -> {new}" if new else f"  removed link {minor}")
     for p in result.bin_removed:
         output.note(f"  removed {p}")
+    kept = [f"{key} is in use by {_names(users)}" for key, users in result.in_use.items()]
+    if kept and outdated:  # a clean-up: what is still running is cleaned up next time
+        for line in kept:
+            output.warn(f"{line}; left in place until they exit (or pass --force)")
+    elif kept:
+        raise InUseError(
+            f"{'; '.join(kept)}; left in place",
+            "run the command again once they have exited, or pass --force to remove it anyway",
+        )
+
+
+def _names(users: Sequence[LiveProcess], limit: int = 5) -> str:
+    names = ", ".join(str(u) for u in users[:limit])
+    return names + (f" and {len(users) - limit} more" if len(users) > limit else "")
 
 
 def _warn_broken_venvs(store: Store, doomed: list[Installation]) -> None:

@@ -36,13 +36,16 @@ def test_eight_processes_and_readers(
         path = sk.root / f"venv-{mm}"
         sk.run("venv", str(path), "-p", mm, check=True)
         venvs[mm] = path / "bin" / "python"
+    # The uninstalls pass --force: the readers below are always running on some patch, and without
+    # it uninstall leaves a patch in use in place (tests/test_running_processes.py); here the
+    # removal racing the readers is what is under test.
     workers: List[List[List[str]]] = [
-        [["install", new], ["uninstall", new]],  # the only process that removes `new`
+        [["install", new], ["uninstall", new, "--force"]],  # the only process that removes `new`
         [["upgrade"]],
         [["upgrade", mm311]],
         [["install", old, mm312]],  # already installed: takes the lock, refreshes bin entries
         [["install", mm311, "--default"]],
-        [["install", mm_other], ["uninstall", other]],  # the only process that removes `other`
+        [["install", mm_other], ["uninstall", other, "--force"]],  # the only process that removes `other`
         [["install", mm_other, new]],  # several versions in one command
         [["install", new], ["list", "--only-installed"], ["find", mm311]],
     ]

@@ -1,0 +1,113 @@
+"""Running processes stay on the patch they started with: the ``sitecustomize`` hook of an installation.
+
+Every CPython installation gets ``shimkit/pin_sitecustomize.py`` as ``<stdlib>/sitecustomize.py``
+(see that file for what it does at interpreter start, and docs/design.md for why this mechanism).
+The installer writes it in staging, before the rename that makes an installation visible; for
+installations made before shimkit had it, :func:`ensure_hooks` adds it whenever an install or
+upgrade holds the lock. An installation that ships a ``sitecustomize`` of its own is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Iterable
+
+from .keys import PythonKey
+from .store import Installation
+
+HOOK_NAME = "sitecustomize.py"
+_SOURCE = Path(__file__).with_name("pin_sitecustomize.py")
+# The first line of the hook's docstring: how shimkit recognises a hook it wrote (of any version).
+MARKER = b"shimkit: keep this process on the patch release it started with."
+
+# Compiled at every optimisation level, so that no start (-O, -OO, PYTHONDONTWRITEBYTECODE, a
+# read-only install dir) ever compiles the hook again.
+_COMPILE = (
+    "import py_compile, sys\n"
+    "for level in (0, 1, 2):\n"
+    "    py_compile.compile(sys.argv[1], optimize=level, doraise=True)\n"
+)
+
+
+def hook_source() -> bytes:
+    return _SOURCE.read_bytes()
+
+
+def stdlib_dir(root: Path, key: PythonKey) -> Path:
+    """Where an installation's standard library (and so the hook) lives."""
+    if key.platform.os == "windows":
+        return root / "Lib"
+    return root / "lib" / f"python{key.major}.{key.minor}{'t' if key.freethreaded else ''}"
+
+
+def hook_path(root: Path, key: PythonKey) -> Path:
+    return stdlib_dir(root, key) / HOOK_NAME
+
+
+def has_current_hook(root: Path, key: PythonKey) -> bool:
+    try:
+        return hook_path(root, key).read_bytes() == hook_source()
+    except OSError:
+        return False
+
+
+def install_hook(root: Path, key: PythonKey, *, timeout: float = 60.0) -> bool:
+    """Write (or update) the hook into the installation at ``root`` and compile it with the
+    installation's own interpreter.  Returns whether the installation now has the current hook:
+    False for non-CPython keys, a missing standard library, or a ``sitecustomize`` of its own."""
+    if key.implementation != "cpython":
+        return False
+    target = hook_path(root, key)
+    if not target.parent.is_dir():
+        return False
+    source = hook_source()
+    try:
+        current = target.read_bytes()
+    except FileNotFoundError:
+        current = None
+    if current == source:
+        return True
+    if current is not None and MARKER not in current:
+        return False  # the installation's own sitecustomize: never replaced
+    tmp = target.with_name(f".{HOOK_NAME}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_bytes(source)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    exe = Installation(key, root).executable
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    try:  # without bytecode the hook still works; each start then compiles it (slower)
+        subprocess.run(
+            [str(exe), "-I", "-S", "-c", _COMPILE, str(target)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return True
+
+
+def ensure_hooks(installations: Iterable[Installation]) -> list[Installation]:
+    """Give every installation that lacks it the current hook (installations made by an older
+    shimkit); returns those changed.  The caller holds the store lock.  Failures (a read-only
+    installation) are not errors: that installation just keeps following its link."""
+    changed = []
+    for inst in installations:
+        if inst.key.implementation != "cpython" or has_current_hook(inst.path, inst.key):
+            continue
+        try:
+            if install_hook(inst.path, inst.key):
+                changed.append(inst)
+        except OSError:
+            continue
+    return changed
