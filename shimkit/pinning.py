@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Iterable
 
-from .keys import PythonKey
+from .model.key import PythonKey
 from .store import Installation
 
 HOOK_NAME = "sitecustomize.py"
