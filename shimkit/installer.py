@@ -28,6 +28,7 @@ from .keys import PlatformTriple, PythonKey
 from .platform import normalize_arch
 from .probe import probe
 from .requests import PythonRequest
+from .safeio import write_atomic
 from .store import Installation, Store
 
 
@@ -165,10 +166,7 @@ def patch_build_prefix(inst_root: Path, key: PythonKey, final_root: Path) -> lis
         new = _BUILD_PREFIX_RE.sub(lambda _m: replacement, data)
         if new != data:
             mode = path.stat().st_mode
-            tmp = path.with_name(path.name + ".shimkit-tmp")
-            tmp.write_bytes(new)
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
+            write_atomic(path, new, mode=mode & 0o7777)
             changed.append(path)
     return changed
 
