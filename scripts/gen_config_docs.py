@@ -87,6 +87,12 @@ ENV_ONLY: Tuple[EnvVar, ...] = (
         "what it is (`find`, `venv -p`, `pin --resolved`); slower ones are skipped.",
     ),
     EnvVar(
+        "SHIMKIT_COMPILE_TIMEOUT",
+        "`600` (seconds)",
+        "How long compiling a new installation's standard library may take; an interpreter that hangs "
+        "there is killed (with every process it started) and the install fails.",
+    ),
+    EnvVar(
         "SHIMKIT_NO_COMPILE",
         "unset",
         "Any non-empty value (even `0`) skips compiling the standard library's bytecode at install time. Every "
