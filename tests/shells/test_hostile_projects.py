@@ -16,11 +16,12 @@ import contextlib
 import os
 import resource
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Dict, Iterator
 
 import pytest
-from shell_harness import DIALECTS, FakeStore, Projects, Session, base_path, hook_env, shimkit_cmd
+from shell_harness import DIALECTS, FakeStore, Projects, Session, base_path, find_shell, hook_env, shimkit_cmd
 
 ALL_SHELLS = ["bash", "zsh", "fish", "dash", "ksh", "xonsh", "nu"]
 CMD = " ".join(shlex.quote(w) for w in shimkit_cmd())
@@ -102,3 +103,36 @@ def test_cd_into_hostile_project_files_returns_to_the_prompt(
             assert len(out) < 2000, (name, out[:300])
         s.cd(projects["other"])  # the shell still works as before
         assert s.which()[1] == str(fake_store.prefix("3.12"))
+
+
+@pytest.mark.parametrize("sh", ["dash", "bash-as-sh"])
+def test_shims_in_hostile_checkouts_run_the_next_python(
+    sh: str, tmp_path: Path, fake_store: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The POSIX shims (``#!/bin/sh``: dash on Debian) read the same files: each hostile tree
+    gives the system's python (nothing pinned), promptly, with at most a warning."""
+    from shimkit import shims
+    from shimkit.settings import Settings
+
+    if sh == "dash":
+        sh_path = find_shell("dash")
+    else:
+        sh_path = str(tmp_path / "sh")
+        os.symlink(find_shell("bash"), sh_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    report = shims.enable(
+        Settings(install_dir=fake_store.root, bin_dir=tmp_path / "bin"), shims_dir=tmp_path / "shims", sh_path=sh_path
+    )
+    trees = hostile_trees(tmp_path / "clones")
+    for name, d in trees.items():
+        if name == "tty":
+            continue  # no terminal here: the hook test above drives that one on a pty
+        with limited_memory():
+            proc = subprocess.run(
+                ["/usr/bin/env", "-i", f"PATH={report.shims_dir}:/usr/bin:/bin", "python3", "-c",
+                 "import sys; print(sys.prefix)"],
+                cwd=d, capture_output=True, text=True, timeout=60,
+            )
+        assert proc.returncode == 0, (name, proc.stderr[-2000:])
+        assert proc.stdout.strip() == "/usr", (name, proc.stdout, proc.stderr[-500:])
+        assert len(proc.stderr) < 2000, (name, proc.stderr[:300])
