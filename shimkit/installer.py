@@ -226,7 +226,7 @@ def _unpack(source: Source, staging: Path, options: fetch.FetchOptions, reporter
                     except ArchiveError:
                         # Damaged bytes: if the download is to blame, say so (a truncated body is
                         # retried, wrong bytes are a checksum error) rather than "corrupted archive".
-                        body.verify(source.sha256, label)
+                        fetch.verify_damaged(body, source.sha256, label)
                         raise
                     body.verify(source.sha256, label)
             finally:
