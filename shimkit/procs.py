@@ -3,8 +3,12 @@
 An interpreter under test (the version probe, ``-m compileall``) may start processes of its
 own.  :func:`run_bounded` starts it as the leader of a new process group (a session of its
 own), and on timeout kills that whole group, so no grandchild keeps a pipe open (which would
-make ``communicate`` wait for it) or keeps running from a staging directory.  On Linux the
-helper is also killed when shimkit itself dies (``PR_SET_PDEATHSIG``), even by ``kill -9``.
+make ``communicate`` wait for it) or keeps running from a staging directory.
+
+On Linux the group also dies with shimkit, even when shimkit is killed with ``kill -9``: the
+command runs under a ``/bin/sh`` that the kernel sends SIGTERM when shimkit dies
+(``PR_SET_PDEATHSIG``; a signal that is not inherited, so it cannot reach ``compileall``'s
+worker processes directly), and that shell's trap kills its whole process group.
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ import sys
 from typing import Callable, Mapping, Optional, Sequence
 
 _PR_SET_PDEATHSIG = 1
+_SH = "/bin/sh"
+# SIGTERM (sent when shimkit dies) interrupts `wait`; the trap then kills the group, itself too
+_SUPERVISOR = 'trap "kill -KILL 0" TERM; "$@" & wait $!'
 
 
 def _death_signal() -> Optional[Callable[[], None]]:
-    """A preexec function that makes the child die with its parent (Linux), else None."""
+    """A preexec function that sends the child SIGTERM when its parent dies (Linux), else None."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -32,7 +39,7 @@ def _death_signal() -> Optional[Callable[[], None]]:
     parent = os.getpid()
 
     def preexec() -> None:  # pragma: no cover - runs in the child
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         if os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(1)
 
@@ -69,8 +76,9 @@ def run_bounded(
     else:
         kwargs["start_new_session"] = True
         preexec = _death_signal()
-        if preexec is not None:
+        if preexec is not None and os.path.exists(_SH):
             kwargs["preexec_fn"] = preexec
+            argv = [_SH, "-c", _SUPERVISOR, "sh", *argv]
     proc = subprocess.Popen(  # type: ignore[call-overload]
         list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=None if env is None else dict(env), **kwargs
     )

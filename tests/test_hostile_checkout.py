@@ -75,7 +75,7 @@ WARNING = {
 }
 
 
-def _run(args: List[str], env: Dict[str, str], cwd: Path, *, tty: bool) -> "subprocess.CompletedProcess[str]":
+def _run(args: List[str], env: Dict[str, str], cwd: Path, *, tty: bool) -> subprocess.CompletedProcess[str]:
     master = slave = -1
     if tty:
         master, slave = os.openpty()
@@ -144,7 +144,7 @@ def test_workspace_glob_semantics_agree_with_a_reference(rel: str, pattern: str)
     parts = [p for p in rel.split("/") if p]
     pats = [p for p in pattern.split("/") if p]
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def match(i: int, j: int) -> bool:
         if j == len(pats):
             return i == len(parts)
