@@ -81,10 +81,28 @@ ENV_ONLY: Tuple[EnvVar, ...] = (
         "How long a freshly unpacked interpreter may take to answer the check run before it is moved into place.",
     ),
     EnvVar(
+        "SHIMKIT_DOWNLOAD_DEADLINE",
+        "`3600` (seconds)",
+        "How long one download may take in all (the read timeout only bounds a pause); a server that "
+        "drips its bytes fails after this.",
+    ),
+    EnvVar(
+        "SHIMKIT_MAX_DOWNLOAD_BYTES",
+        "`4294967296` (4 GiB)",
+        "The most one download may deliver when the server does not say how large it is (with a "
+        "`Content-Length`, that length is the limit).",
+    ),
+    EnvVar(
         "SHIMKIT_PROBE_TIMEOUT",
         "`10` (seconds)",
         "How long an interpreter found on PATH or in another manager's directory may take to say "
         "what it is (`find`, `venv -p`, `pin --resolved`); slower ones are skipped.",
+    ),
+    EnvVar(
+        "SHIMKIT_COMPILE_TIMEOUT",
+        "`600` (seconds)",
+        "How long compiling a new installation's standard library may take; an interpreter that hangs "
+        "there is killed (with every process it started) and the install fails.",
     ),
     EnvVar(
         "SHIMKIT_NO_COMPILE",

@@ -147,13 +147,42 @@ def find_install_root(dest: Path) -> Path:
     python = dest / "python"
     install = python / "install"
     if install.is_dir():
-        return install
+        return _links_stay_inside(install, dest)
     if python.is_dir():
-        return python
+        return _links_stay_inside(python, dest)
     raise ArchiveError(
         "archive has no top-level python/ directory: it is not a python-build-standalone archive",
         "use an install_only or full archive from python-build-standalone",
     )
+
+
+def _links_stay_inside(root: Path, dest: Path) -> Path:
+    """``root`` if it is a real directory and every symlink in it resolves inside it.
+
+    Extraction only checked links against ``dest``; the installation is ``root`` alone (the
+    archive's ``python/`` or ``python/install/`` prefix is stripped), so ``python/install -> ..``
+    or ``lib/python3.12/site-packages -> ../../..`` would point outside it once installed.
+    """
+    for part in (root, root.parent) if root.parent != dest else (root,):
+        if part.is_symlink():
+            raise ArchiveError(
+                f"unsafe archive member {part.relative_to(dest).as_posix()!r}: the installation's top "
+                "directory is a symlink", "use an archive from python-build-standalone")
+    real_root = os.path.realpath(root)
+    stack = [str(root)]
+    while stack:
+        with os.scandir(stack.pop()) as it:
+            for entry in it:
+                if entry.is_symlink():
+                    resolved = os.path.realpath(entry.path)
+                    if resolved != real_root and not resolved.startswith(real_root + os.sep):
+                        member = Path(entry.path).relative_to(dest).as_posix()
+                        raise ArchiveError(
+                            f"unsafe archive member {member!r}: its symlink target {os.readlink(entry.path)!r} "
+                            "leads outside the installation", "use an archive from python-build-standalone")
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+    return root
 
 
 # --- decompression ------------------------------------------------------------------------------

@@ -117,6 +117,9 @@ def parse_metadata(text: str | bytes, origin: str) -> tuple[list[Download], str]
         doc = json.loads(text)
     except ValueError as exc:
         raise ConfigError(f"{origin} is not valid JSON: {exc}", "check the file or URL") from None
+    except RecursionError:
+        raise ConfigError(f"{origin} is not a download metadata file: it is nested too deeply",
+                          "check the file or URL") from None
     if not isinstance(doc, dict):
         raise ConfigError(f"{origin} is not a download metadata file", "expected a JSON object of entries")
     if doc.get("format") == 1 and "rows" in doc:
@@ -136,13 +139,39 @@ def _read_override(location: str, offline: bool, cache_dir: Path | None = None) 
 
         return read_url(location, cache_dir if cache_dir is not None else dirs.user_cache_dir())
     path = Path(urllib.parse.unquote(location[7:]) if location.startswith("file://") else location).expanduser()
+    from .fetch import MAX_DOCUMENT_BYTES
+    from .safeio import read_bounded
+
     try:
-        return path.read_bytes()
+        return read_bounded(path, MAX_DOCUMENT_BYTES)  # a regular file of sane size only
     except OSError as exc:
         raise ConfigError(
             f"cannot read download list {path}: {exc.strerror}",
             "check --downloads-json / SHIMKIT_PYTHON_DOWNLOADS_JSON_URL",
         ) from None
+
+
+def check_urls(downloads: Iterable[Download], origin: str) -> None:
+    """The rule for archive URLs in a download list: http(s), or ``file:`` when the list itself is
+    local (a list fetched from a server cannot make shimkit read the user's files); no control
+    characters anywhere (they would reach the terminal, and no server accepts them)."""
+    remote = origin.startswith(("http://", "https://"))
+    for d in downloads:
+        scheme = urllib.parse.urlsplit(d.url).scheme.lower() if "://" in d.url else ""
+        if not scheme and d.url.startswith("/"):
+            scheme = "file"  # an absolute path
+        bad = ""
+        if any(ord(c) < 32 or ord(c) == 127 for c in d.url):
+            bad = "holds control characters"
+        elif scheme not in ("http", "https", "file"):
+            bad = "is not an http(s) or file: URL"
+        elif scheme == "file" and remote:
+            bad = "names a local file, but the list comes from a server"
+        if bad:
+            from .redact import redact_url
+
+            raise ConfigError(f"{origin}: the URL of {d.key_text} {bad}: {redact_url(repr(d.url))}",
+                              "check the download list")
 
 
 def load_embedded() -> Metadata:
@@ -171,6 +200,7 @@ def load_metadata(
     """
     if downloads_json:
         downloads, newest = parse_metadata(_read_override(downloads_json, offline, cache_dir), downloads_json)
+        check_urls(downloads, downloads_json)
         return Metadata(tuple(downloads), "override", downloads_json, newest)
     embedded = load_embedded()
     if not use_cache:

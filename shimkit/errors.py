@@ -24,10 +24,12 @@ class ShimkitError(Exception):
 
     def one_line(self) -> str:
         """The message and the hint joined into the single line the CLI prints."""
+        from .redact import for_terminal  # no password or terminal escape ever reaches the screen
+
         text = " ".join(self.message.split())
         if self.hint:
             text += "; hint: " + " ".join(self.hint.split())
-        return text
+        return for_terminal(text)
 
 
 class UsageError(ShimkitError):

@@ -28,6 +28,10 @@ T = TypeVar("T")
 ProgressCallback = Callable[[int], None]  # called with the number of new bytes
 CHUNK = 1024 * 1024
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+MAX_DOWNLOAD_BYTES = 4 << 30  # without a Content-Length, no archive is larger — SHIMKIT_MAX_DOWNLOAD_BYTES
+DEFAULT_DEADLINE = 3600.0  # seconds a whole download may take — SHIMKIT_DOWNLOAD_DEADLINE
+DAMAGED_TAIL_BYTES = 16 << 20  # after a decode error, read at most this much more to tell why
+MAX_DOCUMENT_BYTES = 64 << 20  # a metadata document (uv's download list is ~4 MB)
 
 
 def _env_float(name: str, default: float) -> float:
@@ -45,15 +49,24 @@ class FetchOptions:
     retries: int = 3  # further attempts after the first — SHIMKIT_HTTP_RETRIES
     backoff: float = 0.5  # first delay; doubles each attempt
     offline: bool = False
+    deadline: float = DEFAULT_DEADLINE  # seconds for one whole download — SHIMKIT_DOWNLOAD_DEADLINE
 
     @classmethod
     def from_env(cls, offline: bool = False) -> FetchOptions:
+        deadline = _env_float("SHIMKIT_DOWNLOAD_DEADLINE", DEFAULT_DEADLINE)
         return cls(
             timeout=_env_float("SHIMKIT_HTTP_TIMEOUT", 30.0),
             retries=int(_env_float("SHIMKIT_HTTP_RETRIES", 3)),
             backoff=_env_float("SHIMKIT_HTTP_BACKOFF", 0.5),
             offline=offline,
+            deadline=deadline if 0 < deadline < 1e9 else DEFAULT_DEADLINE,
         )
+
+
+def max_download_bytes() -> int:
+    """``SHIMKIT_MAX_DOWNLOAD_BYTES`` (default 4 GiB): the most one download may deliver."""
+    value = _env_float("SHIMKIT_MAX_DOWNLOAD_BYTES", MAX_DOWNLOAD_BYTES)
+    return int(value) if 0 < value < 1 << 60 else MAX_DOWNLOAD_BYTES
 
 
 class TransientError(DownloadError):
@@ -64,7 +77,8 @@ class Body:
     """A non-seekable reader over a response body that hashes and counts what passes through."""
 
     def __init__(
-        self, chunks: Iterator[bytes], total: Optional[int], url: str, progress: Optional[ProgressCallback] = None
+        self, chunks: Iterator[bytes], total: Optional[int], url: str, progress: Optional[ProgressCallback] = None,
+        *, limit: Optional[int] = None,
     ) -> None:
         self._chunks = chunks
         self._buffer = b""
@@ -74,6 +88,11 @@ class Body:
         self.read_bytes = 0
         self._hash = hashlib.sha256()
         self._progress = progress
+        # never more than promised (Content-Length, a file's size), nor than any archive is
+        cap = max_download_bytes()
+        self.limit = min(total, cap) if total is not None else cap
+        if limit is not None:
+            self.limit = min(self.limit, limit)
 
     def _next(self) -> bytes:
         try:
@@ -112,6 +131,12 @@ class Body:
         if chunk:
             self._hash.update(chunk)
             self.read_bytes += len(chunk)
+            if self.read_bytes > self.limit:
+                self._eof = True
+                raise DownloadError(
+                    f"download of {_short(self.url)} is larger than the {self.limit} bytes it may have",
+                    "the server sends more than it announced, or not an archive; check the mirror",
+                )
             if self._progress is not None:
                 self._progress(len(chunk))
         return chunk
@@ -121,6 +146,13 @@ class Body:
         while not self._eof:
             self._account(self._next())
         self._buffer = b""
+
+    def drain_up_to(self, limit: int) -> bool:
+        """Consume at most ``limit`` more bytes; whether the end was reached."""
+        start = self.read_bytes
+        while not self._eof and self.read_bytes - start <= limit:
+            self._account(self._next())
+        return self._eof
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
@@ -134,8 +166,11 @@ class Body:
                 "check your network or mirror and run the command again",
             )
         if expected is not None and self.hexdigest() != expected.lower():
+            # the digest of a local file is not shown: a download list must not make shimkit
+            # print a fingerprint of a file of the user's choosing (say /etc/shadow)
+            got = "another" if _is_local(self.url) else self.hexdigest()
             raise ChecksumError(
-                f"checksum mismatch for {what}: expected sha256 {expected}, got {self.hexdigest()}",
+                f"checksum mismatch for {what}: expected sha256 {expected}, got {got}",
                 "the archive is corrupted or was tampered with; nothing was installed — retry, or check your mirror",
             )
 
@@ -163,22 +198,57 @@ def client(options: FetchOptions) -> httpx.Client:
 
 
 def _short(url: str) -> str:
+    from .redact import redact_url
+
+    url = redact_url(url)
     return url if len(url) < 120 else url[:100] + "…" + url[-18:]
 
 
+def verify_damaged(body: Body, expected: Optional[str], what: str) -> None:
+    """After the archive in ``body`` failed to decode: if little is left, read it and
+    :meth:`~Body.verify` (a truncated body is retried, wrong bytes are a checksum error); if much
+    is left, stop at once (a 2 GiB garbage body is not read to its end) and let the caller report
+    the damaged archive."""
+    if body.drain_up_to(DAMAGED_TAIL_BYTES):
+        body.verify(expected, what)
+
+
+def _is_local(url: str) -> bool:
+    return url.startswith("/") or urllib.parse.urlsplit(url).scheme == "file"
+
+
+def _open_local(url: str) -> tuple[IO[bytes], int]:
+    """A ``file:`` URL (or a path) opened for reading, with its size: only a regular file, opened
+    without blocking (a FIFO or ``/dev/zero`` would never end), and no query or fragment (a
+    ``file:///etc/shadow#x.tar.gz`` must not pass for an archive)."""
+    import stat
+
+    parsed = urllib.parse.urlsplit(url)
+    path = Path(urllib.parse.unquote(parsed.path))
+    if parsed.query or parsed.fragment:
+        raise DownloadError(f"refusing {_short(url)}: a file: URL cannot have a query or fragment",
+                            "name the archive file itself")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise DownloadError(f"cannot read {path}: {exc.strerror}", "check the mirror path") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise DownloadError(f"refusing to read {path}: it is not a regular file", "check the mirror path")
+    return os.fdopen(fd, "rb"), st.st_size
+
+
 @contextlib.contextmanager
-def open_body(url: str, options: FetchOptions, progress: Optional[ProgressCallback] = None) -> Iterator[Body]:
-    """Open ``url`` (http, https or file) as a hashed :class:`Body`; errors become DownloadErrors."""
+def open_body(url: str, options: FetchOptions, progress: Optional[ProgressCallback] = None,
+              *, limit: Optional[int] = None) -> Iterator[Body]:
+    """Open ``url`` (http, https or file) as a hashed :class:`Body` of at most ``limit`` bytes;
+    errors become DownloadErrors."""
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme == "file" or (not parsed.scheme and url.startswith("/")):
-        path = Path(urllib.parse.unquote(parsed.path))
-        try:
-            fh: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the with below
-        except OSError as exc:
-            raise DownloadError(f"cannot read {path}: {exc.strerror}", "check the mirror path") from None
+        fh, size = _open_local(url)
         with fh:
-            size = os.fstat(fh.fileno()).st_size
-            yield Body(iter(lambda: fh.read(CHUNK), b""), size, url, progress)
+            yield Body(iter(lambda: fh.read(CHUNK), b""), size, url, progress, limit=limit)
         return
     if parsed.scheme not in ("http", "https"):
         raise DownloadError(f"unsupported URL scheme in {_short(url)}", "use http://, https:// or file://")
@@ -187,7 +257,7 @@ def open_body(url: str, options: FetchOptions, progress: Optional[ProgressCallba
             f"{_short(url)} needs the network but offline mode is on",
             "unset --offline/SHIMKIT_OFFLINE, or install from a local archive or file:// mirror",
         )
-    with _http_body(url, options, progress=progress) as (_response, body):
+    with _http_body(url, options, progress=progress, limit=limit) as (_response, body):
         yield body
 
 
@@ -211,6 +281,7 @@ def _http_body(
     headers: Optional[dict[str, str]] = None,
     progress: Optional[ProgressCallback] = None,
     accept: frozenset[int] = frozenset(),
+    limit: Optional[int] = None,
 ) -> Iterator[tuple[httpx.Response, Body]]:
     """GET ``url``; yield the response and its body.  Every httpx error, before or during the
     body, becomes a DownloadError (a TransientError when worth retrying).  Statuses in ``accept``
@@ -220,19 +291,51 @@ def _http_body(
     try:
         # a per-request timeout: the shared client may have been made with other options
         timeout = httpx.Timeout(options.timeout)
-        with client(options).stream("GET", url, headers=headers, timeout=timeout) as response:
+        with client(options).stream("GET", url, headers=headers, timeout=timeout) as response, \
+                _deadline(response, options.deadline) as expired:
             status = response.status_code
             if (status >= 400 or status == 304) and status not in accept:
                 raise _status_error(status, response.reason_phrase, url)
             length = response.headers.get("content-length")
             total = int(length) if length and length.isdigit() else None
-            yield response, Body(_guard(response.iter_raw(CHUNK), url), total, url, progress)
+            chunks = _guard(response.iter_raw(CHUNK), url, expired, options.deadline)
+            yield response, Body(chunks, total, url, progress, limit=limit)
     except httpx.TooManyRedirects:
         raise DownloadError(
             f"too many redirects for {_short(url)}", "the server redirects in a loop; check the mirror URL"
         ) from None
     except (httpx.TimeoutException, httpx.TransportError, httpx.StreamError) as exc:
         raise _transport_error(exc, url, "connection failed for") from None
+    except httpx.InvalidURL as exc:
+        raise DownloadError(f"invalid URL {_short(repr(url)[1:-1])}: {exc}",
+                            "check the download list or mirror") from None
+
+
+@contextlib.contextmanager
+def _deadline(response: httpx.Response, seconds: float) -> Iterator[list[bool]]:
+    """Cut the connection under ``response`` once ``seconds`` have passed since the request (a
+    server dripping a byte every few seconds never trips the read timeout); yields a flag list,
+    ``[True]`` once cut."""
+    import socket
+    import threading
+
+    expired: list[bool] = []
+
+    def cut() -> None:
+        expired.append(True)
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
 
 
 def _transport_error(exc: Exception, url: str, what: str) -> TransientError:
@@ -247,14 +350,25 @@ def _transport_error(exc: Exception, url: str, what: str) -> TransientError:
     return TransientError(f"{what} {_short(url)}: {detail}", "check your network or mirror and retry")
 
 
-def _guard(chunks: Iterator[bytes], url: str) -> Iterator[bytes]:
-    """Turn httpx errors raised mid-body (inside a reader's read()) into TransientErrors."""
+def _guard(chunks: Iterator[bytes], url: str, expired: Optional[list[bool]] = None,
+           deadline: float = DEFAULT_DEADLINE) -> Iterator[bytes]:
+    """Turn httpx errors raised mid-body (inside a reader's read()) into TransientErrors, and a
+    connection cut by :func:`_deadline` into a DownloadError saying so."""
     import httpx
 
     try:
-        yield from chunks
+        for chunk in chunks:
+            if expired:
+                break
+            yield chunk
     except (httpx.TimeoutException, httpx.TransportError, httpx.StreamError) as exc:
-        raise _transport_error(exc, url, "connection lost while downloading") from None
+        if not expired:
+            raise _transport_error(exc, url, "connection lost while downloading") from None
+    if expired:
+        raise DownloadError(
+            f"download of {_short(url)} did not finish within {deadline:.0f}s",
+            "the server is too slow; raise SHIMKIT_DOWNLOAD_DEADLINE or use another mirror",
+        )
 
 
 def with_retries(
@@ -275,12 +389,12 @@ def with_retries(
             attempt += 1
 
 
-def fetch_bytes(url: str, options: Optional[FetchOptions] = None) -> bytes:
-    """Download a small document (a metadata file) with retries."""
+def fetch_bytes(url: str, options: Optional[FetchOptions] = None, *, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """Download a small document (a metadata file, at most ``limit`` bytes) with retries."""
     opts = options or FetchOptions.from_env()
 
     def once(_: int) -> bytes:
-        with open_body(url, opts) as body:
+        with open_body(url, opts, limit=limit) as body:
             data = body.read()
             body.verify(None, _short(url))
             return data
@@ -322,7 +436,8 @@ def fetch_if_changed(
         headers["If-Modified-Since"] = last_modified
 
     def once(_: int) -> Fetched:
-        with _http_body(url, opts, headers=headers, accept=frozenset({304} if headers else ())) as (response, body):
+        with _http_body(url, opts, headers=headers, accept=frozenset({304} if headers else ()),
+                        limit=MAX_DOCUMENT_BYTES) as (response, body):
             new_etag = response.headers.get("etag")
             new_lm = response.headers.get("last-modified")
             if response.status_code == 304:

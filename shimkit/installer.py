@@ -29,6 +29,8 @@ from .model.key import PlatformTriple, PythonKey
 from .model.request import PythonRequest
 from .platform import normalize_arch
 from .probe import probe
+from .procs import run_bounded
+from .safeio import write_atomic
 from .store import Installation, Store
 
 
@@ -166,10 +168,7 @@ def patch_build_prefix(inst_root: Path, key: PythonKey, final_root: Path) -> lis
         new = _BUILD_PREFIX_RE.sub(lambda _m: replacement, data)
         if new != data:
             mode = path.stat().st_mode
-            tmp = path.with_name(path.name + ".shimkit-tmp")
-            tmp.write_bytes(new)
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
+            write_atomic(path, new, mode=mode & 0o7777)
             changed.append(path)
     return changed
 
@@ -179,16 +178,20 @@ def _compile_bytecode(inst_root: Path, key: PythonKey) -> None:
     lib = _stdlib_dir(inst_root, key)
     exe = Installation(key, inst_root).executable
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    # Failing to compile is not fatal: the interpreter works, it just starts slower.
-    subprocess.run(
-        [str(exe), "-I", "-m", "compileall", "-q", "-j", "0", "-x", r"[/\\](test|tests|idle_test)[/\\]", str(lib)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        timeout=600,
-        check=False,
-    )
+    timeout = fetch._env_float("SHIMKIT_COMPILE_TIMEOUT", 600.0)
+    timeout = timeout if 0 < timeout < 1e6 else 600.0
+    # Failing to compile is not fatal: the interpreter works, it just starts slower.  Hanging is:
+    # the whole process group (compileall's workers too) is killed and the install fails.
+    argv = [str(exe), "-I", "-m", "compileall", "-q", "-j", "0", "-x", r"[/\\](test|tests|idle_test)[/\\]", str(lib)]
+    try:
+        run_bounded(argv, timeout=timeout, env=env, capture=False)
+    except subprocess.TimeoutExpired:
+        raise VerificationError(
+            f"{key}: compiling its standard library did not finish within {timeout:.0f}s",
+            "check the archive, or set SHIMKIT_NO_COMPILE=1 to skip compiling",
+        ) from None
+    except OSError:
+        pass  # verification ran it a moment ago; whatever this is, the probe would have said
 
 
 def _unpack(source: Source, staging: Path, options: fetch.FetchOptions, reporter: Reporter) -> None:
@@ -224,7 +227,7 @@ def _unpack(source: Source, staging: Path, options: fetch.FetchOptions, reporter
                     except ArchiveError:
                         # Damaged bytes: if the download is to blame, say so (a truncated body is
                         # retried, wrong bytes are a checksum error) rather than "corrupted archive".
-                        body.verify(source.sha256, label)
+                        fetch.verify_damaged(body, source.sha256, label)
                         raise
                     body.verify(source.sha256, label)
             finally:

@@ -29,7 +29,6 @@ import os
 import re
 import time
 import urllib.parse
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -41,6 +40,7 @@ from .downloads import PBS_PREFIX, Download, Metadata, load_embedded
 from .errors import DownloadError, OfflineError, ShimkitError, StoreError
 from .fetch import FetchOptions, fetch_if_changed
 from .model.key import parse_key
+from .safeio import write_text_atomic
 
 CACHE_FILE = "downloads-refreshed.json"
 STAMP_FILE = "downloads-refreshed.checked"  # mtime = the last refresh attempt (for auto refresh)
@@ -213,15 +213,7 @@ def write_cache(
     path = cache_file(cache_dir)
     checked = _validate(doc, path)  # never write what would not be read back
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(doc, separators=(",", ":")) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text_atomic(path, json.dumps(doc, separators=(",", ":")) + "\n", durable=True)
     return checked
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from .errors import VerificationError
 from .model.version import Version
+from .procs import run_bounded
 
 MARKER = "shimkit-probe:"
 # Runs under -I -S on every Python >= 3.6 we may meet; prints one marked JSON line.
@@ -80,14 +81,8 @@ def probe(executable: Path, timeout: float = 15.0) -> InterpreterInfo:
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     try:
-        proc = subprocess.run(
-            [str(executable), "-I", "-S", "-c", SCRIPT],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            env=env,
-            check=False,
-        )
+        # in a process group of its own, killed whole on timeout (grandchildren included)
+        proc = run_bounded([str(executable), "-I", "-S", "-c", SCRIPT], timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         raise VerificationError(f"{executable} did not answer within {timeout:.0f}s") from None
     except OSError as exc:

@@ -127,10 +127,9 @@ def interpreter_info(exe: str, cache_dir: str, *,
         entry["error"] = reason
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(entry, fh)
-        os.replace(tmp, path)
+        from .safeio import write_text_atomic
+
+        write_text_atomic(path, json.dumps(entry))
     except OSError:
         pass  # a read-only cache only costs speed
     return info, reason

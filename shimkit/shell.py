@@ -29,6 +29,7 @@ from typing import Any, Mapping, Optional, Sequence
 from . import __version__
 from .errors import StoreError, UsageError
 from .model.request import PLAIN_IMPLEMENTATIONS, PLAIN_MAJORS, PLAIN_PRE_TAGS, PLAIN_VARIANTS, plain_pin_regex
+from .safeio import write_text_atomic
 from .settings import Settings
 
 # name accepted by `init`/`update-shell` -> template in shells/
@@ -306,9 +307,7 @@ def init_script(shell: str, settings: Settings, *, cache_dir: Optional[Path] = N
     text = render(inputs)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8", errors="surrogateescape")
-        os.replace(tmp, cache)
+        write_text_atomic(cache, text)
     except OSError:
         pass  # a read-only cache dir only costs the rendering time
     return text
@@ -477,13 +476,10 @@ def update_rc(
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8", errors="surrogateescape")
-        os.replace(tmp, path)
+        write_text_atomic(path, text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise StoreError(f"cannot write {path}: {exc.strerror}", "check its permissions") from None
 
 

@@ -21,6 +21,7 @@ from typing import Optional, Sequence
 
 from . import __version__
 from .errors import StoreError, UsageError
+from .safeio import write_text_atomic
 from .settings import Settings
 
 # shim name -> executables tried in the installation's bin/, in order
@@ -115,14 +116,9 @@ def enable(settings: Settings, *, shims_dir: Optional[Path] = None, sh_path: str
                     continue
             except OSError:
                 pass
-        tmp = target / f".{name}.{os.getpid()}.tmp"
         try:
-            with open(tmp, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as fh:
-                fh.write(text)
-            os.chmod(tmp, 0o755)
-            os.replace(tmp, path)
+            write_text_atomic(path, text, mode=0o755)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise StoreError(f"cannot write {path}: {exc.strerror}", "check the directory's permissions") from None
         report.written.append(name)
     return report

@@ -144,6 +144,8 @@ class Store:
                 f"cannot create install dir {self.root}: {exc.strerror}",
                 "choose a writable location with --install-dir or SHIMKIT_PYTHON_INSTALL_DIR",
             ) from None
+        self._check_own(self.root / ".lock", "file")
+        self._check_own(self.temp, "dir")
         lock = filelock.FileLock(str(self.root / ".lock"))
         try:
             try:
@@ -195,7 +197,19 @@ class Store:
         if not self._lock_depth:
             raise AssertionError("store mutation without holding the lock")
 
+    def _check_own(self, path: Path, kind: str) -> None:
+        """Refuse a store path (``.temp``, ``.lock``) that is not a real directory (or regular
+        file) owned by this user: through a planted symlink, clearing ``.temp`` would delete
+        another directory's contents, and taking the lock would truncate another file."""
+        why = _not_own(path, kind)
+        if why is not None:
+            raise StoreError(
+                f"refusing to use {path}: {why}",
+                f"remove it (shimkit recreates it), e.g. `rm {'-r ' if kind == 'dir' else ''}{path}`",
+            )
+
     def _clear_temp(self) -> None:
+        self._check_own(self.temp, "dir")
         if self.temp.exists():
             for child in self.temp.iterdir():
                 _remove_tree(child)
@@ -205,6 +219,7 @@ class Store:
         """A fresh, empty directory under ``.temp/`` (same filesystem as the installations)."""
         self._require_lock()
         self.temp.mkdir(parents=True, exist_ok=True)
+        self._check_own(self.temp, "dir")
         path = self.temp / f"{label}-{uuid.uuid4().hex[:10]}"
         path.mkdir()
         return path
@@ -246,6 +261,7 @@ class Store:
         """Delete an installation: rename it into ``.temp/`` (atomic), then delete it there."""
         self._require_lock()
         self.temp.mkdir(parents=True, exist_ok=True)
+        self._check_own(self.temp, "dir")
         trash = self.temp / f"trash-{inst.key}-{uuid.uuid4().hex[:8]}"
         try:
             os.replace(inst.path, trash)
@@ -305,6 +321,28 @@ class Store:
                 dirlink.remove_link(self.root / name)
         for key in keys.values():
             self.sync_minor_link(key)
+
+
+def _not_own(path: Path, kind: str) -> Optional[str]:
+    """Why ``path`` is not a real ``kind`` ("dir" or "file") of this user's (None if it is, or is absent)."""
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if stat.S_ISLNK(st.st_mode):
+        return "it is a symbolic link"
+    if kind == "dir" and not stat.S_ISDIR(st.st_mode):
+        return "it is not a directory"
+    if kind == "file" and not stat.S_ISREG(st.st_mode):
+        return "it is not a regular file"
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and st.st_uid != getuid():
+        return "it belongs to another user"
+    return None
 
 
 def _remove_tree(path: Path) -> None:

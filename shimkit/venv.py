@@ -23,6 +23,7 @@ from typing import Optional
 
 from .errors import ShimkitError, StoreError
 from .probecache import venv_home
+from .safeio import write_text_atomic
 from .store import Store
 
 RECORD = ".venvs.json"
@@ -126,10 +127,8 @@ def record(store: Store, venv: Path) -> None:
         p = str(venv.resolve())
         if p not in known:
             known.append(p)
-        tmp = store.root / f"{RECORD}.{os.getpid()}.tmp"
         try:
-            tmp.write_text(json.dumps(known, indent=1))
-            os.replace(tmp, _record_path(store))
+            write_text_atomic(_record_path(store), json.dumps(known, indent=1))
         except OSError as exc:
             raise StoreError(f"cannot update {_record_path(store)}: {exc.strerror}") from None
 

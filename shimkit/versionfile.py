@@ -49,6 +49,7 @@ import os
 import stat
 
 from .errors import StoreError
+from .safeio import UnsafeFile, describe_refusal, read_bounded, write_text_atomic
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (mypy knows the name)
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ VERSIONS_FILE = ".python-versions"
 PYPROJECT = "pyproject.toml"
 CEILING_ENV = "SHIMKIT_CEILING_PATHS"
 MAX_FILE_BYTES = 64 * 1024  # a version file is a few bytes; never read a huge one whole
+MAX_PYPROJECT_BYTES = 256 * 1024  # a larger pyproject.toml is not read at all (ignored with a warning)
 
 SOURCE_VERSION_FILE = "version-file"
 SOURCE_VERSIONS_FILE = "versions-file"
@@ -203,11 +205,11 @@ def _exists(path: str) -> bool:
 def read_lines(path: StrPath) -> list[str]:
     """The request lines of a version file: non-empty, not comments, stripped; BOM and CRLF tolerated.
 
-    Raises OSError if the file cannot be read; a file with NUL bytes or invalid UTF-8 yields
-    its lines anyway (they then fail request parsing with a warning naming the file).
+    Raises OSError if the file cannot be read or is not a regular file (a FIFO, a device: see
+    :func:`shimkit.safeio.read_bounded`); a file with NUL bytes or invalid UTF-8 yields its lines
+    anyway (they then fail request parsing with a warning naming the file).
     """
-    with open(path, "rb") as fh:
-        data = fh.read(MAX_FILE_BYTES)
+    data = read_bounded(path, MAX_FILE_BYTES, truncate=True)
     text = data.decode("utf-8", "replace")
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -222,6 +224,10 @@ def read_lines(path: StrPath) -> list[str]:
 def _read_found(path: str, source: str, warn: Optional[Warn]) -> Optional[list[str]]:
     try:
         lines = read_lines(path)
+    except UnsafeFile as exc:
+        if warn is not None:
+            warn(describe_refusal(path, exc))
+        return None
     except OSError as exc:
         if warn is not None:
             warn(f"cannot read {path} ({exc.strerror or exc}); ignoring it")
@@ -232,29 +238,42 @@ def _read_found(path: str, source: str, warn: Optional[Warn]) -> Optional[list[s
 
 
 # ---- pyproject.toml: workspaces and requires-python ----------------------------------------
-def _load_toml(path: str) -> dict[str, object]:
+def read_pyproject(path: StrPath, warn: Optional[Warn] = None) -> Optional[bytes]:
+    """The bytes of a ``pyproject.toml``, or None: one that is not a regular file or is larger
+    than :data:`MAX_PYPROJECT_BYTES` is ignored (with a warning), as is an unreadable one."""
+    try:
+        return read_bounded(path, MAX_PYPROJECT_BYTES)
+    except UnsafeFile as exc:
+        if warn is not None:
+            warn(describe_refusal(path, exc))
+        return None
+    except OSError:
+        return None
+
+
+def _load_toml(path: str, data: Optional[bytes] = None) -> dict[str, object]:
     try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # Python < 3.11
         import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
+    if data is None:
+        data = read_pyproject(path)
+        if data is None:
+            return {}
     try:
-        with open(path, "rb") as fh:
-            data: dict[str, object] = tomllib.load(fh)
-        return data
-    except (OSError, ValueError):
+        doc: dict[str, object] = tomllib.loads(data.decode("utf-8"))
+        return doc
+    except (ValueError, RecursionError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         return {}
 
 
-def _workspace_globs(root: str) -> Optional[tuple[list[str], list[str]]]:
+def _workspace_globs(root: str, warn: Optional[Warn] = None) -> Optional[tuple[list[str], list[str]]]:
     """(members, exclude) globs if ``root/pyproject.toml`` declares a workspace."""
     path = os.path.join(root, PYPROJECT)
-    try:
-        with open(path, "rb") as fh:
-            if b"workspace" not in fh.read():  # cheap check before parsing TOML
-                return None
-    except OSError:
+    data = read_pyproject(path, warn)
+    if data is None or b"workspace" not in data:  # cheap check before parsing TOML
         return None
-    tool = _load_toml(path).get("tool")
+    tool = _load_toml(path, data).get("tool")
     if not isinstance(tool, dict):
         return None
     for name in ("shimkit", "uv"):
@@ -272,23 +291,32 @@ def _workspace_globs(root: str) -> Optional[tuple[list[str], list[str]]]:
 
 def glob_match(rel: str, pattern: str) -> bool:
     """Whether the relative path ``rel`` matches a workspace glob (``*`` stays within one directory,
-    ``**`` matches any number of directories)."""
+    ``**`` matches any number of directories).
+
+    Time is linear in (path components x pattern components): one pass over the pattern keeps
+    the set of path positions reachable so far (a repository's ``**/**/…/**`` must not hang
+    every ``cd`` in it).
+    """
     from fnmatch import fnmatchcase
 
     parts = [p for p in rel.split("/") if p and p != "."]
     pats = [p for p in pattern.replace("\\", "/").split("/") if p and p != "."]
+    n = len(parts)
+    reach = [True] + [False] * n  # reach[i]: the pattern so far matches parts[:i]
+    for pat in pats:
+        if pat == "**":
+            first = next((i for i in range(n + 1) if reach[i]), None)
+            if first is None:
+                return False
+            reach = [i >= first for i in range(n + 1)]
+        else:
+            reach = [False] + [reach[i] and fnmatchcase(parts[i], pat) for i in range(n)]
+        if not any(reach):
+            return False
+    return reach[n]
 
-    def match(i: int, j: int) -> bool:
-        if j == len(pats):
-            return i == len(parts)
-        if pats[j] == "**":
-            return any(match(k, j + 1) for k in range(i, len(parts) + 1))
-        return i < len(parts) and fnmatchcase(parts[i], pats[j]) and match(i + 1, j + 1)
 
-    return match(0, 0)
-
-
-def _workspace_root(project: str, ceilings: Sequence[str]) -> str:
+def _workspace_root(project: str, ceilings: Sequence[str], warn: Optional[Warn] = None) -> str:
     """The workspace root ``project`` belongs to, or ``project`` itself."""
     d = project
     while True:
@@ -298,7 +326,7 @@ def _workspace_root(project: str, ceilings: Sequence[str]) -> str:
         d = parent
         if not _exists(os.path.join(d, PYPROJECT)):
             continue
-        ws = _workspace_globs(d)
+        ws = _workspace_globs(d, warn)
         if ws is not None:
             rel = os.path.relpath(project, d).replace(os.sep, "/")
             members, exclude = ws
@@ -373,12 +401,11 @@ def scan_requires_python(text: str) -> tuple[bool, Optional[str]]:
     return True, (value.strip() or None) if value is not None else None
 
 
-def requires_python(pyproject: StrPath) -> Optional[str]:
-    """``[project] requires-python`` of a pyproject.toml, if it is a non-empty string."""
-    try:
-        with open(pyproject, "rb") as fh:
-            data = fh.read()
-    except OSError:
+def requires_python(pyproject: StrPath, warn: Optional[Warn] = None) -> Optional[str]:
+    """``[project] requires-python`` of a pyproject.toml, if it is a non-empty string (None for
+    one :func:`read_pyproject` does not read)."""
+    data = read_pyproject(pyproject, warn)
+    if data is None:
         return None
     if b"requires-python" not in data:  # skip the TOML parser (and its import) if absent
         return None
@@ -388,7 +415,7 @@ def requires_python(pyproject: StrPath) -> Optional[str]:
         return None  # not TOML (which is UTF-8)
     if certain:
         return value
-    project = _load_toml(os.fspath(pyproject)).get("project")
+    project = _load_toml(os.fspath(pyproject), data).get("project")
     if isinstance(project, dict):
         value = project.get("requires-python")
         if isinstance(value, str) and value.strip():
@@ -397,6 +424,17 @@ def requires_python(pyproject: StrPath) -> Optional[str]:
 
 
 # ---- the walk ------------------------------------------------------------------------------
+def _once(warn: Warn) -> Warn:
+    seen: set[str] = set()
+
+    def once(message: str) -> None:
+        if message not in seen:
+            seen.add(message)
+            warn(message)
+
+    return once
+
+
 def discover(
     start: StrPath,
     *,
@@ -407,8 +445,11 @@ def discover(
 ) -> Optional[Found]:
     """Find the request for ``start`` following the module's contract; None if nothing applies.
 
-    ``warn`` receives one message per version file that exists but cannot be read.
+    ``warn`` receives one message per version file or pyproject.toml that exists but is not
+    read (unreadable, not a regular file, too large).
     """
+    if warn is not None:
+        warn = _once(warn)
     ceil = tuple({os.path.normpath(os.fspath(c)) for c in ceilings})
     names = (
         ((VERSIONS_FILE, SOURCE_VERSIONS_FILE), (VERSION_FILE, SOURCE_VERSION_FILE))
@@ -429,7 +470,7 @@ def discover(
                     return Found(candidate, source, lines, root_from=d, ceilings=ceil)
         if boundary is None and _exists(os.path.join(d, PYPROJECT)):
             first_project = d
-            boundary = _workspace_root(d, ceil)
+            boundary = _workspace_root(d, ceil, warn)
         if d == boundary:
             break
         parent = os.path.dirname(d)
@@ -440,7 +481,7 @@ def discover(
         projects = [first_project] if boundary in (None, first_project) else [first_project, boundary]
         for project in projects:
             pyproject = os.path.join(project, PYPROJECT)
-            spec = requires_python(pyproject)
+            spec = requires_python(pyproject, warn)
             if spec is not None:
                 return Found(pyproject, SOURCE_REQUIRES_PYTHON, (spec,), boundary)
     if global_file is not None:
@@ -487,16 +528,10 @@ def write_version_file(path: StrPath, requests: Sequence[PythonRequest | str]) -
     """Write requests atomically (temp file in the same directory, then rename), one per line."""
     path = os.fspath(path)
     text = "".join(f"{r}\n" for r in requests)
-    directory, name = os.path.split(path)
-    tmp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
     try:
-        os.makedirs(directory or ".", exist_ok=True)
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        write_text_atomic(path, text)
     except OSError as exc:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
         raise StoreError(f"cannot write {path}: {exc.strerror or exc}",
                          "check the directory's permissions") from None
 

@@ -12,6 +12,7 @@ import typer
 
 from .. import doctor
 from ..errors import ConfigError, UsageError
+from ..redact import for_terminal
 from ..settings import load_settings
 from . import output
 from .app import BinDirOpt, InstallDirOpt, app, settings_from
@@ -77,10 +78,10 @@ def doctor_command(
         output.out(json.dumps([f.to_json() for f in findings], indent=2))
     else:
         width = max(len(s) for s in doctor.STATUSES)
-        for f in findings:
-            output.out(f"{_paint(f.status, f.status.ljust(width))}  {f.message}")
+        for f in findings:  # messages name directories and URLs: no escape sequence or password shown
+            output.out(f"{_paint(f.status, f.status.ljust(width))}  {for_terminal(f.message)}")
             if f.fix and f.status != "ok":
-                output.out(f"{' ' * width}  fix: {f.fix}")
+                output.out(f"{' ' * width}  fix: {for_terminal(f.fix)}")
         if problems:
             fixable = any(f.fixable for f in problems)
             output.out(

@@ -10,6 +10,8 @@ import sys
 import threading
 from typing import Any, Callable, Optional
 
+from ..redact import for_terminal
+
 _quiet = False
 
 
@@ -19,23 +21,23 @@ def set_quiet(quiet: bool) -> None:
 
 
 def out(text: str = "") -> None:
-    """A result line (stdout)."""
+    """A result line (stdout), exactly as given (a path printed by `find` must stay usable)."""
     sys.stdout.write(text + "\n")
 
 
 def note(text: str) -> None:
     """Progress information (stderr), hidden by --quiet."""
     if not _quiet:
-        sys.stderr.write(text + "\n")
+        sys.stderr.write(for_terminal(text) + "\n")
 
 
 def warn(text: str) -> None:
     """A warning (stderr), shown even with --quiet."""
-    sys.stderr.write(f"warning: {text}\n")
+    sys.stderr.write(f"warning: {for_terminal(text)}\n")
 
 
 def error(text: str) -> None:
-    sys.stderr.write(f"error: {text}\n")
+    sys.stderr.write(f"error: {for_terminal(text)}\n")
 
 
 def show_core_warnings() -> None:

@@ -13,7 +13,7 @@ import typer
 
 from .. import manager, provision
 from .. import venv as venv_mod
-from ..errors import InUseError, ShimkitError, UsageError
+from ..errors import InUseError, ShimkitError, StoreError, UsageError
 from ..links import LinkReport, current_target, on_path
 from ..store import Installation, Store
 from ..versionfile import logical_cwd
@@ -141,6 +141,8 @@ def uninstall(
     An installation that running processes still use is left in place, naming them."""
     settings = settings_from(install_dir=install_dir, bin_dir=bin_dir)
     store = Store(settings.install_dir)
+    if not dry_run:
+        store.repair()  # what a killed uninstall left in .temp goes now, even if nothing matches
     if outdated:
         if targets or all_:
             raise typer.BadParameter("--outdated takes no versions and excludes --all")
@@ -277,7 +279,10 @@ def venv(
     venv_mod.create(path, exe, seed=seed, prompt=prompt, clear=clear)
     store = Store(settings.install_dir)
     if str(exe).startswith(str(store.root) + os.sep):
-        venv_mod.record(store, path)
+        try:
+            venv_mod.record(store, path)
+        except StoreError as exc:  # a read-only install dir: the venv works, it is just not recorded
+            output.warn(f"{exc.message}; `shimkit uninstall` will not warn that {path} uses {exe}")
     output.note(f"Created virtual environment {path} with {exe}")
     output.note(f"Activate with: source {path}/bin/activate")
 

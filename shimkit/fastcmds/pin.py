@@ -63,11 +63,15 @@ def run(args: list[str]) -> Optional[int]:
 
 
 def _out(text: str) -> None:
-    sys.stdout.write(text + "\n")
+    from ..redact import printable
+
+    sys.stdout.write(printable(text) + "\n")
 
 
 def _note(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    from ..redact import printable
+
+    sys.stderr.write(printable(text) + "\n")
 
 
 def execute(opts: PinOptions) -> int:
