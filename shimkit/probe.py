@@ -18,14 +18,19 @@ from .model.version import Version
 from .procs import run_bounded
 
 MARKER = "shimkit-probe:"
-# Runs under -I -S on every Python >= 3.6 we may meet; prints one marked JSON line.
+# Runs under -I -S on every Python >= 3.6 we may meet, and under -E -s -S on 2.7 (which has no
+# -I); the working directory is dropped from sys.path before anything is imported, so a
+# checked-out json.py is never run.  Prints one marked JSON line.
 SCRIPT = (
-    "import sys, json, sysconfig, platform\n"
+    "import sys\n"
+    "sys.path[:] = [p for p in sys.path if p not in ('', '.')]\n"
+    "import json, sysconfig, platform\n"
     "v = sys.version_info\n"
     "pre = {'alpha': 'a', 'beta': 'b', 'candidate': 'rc'}.get(v.releaselevel, '')\n"
     "print(" + repr(MARKER) + " + json.dumps({\n"
     "  'version': '%d.%d.%d' % v[:3] + (pre + str(v.serial) if pre else ''),\n"
-    "  'implementation': sys.implementation.name,\n"
+    "  'implementation': getattr(getattr(sys, 'implementation', None), 'name', None)"
+    " or platform.python_implementation().lower(),\n"
     "  'freethreaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')),\n"
     "  'debug': hasattr(sys, 'gettotalrefcount'),\n"
     "  'machine': platform.machine(),\n"
@@ -83,6 +88,9 @@ def probe(executable: Path, timeout: float = 15.0) -> InterpreterInfo:
     try:
         # in a process group of its own, killed whole on timeout (grandchildren included)
         proc = run_bounded([str(executable), "-I", "-S", "-c", SCRIPT], timeout=timeout, env=env)
+        if proc.returncode == 2 and b"Unknown option: -I" in proc.stderr:
+            # Python 2.7 knows no -I: the same isolation by its parts (pyenv users keep 2.7 around)
+            proc = run_bounded([str(executable), "-E", "-s", "-S", "-c", SCRIPT], timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         raise VerificationError(f"{executable} did not answer within {timeout:.0f}s") from None
     except OSError as exc:

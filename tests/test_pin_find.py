@@ -488,3 +488,17 @@ def test_an_active_venv_without_its_interpreter_is_an_error(run: Run, env: Dict[
     assert p.stderr.startswith(f"error: the active virtual environment {venv} has no Python interpreter; hint: "
                                f"recreate it with `shimkit venv --clear {venv}`")
     assert run("find", "--system", extra={"VIRTUAL_ENV": str(venv)}).returncode == 0
+
+
+def test_find_27_finds_pyenvs_python2(run: Run, tmp_path: Path) -> None:
+    # issue 17: pyenv users keep a 2.7 with only `python`/`python2`; Python 2 has no -I
+    real = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv")) / "versions" / "2.7.18" / "bin" / "python2.7"
+    if not real.exists():
+        pytest.fail(f"the suite needs pyenv's 2.7.18 build at {real} (pyenv install 2.7.18)", pytrace=False)
+    root = tmp_path / "pyenv"
+    (root / "versions" / "2.7.18" / "bin").mkdir(parents=True)
+    (root / "versions" / "2.7.18" / "bin" / "python").symlink_to(real)
+    p = run("find", "2.7", "--output-format", "json", extra={"PYENV_ROOT": str(root)})
+    assert p.returncode == 0, p.stderr
+    row = json.loads(p.stdout)
+    assert (row["version"], row["source"]) == ("2.7.18", "pyenv")
