@@ -90,7 +90,8 @@ def test_valid_lines_parse_and_bad_ones_are_dropped_with_a_warning(tmp_path: Pat
     found = vf.discover(tmp_path)
     assert found is not None
     warnings: List[str] = []
-    assert [str(r) for r in vf.requests_from(found, warnings.append)] == ["3.12", ">=3.10,<3.12", "3.13"]
+    # cp313 keeps the implementation it names (uv's canonical form)
+    assert [str(r) for r in vf.requests_from(found, warnings.append)] == ["3.12", ">=3.10,<3.12", "cpython@3.13"]
     assert warnings == [f"ignoring 'bin/python' in {tmp_path / '.python-versions'}: "
                         "invalid Python request 'bin/python' (paths are not accepted here)"]
 
