@@ -44,6 +44,7 @@ from .downloads import PBS_PREFIX, Download, Metadata, parse_archive_filename, p
 from .errors import NotFoundError, ShimkitError, StoreError, UsageError
 from .model.key import ARCH_ALIASES, OS_ALIASES, PlatformTriple
 from .model.request import PythonRequest
+from .safeio import write_atomic
 
 METADATA_NAME = "python-downloads.json"
 SUMS_NAME = "SHA256SUMS"
@@ -285,15 +286,7 @@ def _matches(path: Path, sha256: str) -> bool:
 
 # ---- writing -------------------------------------------------------------------------------
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, data, durable=True)  # the one atomic writer (shimkit.safeio)
 
 
 def _sums_text(sums: dict[str, str]) -> bytes:

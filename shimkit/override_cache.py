@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from .fetch import FetchOptions, fetch_if_changed
+from .safeio import write_atomic
 
 CACHE_SUBDIR = "downloads-override"
 
@@ -55,15 +54,7 @@ def _load(url: str, cache_dir: Path) -> Optional[_Cached]:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, data, durable=True)  # the one atomic writer (shimkit.safeio)
 
 
 def _store(url: str, cache_dir: Path, body: bytes, etag: Optional[str], last_modified: Optional[str]) -> None:
