@@ -37,11 +37,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Protocol, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 from . import fetch
 from .downloads import PBS_PREFIX, Download, Metadata, parse_archive_filename, parse_metadata, select_downloads
 from .errors import NotFoundError, ShimkitError, StoreError, UsageError
+from .installer import NullReporter, Reporter  # one progress protocol for installs and syncs
 from .model.key import ARCH_ALIASES, OS_ALIASES, PlatformTriple
 from .model.request import PythonRequest
 from .safeio import write_atomic
@@ -61,29 +62,6 @@ class MirrorError(ShimkitError):
 
 class MirrorDamaged(MirrorError):
     """``verify`` found missing, corrupt or unlisted archives."""
-
-
-class Reporter(Protocol):
-    """Progress callbacks (the same shape as the installer's; the CLI's reporter fits both)."""
-
-    def download_started(self, label: str, total: Optional[int]) -> Callable[[int], None]: ...
-    def download_finished(self, label: str) -> None: ...
-    def info(self, text: str) -> None: ...
-    def warn(self, text: str) -> None: ...
-
-
-class _NullReporter:
-    def download_started(self, label: str, total: Optional[int]) -> Callable[[int], None]:
-        return lambda n: None
-
-    def download_finished(self, label: str) -> None:
-        pass
-
-    def info(self, text: str) -> None:
-        pass
-
-    def warn(self, text: str) -> None:
-        pass
 
 
 # ---- what to mirror ------------------------------------------------------------------------
@@ -395,7 +373,7 @@ def sync(
         if not d.sha256:
             raise MirrorError(f"no sha256 checksum for {d.key_text}", "a mirror only holds verified archives")
         wanted[d.key_text] = (d, archive_path(d))
-    rep: Reporter = reporter or _NullReporter()
+    rep: Reporter = reporter or NullReporter()
     opts = options or fetch.FetchOptions.from_env()
     dest = Path(dest)
     try:
