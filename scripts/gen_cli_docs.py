@@ -40,7 +40,7 @@ def _command() -> Any:
     sys.path.insert(0, str(ROOT))
     import typer.main
 
-    from shimkit.cli.app import app
+    from shimkit.cli.typer_app import app
 
     return typer.main.get_command(app)
 

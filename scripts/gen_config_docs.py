@@ -191,7 +191,7 @@ def _flags_by_key() -> Dict[str, List[str]]:
     import typer.main
     from gen_cli_docs import walk
 
-    from shimkit.cli.app import app
+    from shimkit.cli.typer_app import app
 
     root = typer.main.get_command(app)
     ctx = root.context_class(root, info_name="shimkit")

@@ -1,9 +1,8 @@
-"""The ``shimkit`` console script: error handling in one place, heavy imports only when needed.
+"""The ``shimkit`` console script: errors printed in one place, heavy imports only when needed.
 
-Commands that run many times a day (``--version``, ``find``, ``pin`` and the hooks' helpers) are
-served by :mod:`shimkit.fastpath` without importing typer, rich, httpx or jinja2 (each costs tens
-of milliseconds); everything else, and any argument list the fast path does not fully
-understand (``--help`` included), goes to the typer application.
+Every command line is read by :mod:`shimkit.cli.parse` (no typer: ``find``, ``pin``, ``init``
+and the hooks' helper start in milliseconds) and run by :mod:`shimkit.cli.dispatch`; only
+``--help`` and shell completion go to the typer application built from the same declaration.
 """
 
 from __future__ import annotations
@@ -22,11 +21,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from .errors import ShimkitError
 
     try:
-        from . import fastpath
+        if "_SHIMKIT_COMPLETE" in os.environ:  # shell completion: click's machinery, fed from the spec
+            return _run_app(args)
+        from .cli.parse import parse
 
-        code = fastpath.run(args)
-        if code is None:
-            code = _run_app(args)
+        inv = parse(args)
+        if inv.version:
+            from . import __version__
+
+            sys.stdout.write(f"shimkit {__version__}\n")
+            return 0
+        if inv.help:
+            return _run_app([*inv.path, "--help"] if args else [])
+        from .cli import dispatch
+
+        code = dispatch.run(inv.command, inv.args, quiet=inv.quiet, verbose=inv.verbose)
     except ShimkitError as exc:
         sys.stderr.write(f"error: {exc.one_line()}\n")
         code = exc.exit_code
@@ -42,7 +51,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run_app(args: list[str]) -> int:
-    from .cli.app import app
+    from .cli.typer_app import app
 
     try:
         # not standalone: click's usage errors come back here, to be reported like every other error

@@ -82,3 +82,8 @@ class LockTimeoutError(StoreError):
 
 class OfflineError(ShimkitError):
     """The network is needed but offline mode is on."""
+
+
+class ShimkitWarning(UserWarning):
+    """A non-fatal problem the core reports with ``warnings.warn`` (it never prints); the command
+    line shows each as one ``warning:`` line."""

@@ -9,118 +9,76 @@
 * ``--resolved``: writes the exact version ``find`` resolves the request (or the current pin) to;
 * ``--rm``: removes the version file in effect here (with ``--global``: the global pin).
 
-Served by the fast lane; :mod:`shimkit.cli.project_cmds` defines the same command for
-``--help`` and completion and calls :func:`execute`.
+On the hot path, like ``find``: cheap imports only.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 
-from .find import find_candidate, full_settings, parse_args, warn
+from ..cli import output
+from ..redact import printable
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional, Sequence
+    from typing import Optional
 
     from .. import versionfile as vf
+    from ..cli.parse import Args
     from ..model.request import PythonRequest
     from ..settings import Settings
 
-FLAGS = {"--global", "--resolved", "--rm", "--no-config"}
-VALUED = {"--install-dir"}
 
-
-class PinOptions:
-    """The options of ``pin`` (shared by the fast lane and the typer command)."""
-
-    def __init__(self, request: Optional[str] = None, *, global_: bool = False, resolved: bool = False,
-                 rm: bool = False, install_dir: Optional[str] = None,
-                 no_config: Optional[bool] = None) -> None:
-        self.request = request
-        self.global_ = global_
-        self.resolved = resolved
-        self.rm = rm
-        self.install_dir = install_dir
-        self.no_config = no_config
-
-
-def parse(args: Sequence[str]) -> Optional[PinOptions]:
-    parsed = parse_args(args, FLAGS, VALUED)
-    if parsed is None or len(parsed[1]) > 1:
-        return None
-    opts, pos = parsed
-    return PinOptions(pos[0] if pos else None, global_="--global" in opts, resolved="--resolved" in opts,
-                      rm="--rm" in opts, install_dir=opts.get("--install-dir"),
-                      no_config=True if "--no-config" in opts else None)
-
-
-def run(args: list[str]) -> Optional[int]:
-    """Fast-lane entry point (see :mod:`shimkit.fastpath`)."""
-    opts = parse(args)
-    return None if opts is None else execute(opts)
-
-
-def _out(text: str) -> None:
-    from ..redact import printable
-
-    sys.stdout.write(printable(text) + "\n")
-
-
-def _note(text: str) -> None:
-    from ..redact import printable
-
-    sys.stderr.write(printable(text) + "\n")
-
-
-def execute(opts: PinOptions) -> int:
-    """Run ``pin``; returns 0 or raises a ShimkitError (bad request and nothing found: exit 2)."""
+def pin(a: Args) -> int:
+    """Show, write or remove the pin; bad request and nothing found: exit 2."""
     from .. import discovery, projectpython, provision
     from .. import versionfile as vf
     from ..errors import UsageError
     from ..model.request import PythonRequest
 
-    settings = full_settings(no_config=opts.no_config, install_dir=opts.install_dir)
+    settings = a.settings()
     cwd = vf.logical_cwd()
-    if opts.rm:
-        if opts.request is not None or opts.resolved:
+    if a.rm:
+        if a.request is not None or a.resolved:
             raise UsageError("--rm takes no request and excludes --resolved")
-        return _remove(cwd, opts.global_)
-    if opts.request is None and not opts.resolved:
-        return _show(cwd, opts.global_, settings)
+        return _remove(cwd, a.global_)
+    if a.request is None and not a.resolved:
+        return _show(cwd, a.global_, settings)
 
-    if opts.request is not None:
+    if a.request is not None:
         # malformed requests, paths and executable names are refused (a version file never holds those)
-        req = PythonRequest.parse(opts.request, allow_paths=False)
-        if not opts.no_config:
+        req = PythonRequest.parse(a.request, allow_paths=False)
+        if not a.no_config:
             conflict = projectpython.refusing(req, cwd)
             if conflict is not None:
                 raise UsageError(f"the requested Python version `{req}` is incompatible with the project's "
                                  f"{conflict.describe()}", "pin a version it allows, or pass --no-config to pin "
                                  "it anyway")
     else:  # --resolved alone: resolve the current pin (or the default)
-        pinned, _found = discovery.pinned_request(cwd, settings, warn, session=False)  # a file pin, not this shell's
+        pinned, _found = discovery.pinned_request(cwd, settings, output.warn, session=False)  # a file pin, not this shell's
         req = pinned or PythonRequest.ANY
     text = str(req)
-    if opts.resolved:
-        c = find_candidate(req, settings, cwd, system=False, preference=settings.python_preference)
+    if a.resolved:
+        outcome = discovery.locate(req, settings, cwd, preference=settings.python_preference, warn=output.warn)
+        if outcome.candidate is None:
+            raise discovery.not_found(outcome, settings, settings.python_preference)
+        c = outcome.candidate
         text = str(PythonRequest.exact(c.version, c.implementation, c.variant))
-        _note(f"{req} resolves to {c.exe}")
+        output.note(f"{req} resolves to {c.exe}")
 
     global_file = os.fspath(vf.global_version_file())
-    target = global_file if opts.global_ else os.path.join(
+    target = global_file if a.global_ else os.path.join(
         vf.find_project_root(cwd, vf.ceiling_dirs()) or cwd, vf.VERSION_FILE)
     old = _first_line(target)
     vf.write_version_file(target, [text])
-    _out(f"Pinned {text} in {target}" + (f" (was {old})" if old and old != text else ""))
+    output.status(f"Pinned {text} in {target}" + (f" (was {old})" if old and old != text else ""))
 
     effective = vf.session_override() or vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=global_file)
     if effective is not None and os.path.normpath(effective.file) != os.path.normpath(target):
-        warn(f"{_describe_precedence(effective)} takes precedence in {cwd}")
-    if not opts.resolved and provision.satisfied_by(req, settings, cwd) is None:
-        warn(f"no installed, downloadable or system Python satisfies {text}")
-    elif not opts.no_config and not opts.global_:
+        output.warn(f"{_describe_precedence(effective)} takes precedence in {cwd}")
+    if not a.resolved and provision.satisfied_by(req, settings, cwd) is None:
+        output.warn(f"no installed, downloadable or system Python satisfies {text}")
+    elif not a.no_config and not a.global_:
         _check_resolution(req, settings, cwd, "requested")
     return 0
 
@@ -132,12 +90,12 @@ def _check_resolution(req: PythonRequest, settings: Settings, cwd: str, what: st
 
     conflict = projectpython.refusing(req, cwd)
     if conflict is not None:
-        warn(f"the {what} Python version `{req}` is incompatible with the project's {conflict.describe()}")
+        output.warn(f"the {what} Python version `{req}` is incompatible with the project's {conflict.describe()}")
         return
     c = discovery.locate(req, settings, cwd, system=True).candidate
     conflict = None if c is None else projectpython.violated_by(c.version, cwd)
     if c is not None and conflict is not None:
-        warn(f"the {what} Python version `{req}` resolves to {c.version}, which is incompatible with the "
+        output.warn(f"the {what} Python version `{req}` resolves to {c.version}, which is incompatible with the "
              f"project's {conflict.describe()}")
 
 
@@ -149,7 +107,7 @@ def _lines(path: str) -> Optional[list[str]]:
     try:
         return vf.read_lines(path)
     except OSError as exc:
-        warn(f"cannot read {path} ({exc.strerror or exc}); ignoring it")
+        output.warn(f"cannot read {path} ({exc.strerror or exc}); ignoring it")
         return None
 
 
@@ -178,11 +136,11 @@ def _show(cwd: str, global_only: bool, settings: Settings) -> int:
         if lines is not None:
             found = vf.Found(global_file, vf.SOURCE_GLOBAL, lines[:1])
     else:
-        found = vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=global_file, warn=warn)
+        found = vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=global_file, warn=output.warn)
     session = None if global_only else vf.session_override()
     if found is None:
         if session is not None:
-            _note(f"(this shell uses {_describe_precedence(session)})")
+            output.note(f"(this shell uses {_describe_precedence(session)})")
         where = "no global pin" if global_only else f"no Python pin for {cwd}"
         raise NotFoundError(where, "set one with `shimkit pin 3.12`" + (" --global" if global_only else ""))
     shown = []
@@ -190,15 +148,15 @@ def _show(cwd: str, global_only: bool, settings: Settings) -> int:
         try:
             shown.append(PythonRequest.parse(line, allow_paths=False))
         except RequestError as exc:
-            warn(vf.bad_line_message(found, line, exc.message))
+            output.warn(vf.bad_line_message(found, line, exc.message))
     if not shown:
         raise NotFoundError(f"{found.describe()} holds no valid Python request",
                             "replace it with `shimkit pin 3.12`")
     for req in shown:
-        _out(str(req))
-    _note(f"(from {found.describe()})")
+        output.out(printable(str(req)))
+    output.note(f"(from {found.describe()})")
     if session is not None:
-        _note(f"(this shell uses {_describe_precedence(session)} instead)")
+        output.note(f"(this shell uses {_describe_precedence(session)} instead)")
     if not global_only and found.source != vf.SOURCE_REQUIRES_PYTHON and not settings.no_config:
         _check_resolution(shown[0], settings, cwd, "pinned")
     return 0
@@ -214,11 +172,11 @@ def _remove(cwd: str, global_only: bool) -> int:
         if target is None:
             raise NotFoundError("there is no global pin to remove")
     else:
-        found = vf.discover(cwd, ceilings=vf.ceiling_dirs(), warn=warn)
+        found = vf.discover(cwd, ceilings=vf.ceiling_dirs(), warn=output.warn)
         if found is None or found.source not in (vf.SOURCE_VERSION_FILE, vf.SOURCE_VERSIONS_FILE):
             raise NotFoundError(f"no {vf.VERSION_FILE} file applies to {cwd}",
                                 "use --global to remove the global pin")
         target = found.file
     vf.remove_version_file(target)
-    _out(f"Removed {target}")
+    output.status(f"Removed {target}")
     return 0

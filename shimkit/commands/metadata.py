@@ -3,46 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
-
-import typer
 
 from .. import downloads, metadata_cache, platform
-from . import output
-from .app import DownloadsJsonOpt, MirrorOpt, OfflineOpt, app, settings_from
+from ..cli import output
 
-metadata_app = typer.Typer(
-    help="The download list: refresh it from python-build-standalone releases, show which list is used.",
-    no_args_is_help=True,
-)
-app.add_typer(metadata_app, name="metadata")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..cli.parse import Args
 
 
-OutputFormatOpt = typer.Option("text", "--output-format", help="text or json.")
-
-
-def _check_format(value: str) -> None:
-    if value not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--output-format")
-
-
-@metadata_app.command()
-def refresh(
-    tag: Optional[str] = typer.Option(
-        None,
-        "--tag",
-        help="Refresh from this release (e.g. 20260814) instead of the newest; skips latest-release.json.",
-        show_default=False,
-    ),
-    mirror: Optional[str] = MirrorOpt,
-    offline: Optional[bool] = OfflineOpt,
-    output_format: str = OutputFormatOpt,
-) -> None:
-    """Fetch the newest python-build-standalone release list, verify it and cache it; print what is new."""
-    _check_format(output_format)
-    settings = settings_from(mirror=mirror, offline=offline)
+def refresh(a: Args) -> int:
+    settings = a.settings()
+    output_format = a.output_format
     result = metadata_cache.refresh(
-        settings.cache_dir, mirror=settings.mirror, offline=settings.offline, tag=tag, warn=output.warn
+        settings.cache_dir, mirror=settings.mirror, offline=settings.offline, tag=a.tag, warn=output.warn
     )
     host = str(platform.host())
     mine = [k for k in result.added if k.endswith(f"-{host}")]
@@ -70,16 +44,16 @@ def refresh(
                 indent=2,
             )
         )
-        return
+        return 0
     if result.status == "unchanged":
         output.out(f"The download list is up to date: release {result.release} (checked {result.source})")
-        return
+        return 0
     if result.status == "not-newer":
         output.out(
             f"Release {result.release} is not newer than the embedded download list "
             f"({result.after.newest_build}); the embedded list stays in force"
         )
-        return
+        return 0
     was = f"{result.before.source} list, release {result.before.newest_build}"
     output.out(f"Refreshed the download list: release {result.release} ({result.entries} archives; was the {was})")
     if mine:
@@ -96,17 +70,12 @@ def refresh(
         output.note(f"{n} download{' now comes' if n == 1 else 's now come'} from a newer build of the same version")
     if mine:
         output.note("`shimkit list --outdated` shows installed versions with a newer patch")
+    return 0
 
 
-@metadata_app.command()
-def show(
-    downloads_json: Optional[str] = DownloadsJsonOpt,
-    mirror: Optional[str] = MirrorOpt,
-    output_format: str = OutputFormatOpt,
-) -> None:
-    """Show which download list is used and why (override > refreshed cache if newer > embedded)."""
-    _check_format(output_format)
-    settings = settings_from(downloads_json=downloads_json, mirror=mirror)
+def show(a: Args) -> int:
+    settings = a.settings()
+    output_format = a.output_format
     if settings.downloads_json:
         # an override is used whatever else is there, so an unreadable one must not look fine here:
         # fail with the error `shimkit list`/`install` would give
@@ -116,7 +85,7 @@ def show(
     info["auto_refresh"] = settings.metadata_auto_refresh
     if output_format == "json":
         output.out(json.dumps(info, indent=2))
-        return
+        return 0
     cache = info["cache"]
     emb = info["embedded"]
     output.out(f"in use:    {info['in_force']} ({info['reason']})")
@@ -136,3 +105,4 @@ def show(
         f"auto refresh: {'on (at most once a day)' if info['auto_refresh'] else 'off'}"
         + (f"; last attempt {info['last_refresh_attempt']}" if info["last_refresh_attempt"] else "")
     )
+    return 0

@@ -1,1 +1,0 @@
-"""Fast implementations of hot commands (see shimkit.fastpath)."""
