@@ -49,6 +49,18 @@ ENV_ONLY: Tuple[EnvVar, ...] = (
         "removes it.",
     ),
     EnvVar(
+        "_SHIMKIT_COMPLETE",
+        "unset",
+        "Set by the completion script `shimkit --install-completion` installs, when the shell asks for "
+        "candidates; not meant to be set by hand.",
+    ),
+    EnvVar(
+        "SHIMKIT_VERBOSE",
+        "unset",
+        "`1` (or `true`) is `-v` for every command, `2` is `-vv`: what is looked up and why, which URLs, "
+        "timings, on stderr. For the hooks' helper, CI logs and bug reports; `-q` wins over it.",
+    ),
+    EnvVar(
         "SHIMKIT_HTTP_TIMEOUT",
         "`30` (seconds)",
         "How long a download may make no progress (connecting or reading) before the attempt fails.",

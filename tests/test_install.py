@@ -175,7 +175,11 @@ def test_uninstall_all_and_unknown(env: dict, mirror) -> None:
     proc = run(env, "uninstall", "3.9")
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: no installed Python matches 3.9")
-    run(env, "uninstall", "--all", check=True)
+    # --all removes everything: without a terminal to ask on, only with --yes (as --outdated)
+    proc = run(env, "uninstall", "--all")
+    assert proc.returncode == 2 and "refusing to remove installations without confirmation" in proc.stderr
+    assert "--yes" in proc.stderr and {"cpython-3.11.2-linux-x86_64-gnu", "cpython-3.11.7-linux-x86_64-gnu"} <= set(state(env))
+    run(env, "uninstall", "--all", "--yes", check=True)
     assert {n for n in state(env) if n != ".temp"} == set()
 
 

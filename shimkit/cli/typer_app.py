@@ -8,7 +8,8 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, List, Optional
 
-import click
+import enum
+
 import typer
 
 from .. import __version__
@@ -32,8 +33,10 @@ def _option(opt: Opt) -> inspect.Parameter:
     extra: dict[str, Any] = {"help": opt.help, "show_default": False}
     if opt.metavar:
         extra["metavar"] = opt.metavar
-    if opt.choices:
-        extra["click_type"] = click.Choice(list(opt.choices), case_sensitive=False)
+    choice: Any = None
+    if opt.choices:  # an Enum is typer's spelling of a choice (importing click would break: typer may vendor it)
+        choice = enum.Enum(opt.dest, {c: c for c in opt.choices}, type=str)  # type: ignore[misc]
+        extra["case_sensitive"] = False
     if opt.complete:
         extra["autocompletion"] = _completer(opt.complete)
     annotation: Any
@@ -44,7 +47,7 @@ def _option(opt: Opt) -> inspect.Parameter:
     elif opt.kind == "multi":
         default, annotation = typer.Option(None, *opt.flags, **extra), Optional[List[str]]
     else:
-        default, annotation = typer.Option(opt.default, *opt.flags, **extra), Optional[str]
+        default, annotation = typer.Option(opt.default, *opt.flags, **extra), Optional[choice or str]
     return inspect.Parameter(opt.dest, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
@@ -72,6 +75,9 @@ def _callback(command: Command) -> Callable[..., None]:
         quiet, verbose = values.pop("quiet", 0), values.pop("verbose", 0)
         for dest in lists:
             values[dest] = list(values[dest] or [])
+        for dest, value in values.items():
+            if isinstance(value, enum.Enum):
+                values[dest] = value.value
         code = dispatch.run(command, Args(command, values), quiet=quiet, verbose=verbose)
         if code:
             raise typer.Exit(code)
