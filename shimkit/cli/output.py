@@ -121,7 +121,14 @@ class CliReporter:
         self._tasks: dict[str, Any] = {}
         if is_terminal() and not _quiet:
             from rich.console import Console
-            from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TransferSpeedColumn
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TransferSpeedColumn,
+            )
 
             self._progress = Progress(
                 SpinnerColumn(),

@@ -5,10 +5,9 @@ the generated CLI reference (``scripts/gen_cli_docs.py``).  Commands run through
 
 from __future__ import annotations
 
+import enum
 import inspect
 from typing import Any, Callable, List, Optional
-
-import enum
 
 import typer
 
@@ -35,7 +34,8 @@ def _option(opt: Opt) -> inspect.Parameter:
         extra["metavar"] = opt.metavar
     choice: Any = None
     if opt.choices:  # an Enum is typer's spelling of a choice (importing click would break: typer may vendor it)
-        choice = enum.Enum(opt.dest, {c: c for c in opt.choices}, type=str)  # type: ignore[misc]
+        make_enum: Any = enum.Enum
+        choice = make_enum(opt.dest, {c: c for c in opt.choices}, type=str)
         extra["case_sensitive"] = False
     if opt.complete:
         extra["autocompletion"] = _completer(opt.complete)

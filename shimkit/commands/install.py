@@ -116,10 +116,10 @@ def uninstall(a: Args) -> int:
                 if users:
                     output.warn(f"{inst.key} is in use by {_names(users)} and would be left in place")
         return 0
-    if (a.outdated or a.all) and doomed:
-        if not _confirmed(f"Remove {len(doomed)} installation{'s' if len(doomed) != 1 else ''}?", a.yes):
-            output.note("Nothing removed")
-            return 1
+    question = f"Remove {len(doomed)} installation{'s' if len(doomed) != 1 else ''}?"
+    if (a.outdated or a.all) and doomed and not _confirmed(question, a.yes):
+        output.note("Nothing removed")
+        return 1
     if a.outdated:
         targets = [str(i.key) for i in doomed]
     result = manager.uninstall(targets, settings, all_=a.all and not a.outdated, force=a.force)

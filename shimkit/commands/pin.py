@@ -55,7 +55,8 @@ def pin(a: Args) -> int:
                                  f"{conflict.describe()}", "pin a version it allows, or pass --no-config to pin "
                                  "it anyway")
     else:  # --resolved alone: resolve the current pin (or the default)
-        pinned, _found = discovery.pinned_request(cwd, settings, output.warn, session=False)  # a file pin, not this shell's
+        # a file pin, not this shell's
+        pinned, _found = discovery.pinned_request(cwd, settings, output.warn, session=False)
         req = pinned or PythonRequest.ANY
     text = str(req)
     if a.resolved:
