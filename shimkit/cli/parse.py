@@ -153,7 +153,7 @@ class _Parser:
             raise self.fail(f"no such command {name!r}", _closest(name, names, quote=True))
         self.command = sub
         self.path.append(sub.name)
-        self.values = {o.dest: [] if o.kind == "multi" else o.default for o in sub.options}
+        self.values = {o.dest: o.initial() for o in sub.options}
 
     def run(self) -> Invocation:
         i = 0

@@ -10,11 +10,11 @@ Stdlib only and cheap to import: plain classes with ``__slots__``, no dataclasse
 
 from __future__ import annotations
 
-from ..settings import SETTINGS
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
+
+    from ..settings import SettingSpec
 
 
 class Opt:
@@ -22,20 +22,45 @@ class Opt:
     given wins) or "multi" (repeatable, a list).  ``setting`` names the :class:`Settings` attribute
     the option overrides (its help then comes from the SETTINGS table)."""
 
-    __slots__ = ("choices", "complete", "default", "dest", "flags", "help", "kind", "metavar", "setting")
+    __slots__ = ("_help", "_kind", "choices", "complete", "default", "dest", "flags", "metavar", "setting")
 
     def __init__(self, dest: str, flags: tuple[str, ...], help: str, kind: str = "flag", *,
                  choices: tuple[str, ...] = (), metavar: str = "", setting: str = "", complete: str = "",
                  default: Optional[str] = None) -> None:
         self.dest = dest
         self.flags = flags
-        self.help = help
-        self.kind = kind
+        self._help = help
+        self._kind = kind
         self.choices = choices  # accepted in any case, stored lower-case
         self.metavar = metavar
         self.setting = setting
         self.complete = complete  # a completer name from shimkit.completion, or ""
-        self.default: object = default if default is not None else {"flag": False, "count": 0}.get(kind)
+        self.default = default
+
+    def _spec(self) -> SettingSpec:
+        from ..settings import SETTINGS  # only when a setting option is used: `--version` never pays
+
+        return next(s for s in SETTINGS if s.attr == self.setting)
+
+    @property
+    def kind(self) -> str:
+        if not self._kind:
+            self._kind = "flag" if self._spec().kind == "bool" else "value"
+        return self._kind
+
+    @property
+    def help(self) -> str:
+        if not self._help:
+            spec = self._spec()
+            where = spec.env + (f"; {spec.key} in shimkit.toml" if spec.key else "")
+            self._help = f"{spec.help.rstrip('.')} ({where})."
+        return self._help
+
+    def initial(self) -> object:
+        """The value when the option is not given."""
+        if self.default is not None:
+            return self.default
+        return {"flag": False, "count": 0, "multi": []}.get(self.kind)
 
     @property
     def takes_value(self) -> bool:
@@ -88,10 +113,8 @@ class Command:
 
 
 def _setting(attr: str, flag: str, metavar: str = "") -> Opt:
-    spec = next(s for s in SETTINGS if s.attr == attr)
-    where = spec.env + (f"; {spec.key} in shimkit.toml" if spec.key else "")
-    kind = "flag" if spec.kind == "bool" else "value"
-    return Opt(attr, (flag,), f"{spec.help.rstrip('.')} ({where}).", kind, metavar=metavar, setting=attr)
+    """An option overriding a setting: its kind and help come from the SETTINGS table."""
+    return Opt(attr, (flag,), "", "", metavar=metavar, setting=attr)
 
 
 # Options that override settings, and the global ones every command accepts anywhere on the line.
