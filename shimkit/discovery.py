@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 
+from . import tracing
 from . import versionfile as vf
 from .errors import NotFoundError, RequestError, UsageError, VerificationError
 from .model.request import PythonRequest
@@ -120,7 +121,10 @@ class Search:
         for c in self.candidates(req):
             # (managed candidates were already matched by their key)
             if c.key is None and not req.matches_interpreter(c.implementation, c.version, c.variant):
+                tracing.trace(f"{c.source}: {c.exe} is {c.implementation} {c.version}{c.variant and '+' + c.variant}; "
+                              f"does not satisfy {req}")
                 continue
+            tracing.trace(f"{c.source}: {c.exe} ({c.implementation} {c.version}) satisfies {req}")
             cpython_ok = req.implementation is not None or c.implementation == "cpython"
             if c.source == "venv" or (not c.prerelease and cpython_ok):
                 return c
@@ -149,10 +153,17 @@ def locate(req: Optional[PythonRequest], settings: Settings, cwd: str, *, system
     found = None
     if req is None:
         req, found = pinned_request(cwd, settings, warn)
+        tracing.debug(f"request {req or 'any'} from {found.describe() if found else 'no pin (none applies here)'}")
     if req is None:
         req = ANY
     search = Search(settings, cwd, preference or settings.python_preference, system)
-    return Outcome(search.first(req), req, found, search.skipped)
+    tracing.debug(f"searching for {req} (python-preference {search.preference}"
+                  f"{', virtual environments skipped' if system else ''})")
+    chosen = search.first(req)
+    for path, reason in search.skipped:
+        tracing.debug(f"skipped {path}: {reason}")
+    tracing.debug(f"chose {chosen.exe} ({chosen.source})" if chosen else "nothing matches")
+    return Outcome(chosen, req, found, search.skipped)
 
 
 def not_found(outcome: Outcome, settings: Settings, preference: str) -> NotFoundError:

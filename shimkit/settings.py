@@ -276,5 +276,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, read_config: bool
         if raw is not None and (raw.strip() or spec.kind == "bool"):
             values[spec.attr] = _convert(spec, raw, spec.env)
 
+    from . import tracing
+
+    tracing.debug(f"settings: config file {config_file or 'none (' + str(config_path()) + ' absent)'}"
+                  if read_config and not no_config else "settings: config file not read (--no-config)")
     return Settings(config_file=config_file, **values)
 
