@@ -36,14 +36,21 @@ def installed() -> list[str]:
 
 
 def available() -> list[str]:
-    from .downloads import load_metadata
+    from .downloads import load_metadata, parse_metadata
     from .model.key import PythonKey
     from .settings import load_settings
 
     settings = load_settings()
-    metadata = load_metadata(settings.downloads_json, offline=True)
+    location = settings.downloads_json
+    if location and location.startswith(("http://", "https://")):  # an override URL: its cached copy only
+        from .override_cache import cached_body
+
+        body = cached_body(location, settings.cache_dir)
+        downloads = parse_metadata(body, location)[0] if body is not None else []
+    else:
+        downloads = list(load_metadata(location, offline=True).downloads)
     host = str(settings.host)
-    keys = [d.key for d in metadata.downloads if d.key_text.endswith(host)]
+    keys = [d.key for d in downloads if d.key_text.endswith(host)]
     keys.sort(key=PythonKey.sort_key, reverse=True)
     return _requests(keys)
 

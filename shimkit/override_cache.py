@@ -91,3 +91,9 @@ def read_url(url: str, cache_dir: Path, options: Optional[FetchOptions] = None) 
     except OSError:
         pass  # the cache is an optimisation; the next read is then unconditional
     return got.body
+
+
+def cached_body(url: str, cache_dir: Path) -> Optional[bytes]:
+    """The last intact copy of ``url`` read, without the network (for completion)."""
+    cached = _load(url, cache_dir)
+    return None if cached is None else cached.body
