@@ -30,6 +30,9 @@ themselves (the same text `shimkit COMMAND --help` prints).  Options that name a
 variable or a config-file key in their help are described in the
 [configuration reference](configuration.md).
 
+`--output-format json` prints the schemas of the [JSON output reference](json.md).
+`-q`/`-v` (and `-h`) are accepted anywhere on the command line, before `--`.
+
 Exit status: 0 on success, 1 when something failed, 2 for a usage error, an unknown version or
 a request that nothing matches.  Errors are one line on stderr: `error: what went wrong; hint:
 what to do`.

@@ -262,7 +262,9 @@ class ListRow:
             return self.system.source
         return "managed" if self.installation is not None else "download"
 
-    def to_json(self, store: Store) -> dict[str, object]:
+    def to_json(self, store: Store, upgrade: Optional[Download] = None) -> dict[str, object]:
+        """The one row schema of ``list --output-format json`` (docs/reference/json.md);
+        ``upgrade`` is the newer patch ``list --outdated`` found (null otherwise)."""
         k = self.key
         return {
             "key": str(k),
@@ -279,6 +281,10 @@ class ListRow:
             "minor_link": str(store.link_path(k)) if self.linked else None,
             "url": self.download.url if self.download else None,
             "sha256": self.download.sha256 if self.download else None,
+            "upgrade": None if upgrade is None else {
+                "key": upgrade.key_text, "version": str(upgrade.key.version), "url": upgrade.url,
+                "sha256": upgrade.sha256,
+            },
         }
 
 

@@ -62,11 +62,9 @@ class Candidate:
 
     def to_json(self) -> dict[str, Any]:
         """The ``find --output-format json`` object."""
-        out: dict[str, Any] = {"path": self.exe, "version": str(self.version), "implementation": self.implementation,
-                               "variant": self.variant or None, "source": self.source}
-        if self.key is not None:
-            out["key"] = str(self.key)
-        return out
+        return {"path": self.exe, "version": str(self.version), "implementation": self.implementation,
+                "variant": self.variant or None, "source": self.source,
+                "key": None if self.key is None else str(self.key)}
 
     def __repr__(self) -> str:
         return f"Candidate({self.exe!r}, {self.source!r}, {self.implementation} {self.version}{self.variant})"

@@ -149,9 +149,13 @@ def test_new_patch_reaches_upgrade_and_list_outdated(
     dry = run(env, "upgrade", "--dry-run", check=True)
     assert f"3.11.2 -> {NEW}" in dry.stdout
     outdated = json.loads(run(env, "list", "--outdated", "--output-format", "json", check=True).stdout)
-    assert [(o["installed_version"], o["available_version"]) for o in outdated] == [("3.11.2", NEW)]
+    assert [(o["version"], o["upgrade"]["version"]) for o in outdated] == [("3.11.2", NEW)]
+    # one schema for `list`: the --outdated rows are the installed rows with "upgrade" filled in
+    rows = json.loads(run(env, "list", "--only-installed", "--output-format", "json", check=True).stdout)
+    same = next(r for r in rows if r["key"] == outdated[0]["key"])
+    assert same == dict(outdated[0], upgrade=None)
     assert (
-        outdated[0]["url"]
+        outdated[0]["upgrade"]["url"]
         == f"{server.base_url}/{TAG}/cpython-{NEW}%2B{TAG}-{host_arch()}-unknown-linux-gnu-install_only.tar.gz"
     )
     # offline never refreshes, but reads the cached list

@@ -124,7 +124,7 @@ MIRROR = _setting("mirror", "--mirror", "URL")
 DOWNLOADS_JSON = _setting("downloads_json", "--downloads-json", "LOCATION")
 OFFLINE = _setting("offline", "--offline")
 NO_CONFIG = _setting("no_config", "--no-config")
-OUTPUT_FORMAT = Opt("output_format", ("--output-format",), "text or json (the schemas: docs/reference/json.md).",
+OUTPUT_FORMAT = Opt("output_format", ("--output-format",), "text or json, in any case (the JSON schemas: the JSON output reference).",
                     "value", choices=("text", "json"), metavar="FORMAT", default="text")
 QUIET = Opt("quiet", ("-q", "--quiet"), "Print only results and errors (twice: only errors).", "count")
 VERBOSE = Opt("verbose", ("-v", "--verbose"), "Say what is looked up and why, URLs and timings "

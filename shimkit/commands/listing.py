@@ -33,7 +33,7 @@ def list_(a: Args) -> int:
         if a.only_installed or a.only_downloads or a.all_versions or a.all_platforms:
             raise UsageError("--outdated excludes --only-installed, --only-downloads, --all-versions and "
                              "--all-platforms", "drop one of them")
-        _list_outdated(manager.plan_upgrade([a.request] if a.request else [], settings), a.output_format)
+        _list_outdated(manager.plan_upgrade([a.request] if a.request else [], settings), settings, a.output_format)
         return 0
     _show_rows(settings, a)
     return 0
@@ -75,18 +75,20 @@ def _show_rows(settings: Settings, a: Args) -> None:
         output.out(f"{r.key!s:<{width}}{where}")
 
 
-def _list_outdated(items: list[manager.UpgradeItem], output_format: str) -> None:
+def _list_outdated(items: list[manager.UpgradeItem], settings: Settings, output_format: str) -> None:
     # the same plan `upgrade --dry-run` prints, so both always read the same download list
     todo = [i for i in items if i.newest is not None]
-    if output_format == "json":
-        output.out(json.dumps([{
-            "minor_key": i.minor_key,
-            "installed": str(i.current),
-            "installed_version": str(i.current.version),
-            "available": str(i.newest.key),
-            "available_version": str(i.newest.key.version),
-            "url": i.newest.url,
-        } for i in todo if i.newest], indent=2))
+    if output_format == "json":  # the rows of `list`, with "upgrade" filled in
+        from .. import manager
+        from ..store import Store
+
+        store = Store(settings.install_dir)
+        rows = []
+        for i in todo:
+            inst = store.find(i.current)
+            row = manager.ListRow(i.current, inst, None, store.linked_target(i.current) == str(i.current))
+            rows.append(row.to_json(store, upgrade=i.newest))
+        output.out(json.dumps(rows, indent=2))
         return
     if not items:
         output.note("No managed Python installations")
