@@ -27,10 +27,8 @@ At every moment every archive the metadata names is complete and listed in ``SHA
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import shutil
 import urllib.parse
 import uuid
@@ -40,28 +38,29 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 from . import fetch
-from .downloads import PBS_PREFIX, Download, Metadata, parse_archive_filename, parse_metadata, select_downloads
+from .downloads import Download, Metadata, select_downloads
 from .errors import NotFoundError, ShimkitError, StoreError, UsageError
 from .installer import NullReporter, Reporter  # one progress protocol for installs and syncs
+from .mirror_layout import (
+    METADATA_NAME,
+    SUMS_NAME,
+    MirrorDamaged,
+    MirrorError,
+    archive_path,
+    entry_url,
+    file_sha256,
+    is_pbs,
+    matches,
+    metadata_entry,
+    read_listed,
+    read_sums_file,
+)
 from .model.key import ARCH_ALIASES, OS_ALIASES, PlatformTriple
 from .model.request import PythonRequest
 from .safeio import write_atomic
 
-METADATA_NAME = "python-downloads.json"
-SUMS_NAME = "SHA256SUMS"
 TEMP_NAME = ".shimkit-sync"
 LOCK_NAME = ".shimkit-sync.lock"
-_SUMS_LINE_RE = re.compile(r"^(?P<sha>[0-9a-f]{64}) [ *](?P<path>\S(?:.*\S)?)$")
-_ARCH_VARIANT_RE = re.compile(r"^(?P<family>.+)_(?P<variant>v[0-9])$")
-_BUILD_RE = re.compile(r"^[0-9A-Za-z_-][0-9A-Za-z._-]*$")  # a directory name: no separators, not . or ..
-
-
-class MirrorError(ShimkitError):
-    """A mirror cannot be synced or read as asked."""
-
-
-class MirrorDamaged(MirrorError):
-    """``verify`` found missing, corrupt or unlisted archives."""
 
 
 # ---- what to mirror ------------------------------------------------------------------------
@@ -149,117 +148,6 @@ def requests_from_pins(root: Path, warn: Callable[[str], None]) -> list[PythonRe
             "--from-pins reads .python-version, .python-versions and pyproject.toml requires-python files",
         )
     return list(seen.values())
-
-
-# ---- layout --------------------------------------------------------------------------------
-def _is_pbs(d: Download) -> bool:
-    try:
-        parse_archive_filename(d.filename)
-    except ShimkitError:
-        return False
-    return True
-
-
-def archive_path(d: Download) -> str:
-    """Where ``d`` lives in a mirror, relative to its root (``/``-separated)."""
-    name = d.filename
-    if not name or "/" in name or "\\" in name or name.startswith(".") or "\0" in name:
-        raise MirrorError(f"unsafe archive name {name!r} for {d.key_text}", "the download list is damaged or hostile")
-    if _is_pbs(d):
-        build = d.build or parse_archive_filename(name)[1]
-        if not _BUILD_RE.match(build):
-            raise MirrorError(f"unsafe build {build!r} for {d.key_text}", "the download list is damaged or hostile")
-        return f"{build}/{name}"
-    return f"{d.key.implementation}/{name}"
-
-
-def _quoted(rel: str) -> str:
-    return "/".join(urllib.parse.quote(part, safe="") for part in rel.split("/"))
-
-
-def entry_url(d: Download, rel: str, base_url: Optional[str]) -> str:
-    """The URL the mirror's list gives for ``d``: under ``base_url``, else the upstream URL
-    (which ``--mirror``/``UV_PYTHON_INSTALL_MIRROR`` maps onto the mirror for PBS archives)."""
-    if base_url:
-        return base_url.rstrip("/") + "/" + _quoted(rel)
-    if _is_pbs(d):
-        return PBS_PREFIX + _quoted(rel)
-    return d.url
-
-
-def metadata_entry(d: Download, url: str) -> dict[str, Any]:
-    """``d`` in the python-downloads.json shape (what shimkit and uv read)."""
-    key = d.key
-    arch: dict[str, Optional[str]] = {"family": key.platform.arch, "variant": None}
-    m = _ARCH_VARIANT_RE.match(key.platform.arch)
-    if m:
-        arch = {"family": m["family"], "variant": m["variant"]}
-    pre = key.version.pre
-    return {
-        "name": key.implementation,
-        "arch": arch,
-        "os": key.platform.os,
-        "libc": key.platform.libc,
-        "major": key.version.major,
-        "minor": key.version.minor,
-        "patch": key.version.micro,
-        "prerelease": f"{pre[0]}{pre[1]}" if pre else "",
-        "url": url,
-        "sha256": d.sha256,
-        "variant": key.variant or None,
-        "build": d.build,
-    }
-
-
-# ---- reading a mirror ----------------------------------------------------------------------
-def read_sums(text: str, origin: str) -> dict[str, str]:
-    """Path -> sha256 from a mirror's ``SHA256SUMS``; :class:`MirrorError` on a bad line."""
-    sums: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        m = _SUMS_LINE_RE.match(line)
-        if m is None or ".." in m["path"].split("/") or m["path"].startswith("/"):
-            raise MirrorError(f"{origin} line {number} is not '<sha256>  <path>'", "re-run `shimkit mirror sync`")
-        sums[m["path"]] = m["sha"]
-    return sums
-
-
-def _read_listed(dest: Path) -> Optional[list[Download]]:
-    path = dest / METADATA_NAME
-    try:
-        text = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise MirrorError(f"cannot read {path}: {exc.strerror}", "check the mirror directory's permissions") from None
-    downloads, _newest = parse_metadata(text, str(path))
-    return downloads
-
-
-def _read_sums_file(dest: Path) -> Optional[dict[str, str]]:
-    path = dest / SUMS_NAME
-    try:
-        return read_sums(path.read_text(encoding="utf-8"), str(path))
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MirrorError(f"cannot read {path}: {exc}", "re-run `shimkit mirror sync`") from None
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(fetch.CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _matches(path: Path, sha256: str) -> bool:
-    try:
-        return path.is_file() and file_sha256(path) == sha256.lower()
-    except OSError:
-        return False
 
 
 # ---- writing -------------------------------------------------------------------------------
@@ -405,7 +293,7 @@ def _sync_locked(
     shutil.rmtree(temp, ignore_errors=True)  # partial downloads of a killed sync
     temp.mkdir()
     try:
-        previous = _read_listed(dest) or []
+        previous = read_listed(dest) or []
     except ShimkitError as exc:
         rep.warn(f"ignoring the mirror's current list ({exc.message}); it is rewritten")
         previous = []
@@ -413,7 +301,7 @@ def _sync_locked(
     todo = []
     for key, (d, rel) in wanted.items():
         assert d.sha256 is not None
-        if _matches(dest / rel, d.sha256):
+        if matches(dest / rel, d.sha256):
             result.present.append(key)
         else:
             todo.append((d, rel))
@@ -461,7 +349,7 @@ def _sync_locked(
         assert d.sha256 is not None
         entries[key] = metadata_entry(d, entry_url(d, rel, base_url))
         new_sums[rel] = d.sha256.lower()
-        if not base_url and not _is_pbs(d):
+        if not base_url and not is_pbs(d):
             result.warnings.append(
                 f"{key}: not a python-build-standalone archive, so its URL stays upstream ({d.url}); "
                 "use --base-url to point the list at the mirror"
@@ -479,7 +367,7 @@ def _sync_locked(
 
 def _read_sums_or_empty(dest: Path, rep: Reporter) -> dict[str, str]:
     try:
-        return _read_sums_file(dest) or {}
+        return read_sums_file(dest) or {}
     except MirrorError as exc:
         rep.warn(f"ignoring the mirror's {SUMS_NAME} ({exc.message}); it is rewritten")
         return {}
@@ -538,12 +426,12 @@ def verify(dest: Path, progress: Optional[Callable[[str], None]] = None) -> Veri
             "create one with `shimkit mirror sync DIR VERSIONS...`",
         )
     try:
-        listed = _read_listed(dest) or []
+        listed = read_listed(dest) or []
     except ShimkitError as exc:
         report.problems.append(f"{METADATA_NAME}: {exc.message}")
         listed = []
     try:
-        sums = _read_sums_file(dest)
+        sums = read_sums_file(dest)
     except MirrorError as exc:
         report.problems.append(exc.message)
         sums = {}
