@@ -32,6 +32,11 @@ class ShimkitError(Exception):
         return for_terminal(text)
 
 
+class ShimkitWarning(UserWarning):
+    """Non-fatal news from the core, which never prints: ``warnings.warn(message, ShimkitWarning)``
+    (or a subclass); the CLI shows each as one line on stderr (``cli.output.show_core_warnings``)."""
+
+
 class UsageError(ShimkitError):
     """The command line or a request is malformed."""
 

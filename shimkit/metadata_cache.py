@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from . import pbs_release
 from .downloads import PBS_PREFIX, Download, Metadata, load_embedded
-from .errors import DownloadError, OfflineError, ShimkitError, StoreError
+from .errors import DownloadError, OfflineError, ShimkitError, ShimkitWarning, StoreError
 from .fetch import FetchOptions, fetch_if_changed
 from .model.key import parse_key
 from .safeio import write_text_atomic
@@ -57,8 +57,9 @@ _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _REL_URL_RE = re.compile(r"^[0-9]{8}/[A-Za-z0-9._%~+-]+$")
 
 
-class MetadataWarning(UserWarning):
-    """A problem with the refreshed list that does not stop the command (the CLI prints it)."""
+# A problem with the refreshed list that does not stop the command.  The same class as every core
+# warning (the CLI shows subclasses of this name; see errors.ShimkitWarning).
+MetadataWarning = ShimkitWarning
 
 
 def _default_warn(message: str) -> None:
