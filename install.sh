@@ -514,6 +514,13 @@ do_install() {
     if [ "$di_line" = "$di_rcs" ]; then di_rcs=''; else di_rcs=${di_rcs#*"$NL"}; fi
     note_new "${di_line#* }"
   done
+  # and where `shimkit --install-completion` puts its scripts (their directories go when empty)
+  di_rcs=$(completion_files)
+  while [ -n "$di_rcs" ]; do
+    di_line=${di_rcs%%"$NL"*}
+    if [ "$di_line" = "$di_rcs" ]; then di_rcs=''; else di_rcs=${di_rcs#*"$NL"}; fi
+    note_new "${di_line#* }"
+  done
   prepare_env
   pip_install
   if ! iv_version=$("$env_dir/bin/shimkit" --version 2>&1); then
@@ -567,6 +574,81 @@ remove_marked() {
   rm -f "$rm_tmp"
 }
 
+# Completion scripts that `shimkit --install-completion` (typer; docs/shells.md) writes, one per
+# line as "SHELL PATH".  typer uses ~/.config whatever XDG_CONFIG_HOME says; fish's own directory
+# is listed too.
+completion_files() {
+  printf '%s\n' \
+    "bash $HOME/.bash_completions/shimkit.sh" \
+    "zsh $HOME/.zfunc/_shimkit" \
+    "fish $HOME/.config/fish/completions/shimkit.fish"
+  if [ "$xdg_config" != "$HOME/.config" ]; then
+    printf '%s\n' "fish $xdg_config/fish/completions/shimkit.fish"
+  fi
+}
+
+# is_shimkit_completion FILE: FILE is a regular file holding shimkit's completion script
+is_shimkit_completion() {
+  [ -f "$1" ] && [ ! -L "$1" ] && grep -q -F '_SHIMKIT_COMPLETE=' "$1"
+}
+
+# drop_lines FILE LINE [NEXT]: remove each line of FILE that is exactly LINE, with the blank line
+# before it, and NEXT when it follows LINE after one blank line (how typer appends them); FILE is
+# rewritten in place (a symlinked dotfile stays a symlink) only if something was removed.
+drop_lines() {
+  if [ ! -f "$1" ] || ! grep -q -x -F -e "$2" "$1"; then return 0; fi
+  dl_tmp="$1.shimkit-uninstall.$$"
+  dl_blanks=0 dl_after=''
+  while IFS= read -r dl_l || [ -n "$dl_l" ]; do
+    if [ -z "$dl_l" ]; then
+      dl_blanks=$((dl_blanks + 1))
+      continue
+    fi
+    if [ "$dl_l" = "$2" ]; then
+      if [ "$dl_blanks" -gt 0 ]; then dl_blanks=$((dl_blanks - 1)); fi
+      dl_after=1
+    elif [ -n "$dl_after" ] && [ "$dl_blanks" = 1 ] && [ "$dl_l" = "${3-}" ]; then
+      dl_blanks=0 dl_after=''
+      continue
+    else
+      dl_after=''
+    fi
+    while [ "$dl_blanks" -gt 0 ]; do
+      printf '\n'
+      dl_blanks=$((dl_blanks - 1))
+    done
+    if [ -z "$dl_after" ]; then printf '%s\n' "$dl_l"; fi
+  done <"$1" >"$dl_tmp"
+  while [ "$dl_blanks" -gt 0 ]; do printf '\n' >>"$dl_tmp"; dl_blanks=$((dl_blanks - 1)); done
+  if cat "$dl_tmp" >"$1"; then
+    say "Removed from $1:"
+    say "  $2"
+  else
+    warn "could not edit $1; remove the line '$2' yourself"
+  fi
+  rm -f "$dl_tmp"
+}
+
+# remove_completions: shimkit's completion scripts and the lines typer added to load them; a file of
+# that name that is not shimkit's script is left alone, and so is its line
+remove_completions() {
+  completion_files | while IFS= read -r rc_line; do
+    rc_f=${rc_line#* }
+    if is_shimkit_completion "$rc_f"; then
+      rm -f "$rc_f"
+      say "Removed $rc_f"
+    fi
+  done
+  rc_f="$HOME/.bash_completions/shimkit.sh"
+  if [ ! -e "$rc_f" ] && [ ! -L "$rc_f" ]; then
+    drop_lines "$HOME/.bashrc" "source '$rc_f'"
+  fi
+  # typer's zsh line loads every ~/.zfunc function, other programs' too: it goes only with the last
+  if [ ! -e "$HOME/.zfunc/_shimkit" ] && { [ ! -d "$HOME/.zfunc" ] || [ -z "$(ls -A "$HOME/.zfunc" 2>/dev/null)" ]; }; then
+    drop_lines "$HOME/.zshrc" "fpath+=~/.zfunc; autoload -Uz compinit; compinit" "zstyle ':completion:*' menu select"
+  fi
+}
+
 do_uninstall() {
   if [ ! -f "$manifest" ]; then
     if link_is_ours; then rm -f "$link"; fi
@@ -592,7 +674,7 @@ do_uninstall() {
   fi
   if [ -n "$du_installs" ] && [ -d "$du_installs" ]; then
     # shimkit's own bookkeeping; the installations themselves are gone
-    rm -rf "$du_installs/.lock" "$du_installs/.temp" "$du_installs/.venvs.json" "$du_installs/.cache"
+    rm -rf "$du_installs/.lock" "$du_installs/.lock-owner" "$du_installs/.temp" "$du_installs/.venvs.json" "$du_installs/.cache"
     rmdir "$du_installs" 2>/dev/null || warn "$du_installs is not empty; left in place"
   fi
   case $du_cache in
@@ -601,6 +683,7 @@ do_uninstall() {
   rc_files | while IFS= read -r du_line; do
     remove_marked "${du_line#* }"
   done
+  remove_completions
   if link_is_ours; then
     rm -f "$link"
   elif [ -e "$link" ]; then

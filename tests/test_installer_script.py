@@ -220,6 +220,80 @@ def test_quiet_and_no_color(sh: tuple[str, Path, Path]) -> None:
     assert "error: unknown option" in no_color.stdout and "\x1b[" not in no_color.stdout
 
 
+# ---- completion scripts (`shimkit --install-completion`, docs/shells.md) ---------------------------
+COMPLETION_FILES = {"bash": ".bash_completions/shimkit.sh", "zsh": ".zfunc/_shimkit",
+                    "fish": ".config/fish/completions/shimkit.fish"}
+
+
+def install_completions(home: Path) -> None:
+    """What docs/shells.md tells users to do, in each shell: `shimkit --install-completion` (typer
+    detects the shell it runs in, and writes the script and the lines that load it)."""
+    shimkit = Path(sys.executable).parent / "shimkit"
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb"}
+    for shell in COMPLETION_FILES:
+        proc = subprocess.run([need(shell, shell), "-c", f"'{shimkit}' --install-completion; true"], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert f"{shell} completion installed" in proc.stdout, proc.stdout + proc.stderr
+        assert "_SHIMKIT_COMPLETE=" in (home / COMPLETION_FILES[shell]).read_text()
+
+
+def fake_installation(home: Path) -> None:
+    """The manifest install.sh leaves (its shimkit no longer runs): what --uninstall reads."""
+    manifest = home / ".local/share/shimkit/env/shimkit-installer.txt"
+    manifest.parent.mkdir(parents=True)
+    created = [".local/share/shimkit", ".bash_completions", ".bash_completions/shimkit.sh", ".zfunc",
+               ".zfunc/_shimkit", ".config/fish/completions", ".config/fish/completions/shimkit.fish"]
+    manifest.write_text("# written by shimkit's install.sh\n" + "".join(f"created {home / c}\n" for c in created))
+
+
+def bash_completes_shimkit(home: Path) -> subprocess.CompletedProcess[str]:
+    """`complete -p shimkit` in a new interactive bash: what Tab after `shimkit ` would run."""
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb", "HISTFILE": "/dev/null"}
+    return subprocess.run([need("bash", "bash"), "-i", "-c", "complete -p shimkit"], env=env, capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def test_uninstall_removes_the_completion_scripts_and_their_lines(sh: tuple[str, Path, Path]) -> None:
+    shell, home, tools = sh
+    (home / ".bashrc").write_text("alias ll='ls -l'\n")
+    (home / ".zshrc").write_text("setopt autocd\n")
+    install_completions(home)
+    fake_installation(home)
+    assert bash_completes_shimkit(home).returncode == 0  # Tab would run `shimkit`
+    proc = run_sh(shell, ["--uninstall"], base_env(home, str(tools)))
+    assert proc.returncode == 0, proc.stderr
+    assert (home / ".bashrc").read_text() == "alias ll='ls -l'\n"
+    assert (home / ".zshrc").read_text() == "setopt autocd\n"
+    for rel in COMPLETION_FILES.values():
+        assert not (home / rel).exists(), rel
+        assert f"Removed {home / rel}" in proc.stderr
+    assert not (home / ".bash_completions").exists() and not (home / ".zfunc").exists()
+    assert not (home / ".config/fish/completions").exists()
+    # so Tab in a new bash calls nothing (no `env: 'shimkit': No such file or directory`)
+    tab = bash_completes_shimkit(home)
+    assert tab.returncode != 0 and "no completion specification" in tab.stderr, tab.stderr
+    assert "No such file" not in tab.stderr
+
+
+def test_uninstall_leaves_completion_files_and_lines_that_are_not_shimkits(sh: tuple[str, Path, Path]) -> None:
+    shell, home, tools = sh
+    install_completions(home)
+    fake_installation(home)
+    own = {".bash_completions/shimkit.sh": "complete -W 'install list' shimkit  # my own\n",
+           ".config/fish/completions/shimkit.fish": "complete -c shimkit -a 'install list'\n",
+           ".zfunc/_other": "#compdef other\n"}
+    for rel, text in own.items():
+        (home / rel).write_text(text)
+    bashrc, zshrc = (home / ".bashrc").read_text(), (home / ".zshrc").read_text()
+    proc = run_sh(shell, ["--uninstall"], base_env(home, str(tools)))
+    assert proc.returncode == 0, proc.stderr
+    for rel, text in own.items():
+        assert (home / rel).read_text() == text
+    assert not (home / ".zfunc/_shimkit").exists()  # shimkit's own script goes
+    assert (home / ".bashrc").read_text() == bashrc  # its line loads the user's script
+    assert (home / ".zshrc").read_text() == zshrc  # the fpath line also loads ~/.zfunc/_other
+
+
 @pytest.mark.slow
 def test_no_network_is_a_clear_error(tmp_path: Path) -> None:
     """pip cannot reach the index (a closed port on 127.0.0.1 stands in for no network)."""
