@@ -476,23 +476,48 @@ path_without_shimkit() {
 }
 
 setup_shells() {
-  ss_quiet=''
-  if [ -n "$opt_quiet" ]; then ss_quiet=-q; fi
-  ss_failed=''
+  ss_failed='' rc_changed=''
   ss_path=$(path_without_shimkit)
   for ss_sh in $(shells_to_setup); do
     ss_rc=$(rc_files | while IFS= read -r ss_line; do
       if [ "${ss_line%% *}" = "$ss_sh" ]; then printf '%s' "${ss_line#* }"; fi
     done)
     if [ -n "$ss_rc" ]; then note_new "$ss_rc"; fi
-    # through the bin dir's link, so the line written refers to it and survives upgrades
-    # shellcheck disable=SC2086  # ss_quiet is empty or -q
-    if ! PATH=$ss_path "$link" $ss_quiet update-shell "$ss_sh"; then ss_failed="$ss_failed $ss_sh"; fi
+    ss_before=$(cat "$ss_rc" 2>/dev/null) || ss_before=''
+    # through the bin dir's link, so the line written refers to it and survives upgrades; -q: the
+    # installer itself says once what changed and what to do next
+    if ! PATH=$ss_path "$link" -q update-shell "$ss_sh"; then
+      ss_failed="$ss_failed $ss_sh"
+      continue
+    fi
+    ss_after=$(cat "$ss_rc" 2>/dev/null) || ss_after=''
+    if [ "$ss_before" != "$ss_after" ]; then
+      rc_changed=1
+      report_rc "$ss_rc"
+    fi
   done
   write_manifest
   if [ -n "$ss_failed" ]; then
     warn "could not set up the shell integration for:$ss_failed; run \`shimkit update-shell SHELL\` later"
   fi
+}
+
+# report_rc FILE: the lines `shimkit update-shell` has in FILE (they carry its markers)
+report_rc() {
+  case $1 in
+    */nushell/autoload/shimkit.nu) say "Wrote $1 (the hook itself; nushell loads it at start)"; return 0 ;;
+  esac
+  say "Added to $1:"
+  grep -F -e "$MARK_INIT" -e "$MARK_SHIMS" "$1" 2>/dev/null | while IFS= read -r rr_l; do say "  $rr_l"; done
+}
+
+# has_pythons: shimkit has installed a Python already (then "shimkit install 3.12" is no news)
+has_pythons() {
+  hp_dir=$("$env_dir/bin/shimkit" dir 2>/dev/null) || hp_dir=$python_dir
+  for hp_p in "$hp_dir"/cpython-*; do
+    if [ -d "$hp_p" ]; then return 0; fi
+  done
+  return 1
 }
 
 on_path() {
@@ -538,12 +563,18 @@ do_install() {
       # shellcheck disable=SC2016  # the line to add, not to expand
       say 'Note: bash login shells (ssh, macOS Terminal) read ~/.profile, not ~/.bashrc; to load shimkit there too, add to ~/.profile:  if [ -n "$BASH_VERSION" ]; then . "$HOME/.bashrc"; fi'
     fi
-    say "Open a new shell (or source your shell's startup file), then:  shimkit install 3.12"
+    if has_pythons; then di_next=''; else di_next='shimkit install 3.12'; fi
+    if [ -n "$rc_changed" ]; then
+      say "Open a new shell (or source your shell's startup file) to use shimkit${di_next:+, then:  $di_next}"
+    elif [ -n "$di_next" ]; then
+      say "Next:  $di_next"
+    fi
   else
+    if has_pythons; then di_next=''; else di_next='shimkit install 3.12'; fi
     if on_path "$bin_dir"; then
-      say "Next:  shimkit install 3.12"
+      if [ -n "$di_next" ]; then say "Next:  $di_next"; fi
     else
-      say "$bin_dir is not on PATH.  To use shimkit, add it (or run \`$link update-shell\`), then:  shimkit install 3.12"
+      say "$bin_dir is not on PATH.  To use shimkit, add it (or run \`$link update-shell\`)${di_next:+, then:  $di_next}"
     fi
   fi
 }

@@ -385,6 +385,59 @@ def test_shell_lines_name_the_link_even_when_path_finds_it(tmp_path: Path) -> No
     assert version.returncode == 0 and version.stdout.startswith("shimkit "), version.stderr
 
 
+# ---- what the installer and the first commands say -------------------------------------------------
+@pytest.mark.slow
+def test_first_run_messages_say_each_thing_once_and_only_what_is_true(tmp_path: Path, mirror) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = base_env(home, "/usr/bin:/bin")  # the bin dir is not on PATH: as after `curl … | sh`
+    env["SHELL"] = "/bin/bash"
+    proc = run_sh("dash", ["--from", str(ROOT)], env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.lower().count("open a new shell") == 1, proc.stderr
+    assert proc.stderr.count("shimkit install 3.12") == 1
+    for rc in (home / ".bashrc", home / ".zshrc", home / ".config/fish/conf.d/shimkit.fish"):
+        assert f"Added to {rc}:" in proc.stderr  # still says what it changed, once each
+        assert proc.stderr.count(str(rc)) == 1
+    assert proc.stderr.splitlines()[-1] == \
+        "Open a new shell (or source your shell's startup file) to use shimkit, then:  shimkit install 3.12"
+
+    # a Python installed; re-running the installer (an upgrade) has nothing new to ask for
+    link = home / ".local" / "bin" / "shimkit"
+    subprocess.run([str(link), "install", "3.12", "--no-bin"], check=True, capture_output=True, timeout=600,
+                   env={**env, "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL": mirror.downloads_json_url,
+                        "SHIMKIT_NO_COMPILE": "1"})
+    proc = run_sh("dash", ["--from", str(ROOT)], env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Upgrading shimkit" in proc.stderr
+    assert "shimkit install 3.12" not in proc.stderr
+    assert "new shell" not in proc.stderr.lower()
+    assert "Added to" not in proc.stderr  # the startup files already load shimkit
+
+
+def test_bin_dir_advice_says_open_a_new_shell_once_update_shell_ran(tmp_path: Path) -> None:
+    """The bin dir is not on PATH in the shell that ran the installer: if its startup file already
+    loads shimkit (whose hook adds the bin dir), "run `shimkit update-shell`" would change nothing."""
+    home = tmp_path / "home"
+    home.mkdir()
+    bin_dir = home / ".local" / "bin"
+    code = f"from shimkit.links import bin_dir_advice; print(bin_dir_advice({str(bin_dir)!r}))"
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "SHELL": "/bin/bash"}
+
+    def advice() -> str:  # asked from inside bash, as a command typed there would be
+        proc = subprocess.run([need("bash", "bash"), "-c", f"'{sys.executable}' -c \"{code}\"; true"], env=env,
+                              capture_output=True, text=True, timeout=120, check=True)
+        return proc.stdout.strip()
+
+    assert advice() == f"{bin_dir} is not on PATH; run `shimkit update-shell` to add it"
+    proc = subprocess.run([sys.executable, "-m", "shimkit", "update-shell", "bash"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert advice() == f"{bin_dir} is not on PATH in this shell yet; open a new shell ({home / '.bashrc'} sets it up)"
+    assert "None" == subprocess.run([sys.executable, "-c", code], env={**env, "PATH": f"{bin_dir}:/usr/bin"},
+                                    capture_output=True, text=True, check=True).stdout.strip()
+
+
 # ---- the newcomer's journey ------------------------------------------------------------------------
 def snapshot(home: Path) -> Dict[str, str]:
     """relative path -> what it is (dir, link target, or content digest)."""
