@@ -70,6 +70,12 @@ def _store(url: str, cache_dir: Path, body: bytes, etag: Optional[str], last_mod
     _write_atomic(meta_path, json.dumps(record).encode("utf-8"))
 
 
+def cached_body(url: str, cache_dir: Path) -> Optional[bytes]:
+    """The copy of ``url`` cached by an earlier :func:`read_url` (None without one); never the network."""
+    cached = _load(url, cache_dir)
+    return cached.body if cached is not None else None
+
+
 def read_url(url: str, cache_dir: Path, options: Optional[FetchOptions] = None) -> bytes:
     """The document at ``url``: one conditional GET when a cached copy exists, else one GET.
 
