@@ -414,6 +414,17 @@ def test_first_run_messages_say_each_thing_once_and_only_what_is_true(tmp_path: 
     assert "new shell" not in proc.stderr.lower()
     assert "Added to" not in proc.stderr  # the startup files already load shimkit
 
+    # uninstalling: a venv on the removed 3.12 breaks; the hint must not need shimkit, which goes too
+    venv = tmp_path / "project venv"
+    made = subprocess.run([str(link), "venv", "-p", "3.12", str(venv)], capture_output=True, text=True, timeout=600,
+                          env={**env, "SHIMKIT_OFFLINE": "1"})
+    assert made.returncode == 0, made.stderr
+    proc = run_sh("dash", ["--uninstall"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert f"virtual environment {venv} uses cpython-3.12-{HOST} and will stop working" in proc.stderr
+    assert f"recreate it afterwards with `python3.12 -m venv --clear '{venv}'`" in proc.stderr
+    assert "shimkit venv" not in proc.stderr
+
 
 def test_bin_dir_advice_says_open_a_new_shell_once_update_shell_ran(tmp_path: Path) -> None:
     """The bin dir is not on PATH in the shell that ran the installer: if its startup file already
