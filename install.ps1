@@ -411,7 +411,9 @@ function Uninstall-Shimkit {
     if ((Test-EnvWorks) -and (Test-Path -LiteralPath $script:EnvShimkit)) {
         $d = Invoke-Native $script:EnvShimkit @('dir')
         if ($d.Code -eq 0 -and $d.Output) { $installs = ($d.Output -split "`n")[0].Trim() }
-        $r = Invoke-Native $script:EnvShimkit @('-q', 'uninstall', '--all')
+        $env:SHIMKIT_UNINSTALLING_SELF = '1'  # shimkit goes too: its hints must not name it
+        try { $r = Invoke-Native $script:EnvShimkit @('-q', 'uninstall', '--all', '--yes') }
+        finally { Remove-Item Env:SHIMKIT_UNINSTALLING_SELF -ErrorAction SilentlyContinue }
         if ($r.Code -ne 0) { Write-Warn "``shimkit uninstall --all`` failed; the Pythons in $installs may remain: $($r.Output)" }
         $c = Invoke-Native $script:EnvPython @('-E', '-s', '-c', 'from shimkit import dirs; print(dirs.user_cache_dir())')
         if ($c.Code -eq 0 -and $c.Output) { $cache = ($c.Output -split "`n")[0].Trim() }

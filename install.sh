@@ -476,23 +476,48 @@ path_without_shimkit() {
 }
 
 setup_shells() {
-  ss_quiet=''
-  if [ -n "$opt_quiet" ]; then ss_quiet=-q; fi
-  ss_failed=''
+  ss_failed='' rc_changed=''
   ss_path=$(path_without_shimkit)
   for ss_sh in $(shells_to_setup); do
     ss_rc=$(rc_files | while IFS= read -r ss_line; do
       if [ "${ss_line%% *}" = "$ss_sh" ]; then printf '%s' "${ss_line#* }"; fi
     done)
     if [ -n "$ss_rc" ]; then note_new "$ss_rc"; fi
-    # through the bin dir's link, so the line written refers to it and survives upgrades
-    # shellcheck disable=SC2086  # ss_quiet is empty or -q
-    if ! PATH=$ss_path "$link" $ss_quiet update-shell "$ss_sh"; then ss_failed="$ss_failed $ss_sh"; fi
+    ss_before=$(cat "$ss_rc" 2>/dev/null) || ss_before=''
+    # through the bin dir's link, so the line written refers to it and survives upgrades; -q: the
+    # installer itself says once what changed and what to do next
+    if ! PATH=$ss_path "$link" -q update-shell "$ss_sh"; then
+      ss_failed="$ss_failed $ss_sh"
+      continue
+    fi
+    ss_after=$(cat "$ss_rc" 2>/dev/null) || ss_after=''
+    if [ "$ss_before" != "$ss_after" ]; then
+      rc_changed=1
+      report_rc "$ss_rc"
+    fi
   done
   write_manifest
   if [ -n "$ss_failed" ]; then
     warn "could not set up the shell integration for:$ss_failed; run \`shimkit update-shell SHELL\` later"
   fi
+}
+
+# report_rc FILE: the lines `shimkit update-shell` has in FILE (they carry its markers)
+report_rc() {
+  case $1 in
+    */nushell/autoload/shimkit.nu) say "Wrote $1 (the hook itself; nushell loads it at start)"; return 0 ;;
+  esac
+  say "Added to $1:"
+  grep -F -e "$MARK_INIT" -e "$MARK_SHIMS" "$1" 2>/dev/null | while IFS= read -r rr_l; do say "  $rr_l"; done
+}
+
+# has_pythons: shimkit has installed a Python already (then "shimkit install 3.12" is no news)
+has_pythons() {
+  hp_dir=$("$env_dir/bin/shimkit" dir 2>/dev/null) || hp_dir=$python_dir
+  for hp_p in "$hp_dir"/cpython-*; do
+    if [ -d "$hp_p" ]; then return 0; fi
+  done
+  return 1
 }
 
 on_path() {
@@ -509,6 +534,13 @@ do_install() {
   note_new "$python_dir"
   # and the startup files `shimkit update-shell` may create, now or later
   di_rcs=$(rc_files)
+  while [ -n "$di_rcs" ]; do
+    di_line=${di_rcs%%"$NL"*}
+    if [ "$di_line" = "$di_rcs" ]; then di_rcs=''; else di_rcs=${di_rcs#*"$NL"}; fi
+    note_new "${di_line#* }"
+  done
+  # and where `shimkit --install-completion` puts its scripts (their directories go when empty)
+  di_rcs=$(completion_files)
   while [ -n "$di_rcs" ]; do
     di_line=${di_rcs%%"$NL"*}
     if [ "$di_line" = "$di_rcs" ]; then di_rcs=''; else di_rcs=${di_rcs#*"$NL"}; fi
@@ -531,12 +563,18 @@ do_install() {
       # shellcheck disable=SC2016  # the line to add, not to expand
       say 'Note: bash login shells (ssh, macOS Terminal) read ~/.profile, not ~/.bashrc; to load shimkit there too, add to ~/.profile:  if [ -n "$BASH_VERSION" ]; then . "$HOME/.bashrc"; fi'
     fi
-    say "Open a new shell (or source your shell's startup file), then:  shimkit install 3.12"
+    if has_pythons; then di_next=''; else di_next='shimkit install 3.12'; fi
+    if [ -n "$rc_changed" ]; then
+      say "Open a new shell (or source your shell's startup file) to use shimkit${di_next:+, then:  $di_next}"
+    elif [ -n "$di_next" ]; then
+      say "Next:  $di_next"
+    fi
   else
+    if has_pythons; then di_next=''; else di_next='shimkit install 3.12'; fi
     if on_path "$bin_dir"; then
-      say "Next:  shimkit install 3.12"
+      if [ -n "$di_next" ]; then say "Next:  $di_next"; fi
     else
-      say "$bin_dir is not on PATH.  To use shimkit, add it (or run \`$link update-shell\`), then:  shimkit install 3.12"
+      say "$bin_dir is not on PATH.  To use shimkit, add it (or run \`$link update-shell\`)${di_next:+, then:  $di_next}"
     fi
   fi
 }
@@ -567,6 +605,81 @@ remove_marked() {
   rm -f "$rm_tmp"
 }
 
+# Completion scripts that `shimkit --install-completion` (typer; docs/shells.md) writes, one per
+# line as "SHELL PATH".  typer uses ~/.config whatever XDG_CONFIG_HOME says; fish's own directory
+# is listed too.
+completion_files() {
+  printf '%s\n' \
+    "bash $HOME/.bash_completions/shimkit.sh" \
+    "zsh $HOME/.zfunc/_shimkit" \
+    "fish $HOME/.config/fish/completions/shimkit.fish"
+  if [ "$xdg_config" != "$HOME/.config" ]; then
+    printf '%s\n' "fish $xdg_config/fish/completions/shimkit.fish"
+  fi
+}
+
+# is_shimkit_completion FILE: FILE is a regular file holding shimkit's completion script
+is_shimkit_completion() {
+  [ -f "$1" ] && [ ! -L "$1" ] && grep -q -F '_SHIMKIT_COMPLETE=' "$1"
+}
+
+# drop_lines FILE LINE [NEXT]: remove each line of FILE that is exactly LINE, with the blank line
+# before it, and NEXT when it follows LINE after one blank line (how typer appends them); FILE is
+# rewritten in place (a symlinked dotfile stays a symlink) only if something was removed.
+drop_lines() {
+  if [ ! -f "$1" ] || ! grep -q -x -F -e "$2" "$1"; then return 0; fi
+  dl_tmp="$1.shimkit-uninstall.$$"
+  dl_blanks=0 dl_after=''
+  while IFS= read -r dl_l || [ -n "$dl_l" ]; do
+    if [ -z "$dl_l" ]; then
+      dl_blanks=$((dl_blanks + 1))
+      continue
+    fi
+    if [ "$dl_l" = "$2" ]; then
+      if [ "$dl_blanks" -gt 0 ]; then dl_blanks=$((dl_blanks - 1)); fi
+      dl_after=1
+    elif [ -n "$dl_after" ] && [ "$dl_blanks" = 1 ] && [ "$dl_l" = "${3-}" ]; then
+      dl_blanks=0 dl_after=''
+      continue
+    else
+      dl_after=''
+    fi
+    while [ "$dl_blanks" -gt 0 ]; do
+      printf '\n'
+      dl_blanks=$((dl_blanks - 1))
+    done
+    if [ -z "$dl_after" ]; then printf '%s\n' "$dl_l"; fi
+  done <"$1" >"$dl_tmp"
+  while [ "$dl_blanks" -gt 0 ]; do printf '\n' >>"$dl_tmp"; dl_blanks=$((dl_blanks - 1)); done
+  if cat "$dl_tmp" >"$1"; then
+    say "Removed from $1:"
+    say "  $2"
+  else
+    warn "could not edit $1; remove the line '$2' yourself"
+  fi
+  rm -f "$dl_tmp"
+}
+
+# remove_completions: shimkit's completion scripts and the lines typer added to load them; a file of
+# that name that is not shimkit's script is left alone, and so is its line
+remove_completions() {
+  completion_files | while IFS= read -r rc_line; do
+    rc_f=${rc_line#* }
+    if is_shimkit_completion "$rc_f"; then
+      rm -f "$rc_f"
+      say "Removed $rc_f"
+    fi
+  done
+  rc_f="$HOME/.bash_completions/shimkit.sh"
+  if [ ! -e "$rc_f" ] && [ ! -L "$rc_f" ]; then
+    drop_lines "$HOME/.bashrc" "source '$rc_f'"
+  fi
+  # typer's zsh line loads every ~/.zfunc function, other programs' too: it goes only with the last
+  if [ ! -e "$HOME/.zfunc/_shimkit" ] && { [ ! -d "$HOME/.zfunc" ] || [ -z "$(ls -A "$HOME/.zfunc" 2>/dev/null)" ]; }; then
+    drop_lines "$HOME/.zshrc" "fpath+=~/.zfunc; autoload -Uz compinit; compinit" "zstyle ':completion:*' menu select"
+  fi
+}
+
 do_uninstall() {
   if [ ! -f "$manifest" ]; then
     if link_is_ours; then rm -f "$link"; fi
@@ -577,8 +690,9 @@ do_uninstall() {
   if env_works && [ -x "$env_dir/bin/shimkit" ]; then
     du_sk="$env_dir/bin/shimkit"
     du_installs=$("$du_sk" dir 2>/dev/null) || du_installs=$python_dir
-    # every managed Python, its minor-version links and bin dir entries
-    if ! "$du_sk" -q uninstall --all; then
+    # every managed Python, its minor-version links and bin dir entries; shimkit goes too, so its
+    # hints must not name it (a venv to recreate)
+    if ! SHIMKIT_UNINSTALLING_SELF=1 "$du_sk" -q uninstall --all --yes; then
       warn "\`shimkit uninstall --all\` failed; the Pythons in $du_installs may remain"
     fi
     "$du_sk" -q shims disable >/dev/null 2>&1 || :
@@ -592,7 +706,7 @@ do_uninstall() {
   fi
   if [ -n "$du_installs" ] && [ -d "$du_installs" ]; then
     # shimkit's own bookkeeping; the installations themselves are gone
-    rm -rf "$du_installs/.lock" "$du_installs/.temp" "$du_installs/.venvs.json" "$du_installs/.cache"
+    rm -rf "$du_installs/.lock" "$du_installs/.lock-owner" "$du_installs/.temp" "$du_installs/.venvs.json" "$du_installs/.cache"
     rmdir "$du_installs" 2>/dev/null || warn "$du_installs is not empty; left in place"
   fi
   case $du_cache in
@@ -601,6 +715,7 @@ do_uninstall() {
   rc_files | while IFS= read -r du_line; do
     remove_marked "${du_line#* }"
   done
+  remove_completions
   if link_is_ours; then
     rm -f "$link"
   elif [ -e "$link" ]; then

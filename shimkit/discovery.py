@@ -180,17 +180,48 @@ def not_found(outcome: Outcome, settings: Settings, preference: str) -> NotFound
         hints.append("managed installations were not considered (python-preference only-system or "
                      "--no-managed-python)")
     if preference != "only-system" and req.is_installable:
-        hint = "install it with `shimkit install" + ("" if req.is_any else f" {req}") + "`"
-        if settings.offline:
-            hint += " (offline mode is on)"
-        elif settings.python_downloads != "automatic":
-            hint += f" (python-downloads is {settings.python_downloads})"
-        hints.append(hint)
+        missing = _no_download(req, settings)
+        if missing is not None:  # `shimkit install` would fail: say why instead
+            hints.append(f"{missing.message}; {missing.hint}" if missing.hint else missing.message)
+        else:
+            hint = "install it with `shimkit install" + ("" if req.is_any else f" {req}") + "`"
+            if settings.offline:
+                hint += " (offline mode is on)"
+            elif settings.python_downloads != "automatic":
+                hint += f" (python-downloads is {settings.python_downloads})"
+            hints.append(hint)
     if outcome.skipped:
         shown = "; ".join(f"{p}: {r}" for p, r in outcome.skipped[:3])
         more = f" and {len(outcome.skipped) - 3} more" if len(outcome.skipped) > 3 else ""
         hints.append(f"skipped unusable candidates: {shown}{more}")
     return NotFoundError(what, "; ".join(hints) or None)
+
+
+def _no_download(req: PythonRequest, settings: Settings) -> Optional[NotFoundError]:
+    """Why ``shimkit install REQ`` would find no download, judged from the download list on disk
+    (embedded, refreshed, a local override or the cached copy of an override URL; never the
+    network); None when a download exists or the list cannot be read without the network."""
+    from .downloads import Metadata, load_metadata, no_download_error, parse_metadata, select_downloads
+    from .errors import ShimkitError
+
+    location = settings.downloads_json
+    try:
+        if location and location.startswith(("http://", "https://")):
+            from . import dirs
+            from .override_cache import cached_body
+
+            body = cached_body(location, dirs.user_cache_dir())
+            if body is None:
+                return None
+            downloads, newest = parse_metadata(body, location)
+            metadata = Metadata(tuple(downloads), "override", location, newest)
+        else:
+            metadata = load_metadata(location, offline=True, warn=_noop)
+    except ShimkitError:
+        return None
+    if select_downloads(req, metadata.downloads, settings.host):
+        return None
+    return no_download_error(req, metadata, settings.host)
 
 
 class FoundInterpreter:

@@ -244,7 +244,7 @@ def best_download(
     """The download a request installs, or :class:`NotFoundError` explaining why there is none."""
     found = select_downloads(request, metadata.downloads, host)
     if not found:
-        raise _no_download_error(request, metadata, host)
+        raise no_download_error(request, metadata, host)
     best = found[0]
     if not best.sha256:
         raise DownloadError(
@@ -254,16 +254,23 @@ def best_download(
     return best.with_mirror(mirror)
 
 
-def _no_download_error(request: PythonRequest, metadata: Metadata, host: PlatformTriple) -> NotFoundError:
+def no_download_error(request: PythonRequest, metadata: Metadata, host: PlatformTriple) -> NotFoundError:
+    """Why ``metadata`` has no download for ``request`` on ``host``, with what can help."""
     if any(request.matches_key(d.key) for d in metadata.downloads):
         return NotFoundError(
             f"no download of {request} for this platform ({host})",
             "`shimkit list --all-platforms` shows what exists for other platforms",
         )
+    if metadata.source == "override":  # `metadata refresh` changes nothing while it is in force
+        newer = (
+            f"the list in force is {metadata.description} (--downloads-json / SHIMKIT_PYTHON_DOWNLOADS_JSON_URL): "
+            "newer releases come from updating it, or from unsetting it"
+        )
+    else:
+        newer = "`shimkit metadata refresh` fetches newer releases"
     return NotFoundError(
         f"no download matches {request} in the {metadata.source} download list",
-        "`shimkit list --only-downloads` shows the available versions; "
-        "`shimkit metadata refresh` fetches newer releases",
+        f"`shimkit list --only-downloads` shows the available versions; {newer}",
     )
 
 

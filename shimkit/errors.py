@@ -32,6 +32,11 @@ class ShimkitError(Exception):
         return for_terminal(text)
 
 
+class ShimkitWarning(UserWarning):
+    """Non-fatal news from the core, which never prints: ``warnings.warn(message, ShimkitWarning)``
+    (or a subclass); the CLI shows each as one ``warning:`` line on stderr (hidden by ``-q``)."""
+
+
 class UsageError(ShimkitError):
     """The command line or a request is malformed."""
 
@@ -82,8 +87,3 @@ class LockTimeoutError(StoreError):
 
 class OfflineError(ShimkitError):
     """The network is needed but offline mode is on."""
-
-
-class ShimkitWarning(UserWarning):
-    """A non-fatal problem the core reports with ``warnings.warn`` (it never prints); the command
-    line shows each as one ``warning:`` line."""

@@ -289,7 +289,7 @@ def install_sources(
     for s in sources:
         unique.setdefault(str(s.key), s)
 
-    with store.locked(on_wait=lambda: rep.info("waiting for another shimkit process to finish…")):
+    with store.locked():  # a wait is announced by the store (LockWaitWarning)
         pinning.ensure_hooks(store.installations())  # installations made before the hook existed
         todo = []
         for name, s in unique.items():

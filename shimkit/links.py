@@ -197,3 +197,28 @@ def on_path(bin_dir: Path, environ: Optional[dict[str, str]] = None) -> bool:
         for p in env.get("PATH", "").split(os.pathsep)
         if p
     )
+
+
+def bin_dir_advice(
+    bin_dir: Path, *, from_flag: bool = False, environ: Optional[dict[str, str]] = None
+) -> Optional[str]:
+    """What to tell the user when new entries in ``bin_dir`` are not found from this shell (None:
+    they are, it is on PATH).  Only advice that works now: when the running shell's startup file
+    already loads shimkit (whose hook puts the bin dir on PATH), a new shell is all it takes."""
+    if on_path(bin_dir, environ):
+        return None
+    if from_flag:  # the shell hook adds the configured bin dir, not one given once with --bin-dir
+        return (
+            f"{bin_dir} is not on PATH; add it yourself, or make it the bin dir for good "
+            "(SHIMKIT_BIN_DIR or bin-dir in shimkit.toml) and run `shimkit update-shell`"
+        )
+    from . import shell
+    from .errors import UsageError
+
+    try:
+        rc = shell.set_up_in(shell.detect_shell(environ), environ=environ)
+    except UsageError:  # an unknown shell: update-shell will say so
+        rc = None
+    if rc is not None:
+        return f"{bin_dir} is not on PATH in this shell yet; open a new shell ({rc} sets it up)"
+    return f"{bin_dir} is not on PATH; run `shimkit update-shell` to add it"

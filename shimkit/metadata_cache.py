@@ -57,8 +57,9 @@ _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _REL_URL_RE = re.compile(r"^[0-9]{8}/[A-Za-z0-9._%~+-]+$")
 
 
-class MetadataWarning(ShimkitWarning):
-    """A problem with the refreshed list that does not stop the command (the CLI prints it)."""
+# A problem with the refreshed list that does not stop the command.  The same class as every core
+# warning (the CLI shows subclasses of this name; see errors.ShimkitWarning).
+MetadataWarning = ShimkitWarning
 
 
 def _default_warn(message: str) -> None:

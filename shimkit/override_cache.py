@@ -70,6 +70,12 @@ def _store(url: str, cache_dir: Path, body: bytes, etag: Optional[str], last_mod
     _write_atomic(meta_path, json.dumps(record).encode("utf-8"))
 
 
+def cached_body(url: str, cache_dir: Path) -> Optional[bytes]:
+    """The copy of ``url`` cached by an earlier :func:`read_url` (None without one); never the network."""
+    cached = _load(url, cache_dir)
+    return cached.body if cached is not None else None
+
+
 def read_url(url: str, cache_dir: Path, options: Optional[FetchOptions] = None) -> bytes:
     """The document at ``url``: one conditional GET when a cached copy exists, else one GET.
 
@@ -91,9 +97,3 @@ def read_url(url: str, cache_dir: Path, options: Optional[FetchOptions] = None) 
     except OSError:
         pass  # the cache is an optimisation; the next read is then unconditional
     return got.body
-
-
-def cached_body(url: str, cache_dir: Path) -> Optional[bytes]:
-    """The last intact copy of ``url`` read, without the network (for completion)."""
-    cached = _load(url, cache_dir)
-    return None if cached is None else cached.body

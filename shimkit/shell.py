@@ -420,6 +420,18 @@ def _has_init(text: str) -> bool:
     return False
 
 
+def set_up_in(
+    shell: str, *, home: Optional[Path] = None, environ: Optional[Mapping[str, str]] = None
+) -> Optional[Path]:
+    """The startup file of ``shell`` when it already loads shimkit (``update-shell`` ran), else None."""
+    path = rc_file(shell, home=home, environ=environ)
+    try:
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError:
+        return None
+    return path if canonical_shell(shell) == "nu" or _has_init(text) else None
+
+
 def update_rc(
     shell: str,
     settings: Settings,

@@ -6,6 +6,7 @@ Layout (design notes §2)::
       cpython-3.12.11-linux-x86_64-gnu/     one installation (the archive's python/ contents)
       cpython-3.12-linux-x86_64-gnu  ->  cpython-3.12.11-linux-x86_64-gnu    (minor-version link)
       .lock                                 held by every mutation
+      .lock-owner                           who holds it: pid and command line (for waiters)
       .temp/                                staging (same filesystem, so renames are atomic)
 
 Invariants, kept by every mutation while it holds the lock:
@@ -26,15 +27,22 @@ import shutil
 import sys
 import time
 import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from . import dirlink, layout, swap
-from .errors import LockTimeoutError, StoreError
+from .errors import LockTimeoutError, ShimkitWarning, StoreError
 from .model.key import PythonKey, is_minor_key
 
 DEFAULT_LOCK_TIMEOUT = 15 * 60.0
+LOCK_WAIT_NOTICE_AFTER = 0.5  # seconds: a wait shorter than this is not worth a word
+OWNER_FILE = ".lock-owner"
+
+
+class LockWaitWarning(ShimkitWarning):
+    """Another shimkit process holds the lock: this one waits (the CLI prints it as one line)."""
 
 
 @dataclass(frozen=True)
@@ -122,8 +130,12 @@ class Store:
 
     # ---- locking ----------------------------------------------------------------------
     @contextlib.contextmanager
-    def locked(self, on_wait: Optional[Callable[[], None]] = None) -> Iterator[Store]:
+    def locked(self, on_wait: Optional[Callable[[str], None]] = None) -> Iterator[Store]:
         """Hold the install dir's lock; waits (up to SHIMKIT_LOCK_TIMEOUT seconds) for other processes.
+
+        After waiting LOCK_WAIT_NOTICE_AFTER seconds, says who it waits for: ``on_wait(message)``,
+        or by default a :class:`LockWaitWarning`.  The holder records its pid and command line in
+        ``.lock-owner`` (the lock file itself cannot hold it: every waiter's open truncates it).
 
         The first holder in a process also clears ``.temp/``: anything there was left by a process
         that was killed, since only lock holders write to it.
@@ -149,14 +161,19 @@ class Store:
         lock = filelock.FileLock(str(self.root / ".lock"))
         try:
             try:
-                lock.acquire(timeout=0.2)
+                lock.acquire(timeout=LOCK_WAIT_NOTICE_AFTER)
             except filelock.Timeout:
+                message = wait_message(read_owner(self.root))
                 if on_wait is not None:
-                    on_wait()
+                    on_wait(message)
+                else:
+                    warnings.warn(message, LockWaitWarning, stacklevel=3)
                 lock.acquire(timeout=_lock_timeout())
         except filelock.Timeout:
+            owner = read_owner(self.root)
             raise LockTimeoutError(
-                f"another shimkit process has held {self.root / '.lock'} for over {_lock_timeout():.0f}s",
+                f"another shimkit process{_owner_text(owner)} has held {self.root / '.lock'} "
+                f"for over {_lock_timeout():.0f}s",
                 "wait for it to finish, or stop it; raise SHIMKIT_LOCK_TIMEOUT to wait longer",
             ) from None
         except OSError as exc:
@@ -166,12 +183,16 @@ class Store:
             ) from None
         self._lock_depth = 1
         try:
+            _write_owner(self.root)
             # A killed process may have left staging debris or a stale link: repair first.
             self._clear_temp()
             self.sync_all_links()
             yield self
         finally:
             self._lock_depth = 0
+            # before releasing: once released, the next holder's record must not be deleted
+            with contextlib.suppress(OSError):
+                os.unlink(self.root / OWNER_FILE)
             lock.release()
 
     def needs_repair(self) -> bool:
@@ -321,6 +342,91 @@ class Store:
                 dirlink.remove_link(self.root / name)
         for key in keys.values():
             self.sync_minor_link(key)
+
+
+@dataclass(frozen=True)
+class LockOwner:
+    """Who holds (or last held) an install dir's lock, as it recorded itself."""
+
+    pid: int
+    command: str
+
+
+def wait_message(owner: Optional[LockOwner]) -> str:
+    """What a waiter says: ``waiting for another shimkit process (pid N, shimkit install 3.12) …``."""
+    return f"waiting for another shimkit process{_owner_text(owner)} …"
+
+
+def _owner_text(owner: Optional[LockOwner]) -> str:
+    if owner is None:
+        return ""
+    return f" (pid {owner.pid}, {owner.command})" if owner.command else f" (pid {owner.pid})"
+
+
+def current_command(argv: Optional[list[str]] = None) -> str:
+    """This process's command line as a user typed it: ``shimkit install 3.12`` also when run as
+    ``python -m shimkit`` or through the launcher; URLs without their passwords."""
+    import shlex
+
+    from .redact import for_terminal
+
+    args = list(sys.argv if argv is None else argv)
+    if not args:
+        return ""
+    prog = Path(args[0])
+    if prog.stem.lower() == "shimkit" or (prog.name == "__main__.py" and prog.parent.name == "shimkit"):
+        args[0] = "shimkit"
+    text = " ".join(shlex.quote(a) for a in args)
+    return for_terminal(text[:200] + ("…" if len(text) > 200 else ""))
+
+
+def _write_owner(root: Path) -> None:
+    """Record this process as the lock's holder (atomically: a waiter never reads half a record)."""
+    from .safeio import write_text_atomic
+
+    with contextlib.suppress(OSError):  # only a nicer message for waiters: never fail the command
+        write_text_atomic(root / OWNER_FILE, f"{os.getpid()}\n{current_command()}\n")
+
+
+def read_owner(root: Path) -> Optional[LockOwner]:
+    """The lock's recorded holder, or None when there is no record or it is stale (that process
+    has exited: killed while holding the lock, or the record of a holder that just released)."""
+    from .safeio import read_bounded
+
+    try:
+        text = read_bounded(Path(root) / OWNER_FILE, 4096, truncate=True).decode("utf-8", "replace")
+        pid_text, _, rest = text.partition("\n")
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return None
+    if pid <= 0 or pid == os.getpid() or not _pid_alive(pid):
+        return None
+    from .redact import for_terminal
+
+    return LockOwner(pid, for_terminal(rest.splitlines()[0] if rest else ""))
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return bool(ok) and code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def _not_own(path: Path, kind: str) -> Optional[str]:

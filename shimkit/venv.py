@@ -46,14 +46,21 @@ class VenvInfo:
         return self.exists and (self.home is None or not os.path.isdir(self.home))
 
 
+# Set by install.sh/install.ps1 --uninstall around `shimkit uninstall --all`: shimkit itself goes
+# too, so a hint must not name it.
+UNINSTALLING_SELF_ENV = "SHIMKIT_UNINSTALLING_SELF"
+
+
 def recreate_command(venv: Path, home: Optional[str]) -> str:
     """The command that rebuilds ``venv`` on the minor version its ``home`` named
-    (``shimkit venv --clear -p 3.12 /path``); without ``-p`` if ``home`` names none."""
+    (``shimkit venv --clear -p 3.12 /path``); without ``-p`` if ``home`` names none.  While
+    shimkit uninstalls itself, the venv module of another Python (``python3.12 -m venv --clear``)."""
     import shlex
 
     from .model.key import is_minor_key, try_parse_key
 
     req = None
+    minor = "3"
     for part in reversed(Path(home).parts if home else ()):
         if is_minor_key(part):  # cpython-3.12[+variant]-<platform>: parse it as its .0 patch
             impl, rest = part.split("-", 1)
@@ -62,8 +69,11 @@ def recreate_command(venv: Path, home: Optional[str]) -> str:
             part = f"{impl}-{version}.0{plus}{variant}-{tail}"
         key = try_parse_key(part)
         if key is not None:
-            req = key.minor_request
+            req, minor = key.minor_request, f"{key.major}.{key.minor}"
             break
+    if os.environ.get(UNINSTALLING_SELF_ENV) == "1":
+        python = f"py -{minor}" if os.name == "nt" else f"python{minor}"
+        return f"{python} -m venv --clear {shlex.quote(str(venv))}"
     return f"shimkit venv --clear {'-p ' + req + ' ' if req else ''}{shlex.quote(str(venv))}"
 
 

@@ -491,6 +491,50 @@ def test_killed_install_leaves_nothing_and_next_run_succeeds(env: dict, v312: st
     assert temp_is_empty(env)
 
 
+def _hold_lock_with_a_slow_install(env: dict, v312: str, mirror) -> subprocess.Popen[bytes]:
+    """A real `shimkit install 3.12` that holds the install dir's lock for a long while (its
+    download trickles); returns once it has recorded itself as the lock's owner."""
+    mirror.server.slow(mirror.archive_path(mirror.archives[v312]), 0.2, chunk=16 * 1024)
+    holder = subprocess.Popen(
+        [sys.executable, "-m", "shimkit", "install", "3.12"],
+        env=env, cwd=env["HOME"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    owner = installs(env) / ".lock-owner"
+    deadline = time.monotonic() + 60
+    while not owner.exists():
+        if time.monotonic() > deadline or holder.poll() is not None:
+            holder.kill()
+            pytest.fail("the install never took the lock")
+        time.sleep(0.02)
+    return holder
+
+
+@pytest.mark.parametrize("command", [["uninstall", "3.12"], ["install", "3.11", "--no-bin"]])
+def test_waiting_for_the_lock_names_the_holder(env: dict, v312: str, mirror, command: list) -> None:
+    holder = _hold_lock_with_a_slow_install(env, v312, mirror)
+    try:
+        proc = run({**env, "SHIMKIT_LOCK_TIMEOUT": "1"}, *command)
+    finally:
+        holder.kill()
+        holder.wait()
+    lines = proc.stderr.splitlines()
+    said = f"waiting for another shimkit process (pid {holder.pid}, shimkit install 3.12) …"
+    assert [line for line in lines if line.endswith(said)] == [f"warning: {said}"], proc.stderr
+    assert lines[-1].startswith(f"error: another shimkit process (pid {holder.pid}, shimkit install 3.12) has held")
+    assert proc.returncode == 1
+
+
+def test_a_killed_lock_holder_is_not_waited_for_nor_named(env: dict, v312: str, mirror) -> None:
+    holder = _hold_lock_with_a_slow_install(env, v312, mirror)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    assert (installs(env) / ".lock-owner").exists()  # its record outlives it; the lock does not
+    mirror.server.clear_faults()
+    proc = run(env, "install", "3.12", check=True)
+    assert "waiting" not in proc.stderr
+    assert not (installs(env) / ".lock-owner").exists()  # the next holder's record, gone with it
+
+
 def test_build_prefix_is_rewritten_to_the_installation(env: dict, v312: str, mirror) -> None:
     """PBS archives name their build prefix /install in sysconfig data; after install, sysconfig
     points at the real installation, so C extensions can find headers and libpython."""

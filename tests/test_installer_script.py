@@ -220,6 +220,80 @@ def test_quiet_and_no_color(sh: tuple[str, Path, Path]) -> None:
     assert "error: unknown option" in no_color.stdout and "\x1b[" not in no_color.stdout
 
 
+# ---- completion scripts (`shimkit --install-completion`, docs/shells.md) ---------------------------
+COMPLETION_FILES = {"bash": ".bash_completions/shimkit.sh", "zsh": ".zfunc/_shimkit",
+                    "fish": ".config/fish/completions/shimkit.fish"}
+
+
+def install_completions(home: Path) -> None:
+    """What docs/shells.md tells users to do, in each shell: `shimkit --install-completion` (typer
+    detects the shell it runs in, and writes the script and the lines that load it)."""
+    shimkit = Path(sys.executable).parent / "shimkit"
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb"}
+    for shell in COMPLETION_FILES:
+        proc = subprocess.run([need(shell, shell), "-c", f"'{shimkit}' --install-completion; true"], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert f"{shell} completion installed" in proc.stdout, proc.stdout + proc.stderr
+        assert "_SHIMKIT_COMPLETE=" in (home / COMPLETION_FILES[shell]).read_text()
+
+
+def fake_installation(home: Path) -> None:
+    """The manifest install.sh leaves (its shimkit no longer runs): what --uninstall reads."""
+    manifest = home / ".local/share/shimkit/env/shimkit-installer.txt"
+    manifest.parent.mkdir(parents=True)
+    created = [".local/share/shimkit", ".bash_completions", ".bash_completions/shimkit.sh", ".zfunc",
+               ".zfunc/_shimkit", ".config/fish/completions", ".config/fish/completions/shimkit.fish"]
+    manifest.write_text("# written by shimkit's install.sh\n" + "".join(f"created {home / c}\n" for c in created))
+
+
+def bash_completes_shimkit(home: Path) -> subprocess.CompletedProcess[str]:
+    """`complete -p shimkit` in a new interactive bash: what Tab after `shimkit ` would run."""
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb", "HISTFILE": "/dev/null"}
+    return subprocess.run([need("bash", "bash"), "-i", "-c", "complete -p shimkit"], env=env, capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def test_uninstall_removes_the_completion_scripts_and_their_lines(sh: tuple[str, Path, Path]) -> None:
+    shell, home, tools = sh
+    (home / ".bashrc").write_text("alias ll='ls -l'\n")
+    (home / ".zshrc").write_text("setopt autocd\n")
+    install_completions(home)
+    fake_installation(home)
+    assert bash_completes_shimkit(home).returncode == 0  # Tab would run `shimkit`
+    proc = run_sh(shell, ["--uninstall"], base_env(home, str(tools)))
+    assert proc.returncode == 0, proc.stderr
+    assert (home / ".bashrc").read_text() == "alias ll='ls -l'\n"
+    assert (home / ".zshrc").read_text() == "setopt autocd\n"
+    for rel in COMPLETION_FILES.values():
+        assert not (home / rel).exists(), rel
+        assert f"Removed {home / rel}" in proc.stderr
+    assert not (home / ".bash_completions").exists() and not (home / ".zfunc").exists()
+    assert not (home / ".config/fish/completions").exists()
+    # so Tab in a new bash calls nothing (no `env: 'shimkit': No such file or directory`)
+    tab = bash_completes_shimkit(home)
+    assert tab.returncode != 0 and "no completion specification" in tab.stderr, tab.stderr
+    assert "No such file" not in tab.stderr
+
+
+def test_uninstall_leaves_completion_files_and_lines_that_are_not_shimkits(sh: tuple[str, Path, Path]) -> None:
+    shell, home, tools = sh
+    install_completions(home)
+    fake_installation(home)
+    own = {".bash_completions/shimkit.sh": "complete -W 'install list' shimkit  # my own\n",
+           ".config/fish/completions/shimkit.fish": "complete -c shimkit -a 'install list'\n",
+           ".zfunc/_other": "#compdef other\n"}
+    for rel, text in own.items():
+        (home / rel).write_text(text)
+    bashrc, zshrc = (home / ".bashrc").read_text(), (home / ".zshrc").read_text()
+    proc = run_sh(shell, ["--uninstall"], base_env(home, str(tools)))
+    assert proc.returncode == 0, proc.stderr
+    for rel, text in own.items():
+        assert (home / rel).read_text() == text
+    assert not (home / ".zfunc/_shimkit").exists()  # shimkit's own script goes
+    assert (home / ".bashrc").read_text() == bashrc  # its line loads the user's script
+    assert (home / ".zshrc").read_text() == zshrc  # the fpath line also loads ~/.zfunc/_other
+
+
 @pytest.mark.slow
 def test_no_network_is_a_clear_error(tmp_path: Path) -> None:
     """pip cannot reach the index (a closed port on 127.0.0.1 stands in for no network)."""
@@ -309,6 +383,70 @@ def test_shell_lines_name_the_link_even_when_path_finds_it(tmp_path: Path) -> No
     assert proc.stderr.splitlines()[-1].endswith(f"; hint: full log: {log}")
     version = subprocess.run([str(link), "--version"], capture_output=True, text=True, env=shell_env)
     assert version.returncode == 0 and version.stdout.startswith("shimkit "), version.stderr
+
+
+# ---- what the installer and the first commands say -------------------------------------------------
+@pytest.mark.slow
+def test_first_run_messages_say_each_thing_once_and_only_what_is_true(tmp_path: Path, mirror) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = base_env(home, "/usr/bin:/bin")  # the bin dir is not on PATH: as after `curl … | sh`
+    env["SHELL"] = "/bin/bash"
+    proc = run_sh("dash", ["--from", str(ROOT)], env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.lower().count("open a new shell") == 1, proc.stderr
+    assert proc.stderr.count("shimkit install 3.12") == 1
+    for rc in (home / ".bashrc", home / ".zshrc", home / ".config/fish/conf.d/shimkit.fish"):
+        assert f"Added to {rc}:" in proc.stderr  # still says what it changed, once each
+        assert proc.stderr.count(str(rc)) == 1
+    assert proc.stderr.splitlines()[-1] == \
+        "Open a new shell (or source your shell's startup file) to use shimkit, then:  shimkit install 3.12"
+
+    # a Python installed; re-running the installer (an upgrade) has nothing new to ask for
+    link = home / ".local" / "bin" / "shimkit"
+    subprocess.run([str(link), "install", "3.12", "--no-bin"], check=True, capture_output=True, timeout=600,
+                   env={**env, "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL": mirror.downloads_json_url,
+                        "SHIMKIT_NO_COMPILE": "1"})
+    proc = run_sh("dash", ["--from", str(ROOT)], env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Upgrading shimkit" in proc.stderr
+    assert "shimkit install 3.12" not in proc.stderr
+    assert "new shell" not in proc.stderr.lower()
+    assert "Added to" not in proc.stderr  # the startup files already load shimkit
+
+    # uninstalling: a venv on the removed 3.12 breaks; the hint must not need shimkit, which goes too
+    venv = tmp_path / "project venv"
+    made = subprocess.run([str(link), "venv", "-p", "3.12", str(venv)], capture_output=True, text=True, timeout=600,
+                          env={**env, "SHIMKIT_OFFLINE": "1"})
+    assert made.returncode == 0, made.stderr
+    proc = run_sh("dash", ["--uninstall"], env)
+    assert proc.returncode == 0, proc.stderr
+    assert f"virtual environment {venv} uses cpython-3.12-{HOST} and will stop working" in proc.stderr
+    assert f"recreate it afterwards with `python3.12 -m venv --clear '{venv}'`" in proc.stderr
+    assert "shimkit venv" not in proc.stderr
+
+
+def test_bin_dir_advice_says_open_a_new_shell_once_update_shell_ran(tmp_path: Path) -> None:
+    """The bin dir is not on PATH in the shell that ran the installer: if its startup file already
+    loads shimkit (whose hook adds the bin dir), "run `shimkit update-shell`" would change nothing."""
+    home = tmp_path / "home"
+    home.mkdir()
+    bin_dir = home / ".local" / "bin"
+    code = f"from shimkit.links import bin_dir_advice; print(bin_dir_advice({str(bin_dir)!r}))"
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "SHELL": "/bin/bash"}
+
+    def advice() -> str:  # asked from inside bash, as a command typed there would be
+        proc = subprocess.run([need("bash", "bash"), "-c", f"'{sys.executable}' -c \"{code}\"; true"], env=env,
+                              capture_output=True, text=True, timeout=120, check=True)
+        return proc.stdout.strip()
+
+    assert advice() == f"{bin_dir} is not on PATH; run `shimkit update-shell` to add it"
+    proc = subprocess.run([sys.executable, "-m", "shimkit", "update-shell", "bash"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert advice() == f"{bin_dir} is not on PATH in this shell yet; open a new shell ({home / '.bashrc'} sets it up)"
+    assert "None" == subprocess.run([sys.executable, "-c", code], env={**env, "PATH": f"{bin_dir}:/usr/bin"},
+                                    capture_output=True, text=True, check=True).stdout.strip()
 
 
 # ---- the newcomer's journey ------------------------------------------------------------------------

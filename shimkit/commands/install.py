@@ -9,7 +9,7 @@ from pathlib import Path
 from .. import manager
 from ..cli import output
 from ..errors import InUseError, ShimkitError, UsageError
-from ..links import current_target, on_path
+from ..links import bin_dir_advice, current_target
 from ..store import Store
 from ..versionfile import logical_cwd
 
@@ -69,12 +69,9 @@ def _report_bin(rep: LinkReport, bin_dir: Path, *, from_flag: bool = False) -> N
         output.note(f"  {p} -> {current_target(p)}")
     for p in rep.refused:
         output.error(f"{p} exists and was not created by shimkit; left unchanged; hint: pass --force to replace it")
-    if (rep.created or rep.updated) and not on_path(bin_dir):
-        if from_flag:  # the shell hook adds the configured bin dir, not one given once with --bin-dir
-            output.warn(f"{bin_dir} is not on PATH; add it yourself, or make it the bin dir for good "
-                        "(SHIMKIT_BIN_DIR or bin-dir in shimkit.toml) and run `shimkit update-shell`")
-        else:
-            output.warn(f"{bin_dir} is not on PATH; run `shimkit update-shell` to add it")
+    advice = bin_dir_advice(bin_dir, from_flag=from_flag) if rep.created or rep.updated else None
+    if advice is not None:
+        output.warn(advice)
 
 
 def _confirmed(question: str, yes: bool) -> bool:

@@ -335,10 +335,12 @@ class PythonRequest:
 PythonRequest.ANY = PythonRequest("any")
 
 
-def _bad(text: str, why: str = "") -> RequestError:
+def _bad(text: str, why: str = "", hint: str = "") -> RequestError:
+    """A malformed request lists the accepted forms; a well-formed one no Python can satisfy
+    gets a ``hint`` of its own (the forms would not help)."""
     shown = text if len(text) <= 60 else text[:57] + "..."
     reason = f" ({why})" if why else ""
-    return RequestError(f"invalid Python request {shown!r}{reason}", f"accepted forms: {ACCEPTED_FORMS}")
+    return RequestError(f"invalid Python request {shown!r}{reason}", hint or f"accepted forms: {ACCEPTED_FORMS}")
 
 
 def _plain_version(low: str) -> Optional[VersionRequest]:
@@ -407,9 +409,13 @@ def parse_version_request(text: str) -> VersionRequest:
     # requests no supported interpreter can satisfy are refused as such, as uv does (uv:
     # python_find.rs python_find_unsupported_version); 2.7 stays, for pyenv users' old projects
     if len(release) >= 2 and release[:2] < ((2, 7) if release[0] == 2 else (3, 6)):
-        raise _bad(text, f"Python {release[0]}.{release[1]} is not supported: 2.7 and 3.6 or newer are")
+        newer = "2.7, or 3.6 or newer" if release[0] == 2 else "3.6 or newer"
+        raise _bad(text, f"Python {release[0]}.{release[1]} is not supported: 2.7 and 3.6 or newer are",
+                   f"ask for {newer} (e.g. 3.12)")
     if "freethreaded" in version.variant and (release[:1] == (2,) or (len(release) >= 2 and release[:2] < (3, 13))):
-        raise _bad(text, "free-threaded builds exist from Python 3.13 on")
+        regular = ".".join(map(str, release))
+        raise _bad(text, "free-threaded builds exist from Python 3.13 on",
+                   f"ask for {regular} (the regular build) or for 3.13t or newer")
     return version
 
 
