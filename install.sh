@@ -692,7 +692,7 @@ do_uninstall() {
     du_installs=$("$du_sk" dir 2>/dev/null) || du_installs=$python_dir
     # every managed Python, its minor-version links and bin dir entries; shimkit goes too, so its
     # hints must not name it (a venv to recreate)
-    if ! SHIMKIT_UNINSTALLING_SELF=1 "$du_sk" -q uninstall --all --yes; then
+    if ! SHIMKIT_UNINSTALLING_SELF=1 "$du_sk" uninstall --all --yes; then
       warn "\`shimkit uninstall --all\` failed; the Pythons in $du_installs may remain"
     fi
     "$du_sk" -q shims disable >/dev/null 2>&1 || :

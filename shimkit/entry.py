@@ -32,7 +32,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             sys.stdout.write(f"shimkit {__version__}\n")
             return 0
         if inv.help:
-            return _run_app([*inv.path, "--help"] if args else [])
+            return _run_app(inv.raw if inv.raw is not None else [*inv.path, "--help"] if args else [])
         from .cli import dispatch
 
         code = dispatch.run(inv.command, inv.args, quiet=inv.quiet, verbose=inv.verbose)

@@ -196,7 +196,12 @@ class Store:
             lock.release()
 
     def needs_repair(self) -> bool:
-        """Whether a killed process left something behind: staging debris or a stale minor link."""
+        """Whether a killed process left something behind: staging debris or a stale minor link.
+        (A killed holder's ``.lock-owner`` record goes here too: it only names a dead process.)"""
+        owner = self.root / OWNER_FILE
+        if os.path.lexists(owner) and read_owner(self.root) is None:
+            with contextlib.suppress(OSError):  # at worst a new holder's record: a nicer message lost
+                os.unlink(owner)
         try:
             if any(True for _ in os.scandir(self.temp)):
                 return True

@@ -29,7 +29,7 @@ def state(env: dict) -> dict[str, str | None]:
         return {}
     out: dict[str, str | None] = {}
     for p in sorted(root.iterdir()):
-        if p.name in (".lock",):
+        if p.name in (".lock", ".lock-owner"):  # the lock and its holder record (stale after kill -9)
             continue
         out[p.name] = os.readlink(p) if p.is_symlink() else None
     return out

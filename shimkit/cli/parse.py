@@ -8,7 +8,7 @@ Errors are :class:`~shimkit.errors.UsageError` (exit 2) with a hint naming the c
 from __future__ import annotations
 
 from ..errors import UsageError
-from .spec import APP, GLOBAL_OPTIONS, HELP_FLAGS, VERSION_FLAGS, Arg, Command, Opt
+from .spec import APP, COMPLETION_FLAGS, GLOBAL_OPTIONS, HELP_FLAGS, VERSION_FLAGS, Arg, Command, Opt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,10 +49,10 @@ class Args:
 class Invocation:
     """What to run: ``command`` with ``args``, or ``help`` for the command path, or the version."""
 
-    __slots__ = ("args", "command", "help", "path", "quiet", "verbose", "version")
+    __slots__ = ("args", "command", "help", "path", "quiet", "raw", "verbose", "version")
 
     def __init__(self, command: Command, path: list[str], args: Args, *, help: bool = False, version: bool = False,
-                 quiet: int = 0, verbose: int = 0) -> None:
+                 quiet: int = 0, verbose: int = 0, raw: Optional[list[str]] = None) -> None:
         self.command = command
         self.path = path
         self.args = args
@@ -60,6 +60,7 @@ class Invocation:
         self.version = version
         self.quiet = quiet
         self.verbose = verbose
+        self.raw = raw  # a command line only the typer app serves (its --install-completion)
 
 
 def _looks_like_value(arg: str) -> bool:
@@ -170,6 +171,8 @@ class _Parser:
                 self.help = True
             elif not self.path and arg in VERSION_FLAGS:
                 return Invocation(APP, [], Args(APP, {}), version=True)
+            elif not self.path and arg.partition("=")[0] in COMPLETION_FLAGS:
+                return Invocation(APP, [], Args(APP, {}), help=True, raw=self.argv)
             elif arg.startswith("--"):
                 i = self.long(arg, i)
             elif arg.startswith("-") and not _looks_like_value(arg):

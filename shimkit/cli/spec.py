@@ -124,7 +124,8 @@ MIRROR = _setting("mirror", "--mirror", "URL")
 DOWNLOADS_JSON = _setting("downloads_json", "--downloads-json", "LOCATION")
 OFFLINE = _setting("offline", "--offline")
 NO_CONFIG = _setting("no_config", "--no-config")
-OUTPUT_FORMAT = Opt("output_format", ("--output-format",), "text or json, in any case (the JSON schemas: the JSON output reference).",
+OUTPUT_FORMAT = Opt("output_format", ("--output-format",),
+                    "text or json, in any case (the JSON schemas: the JSON output reference).",
                     "value", choices=("text", "json"), metavar="FORMAT", default="text")
 QUIET = Opt("quiet", ("-q", "--quiet"), "Print only results and errors (twice: only errors).", "count")
 VERBOSE = Opt("verbose", ("-v", "--verbose"), "Say what is looked up and why, URLs and timings "
@@ -132,6 +133,7 @@ VERBOSE = Opt("verbose", ("-v", "--verbose"), "Say what is looked up and why, UR
 GLOBAL_OPTIONS = (QUIET, VERBOSE)
 VERSION_FLAGS = ("-V", "--version")
 HELP_FLAGS = ("-h", "--help")
+COMPLETION_FLAGS = ("--install-completion", "--show-completion")  # typer's own, served by the typer app
 SHIMS_DIR = Opt("shims_dir", ("--shims-dir",), "Default: ~/.local/share/shimkit/shims.", "value", metavar="DIR")
 SHELL_ARG = Arg("shell", "bash, zsh, fish, sh (dash), ksh, nu, xonsh or pwsh. Default: the shell running shimkit.",
                 complete="shells")

@@ -100,7 +100,8 @@ def uninstall(a: Args) -> int:
         raise UsageError("nothing to uninstall", "name versions (e.g. `shimkit uninstall 3.12.1`) or pass --all")
     else:
         doomed = manager.uninstall_selection(targets, settings, all_=a.all)
-    if a.dry_run or a.outdated or a.all:
+    asking = (a.outdated or a.all) and not a.yes
+    if a.dry_run or asking:
         for inst in doomed:
             output.out(f"{'would remove' if a.dry_run else 'remove'} {inst.key}  ({inst.path})")
     _warn_broken_venvs(store, doomed)
@@ -114,7 +115,7 @@ def uninstall(a: Args) -> int:
                     output.warn(f"{inst.key} is in use by {_names(users)} and would be left in place")
         return 0
     question = f"Remove {len(doomed)} installation{'s' if len(doomed) != 1 else ''}?"
-    if (a.outdated or a.all) and doomed and not _confirmed(question, a.yes):
+    if asking and doomed and not _confirmed(question, a.yes):
         output.note("Nothing removed")
         return 1
     if a.outdated:
