@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Literal, Optional, Set, Tuple, Union, cast
 
+from . import interrupt
 from .errors import ArchiveError, StoreError
 
 ArchiveFormat = Literal["tar.gz", "tar.zst", "tar.xz", "tar.bz2", "zip"]
@@ -508,6 +509,7 @@ class _Writer:
         return "/".join(parts)
 
     def _count(self, name: str) -> None:
+        interrupt.check()  # Ctrl+C stops extraction at the next member (worker threads too)
         self.members += 1
         if self.members > self.limits.max_members:
             raise self.too_many(name)
@@ -593,6 +595,7 @@ class _Writer:
 
     def write(self, fd: int, name: str, rel: str, data: Union[bytes, memoryview]) -> None:
         """Append ``data`` to the file, counting it against the size limit before writing."""
+        interrupt.check()
         n = len(data)
         if self.written + n > self.limits.max_total_bytes:
             raise self._too_big(name)
