@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
@@ -363,8 +363,9 @@ def install_sources(
         # already downloaded and verified, in .temp/: finish them, then report it.
         deferred: Optional[ShimkitError] = None
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shimkit-install")
-        futures = [pool.submit(work, s) for s in todo]
+        futures: list[Future[tuple[Source, Optional[tuple[Path, Path]], Optional[ShimkitError]]]] = []
         try:
+            futures.extend(pool.submit(work, s) for s in todo)
             for future in futures:
                 s, staged, error = future.result()
                 name = str(s.key)
