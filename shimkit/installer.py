@@ -54,6 +54,7 @@ class Reporter(Protocol):
     def step(self, label: str, text: str) -> None:
         """``label`` (an installation) goes on to step ``text``: "verifying", "compiling bytecode"
         (seconds: worth a spinner on a terminal), "linking".  Called from worker threads."""
+
     def info(self, text: str) -> None: ...
     def warn(self, text: str) -> None: ...
 
@@ -286,8 +287,13 @@ def _find_root(unpacked: Path, key: PythonKey) -> Path:
         raise
 
 
-def prepare(source: Source, store: Store, options: fetch.FetchOptions, reporter: Reporter,
-            install_options: InstallOptions = InstallOptions()) -> tuple[Path, Path]:
+def prepare(
+    source: Source,
+    store: Store,
+    options: fetch.FetchOptions,
+    reporter: Reporter,
+    install_options: InstallOptions = InstallOptions(),
+) -> tuple[Path, Path]:
     """Everything up to the commit: returns (staging dir, verified installation root inside it)."""
     staging = store.new_staging_dir(f"stage-{source.key}")
     key = source.key
