@@ -21,7 +21,7 @@ from support.cli import run_shimkit
 HOST = "linux-x86_64-gnu"
 ROUNDS = 20
 # the archive (~11 MB) arrives in 64 KiB pieces 15 ms apart: ~2.6 s, so every chosen moment
-# (0.05 .. 1.8 s after the start) falls before the install could end
+# (up to 1.5 s after the command takes the install dir's lock) falls before the install could end
 THROTTLE = dict(delay=0.015, chunk=64 * 1024)
 
 
@@ -52,7 +52,12 @@ def test_interrupted_installs_stop_at_once_clean_up_and_the_retry_succeeds(
             [sys.executable, "-m", "shimkit", "install", "--no-bin", "3.12"], env=env, cwd=tmp_path,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_default_sigint,
         )
-        time.sleep(rng.uniform(0.05, 1.8))
+        # from the moment the command holds the lock (a signal that arrives before the interpreter
+        # runs shimkit's code at all cannot be handled by it): a random moment of the install
+        deadline = time.monotonic() + 60
+        while not (install_dir / ".lock").exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 1.5))
         assert proc.poll() is None, f"round {i}: the install ended before it was interrupted"
         sent = time.monotonic()
         os.kill(proc.pid, sig)
