@@ -67,7 +67,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--machines", type=int, default=50, help="machines installing 3.12 (default 50)")
     ap.add_argument("--jobs", type=int, default=2, help="machines installing at the same time (default 2)")
-    ap.add_argument("--compile", action="store_true", help="keep the stdlib bytecode compile step on")
+    ap.add_argument("--compile", action="store_true", help="SHIMKIT_COMPILE_BYTECODE=1")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args(argv)
     n = args.machines
@@ -94,8 +94,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     SHIMKIT_PYTHON_INSTALL_MIRROR=server.base_url,
                     SHIMKIT_PYTHON_DOWNLOADS_JSON_URL=server.url(METADATA),
                 )
-                if not args.compile:
-                    env["SHIMKIT_NO_COMPILE"] = "1"
+                if args.compile:
+                    env["SHIMKIT_COMPILE_BYTECODE"] = "1"
                 return env
 
             ok, alone_s, err = install(machine("alone"))
@@ -139,7 +139,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         ],
     ]
     print(f"- mirror: 3.12.{a.patch} ({a.size / 1e6:.1f} MB archive), synced in {sync_s:.1f}s; {args.jobs} at a time")
-    print(f"- bytecode compile: {'on' if args.compile else 'off (SHIMKIT_NO_COMPILE=1)'}")
+    print(f"- bytecode compile: {'on (SHIMKIT_COMPILE_BYTECODE=1)' if args.compile else 'off'}")
     print(f"- baseline: one machine alone {alone_s:.2f}s\n")
     header = [
         "round",

@@ -113,15 +113,8 @@ ENV_ONLY: Tuple[EnvVar, ...] = (
     EnvVar(
         "SHIMKIT_COMPILE_TIMEOUT",
         "`600` (seconds)",
-        "How long compiling a new installation's standard library may take; an interpreter that hangs "
-        "there is killed (with every process it started) and the install fails.",
-    ),
-    EnvVar(
-        "SHIMKIT_NO_COMPILE",
-        "unset",
-        "Any non-empty value (even `0`) skips compiling the standard library's bytecode at install time. Every "
-        "interpreter start then pays for compiling what it imports when bytecode cannot be "
-        "written (read-only install dir, `PYTHONDONTWRITEBYTECODE`).",
+        "With `compile-bytecode`: how long compiling a new installation's standard library may take; an "
+        "interpreter that hangs there is killed (with every process it started) and the install fails.",
     ),
     EnvVar(
         "SHIMKIT_HOST_PLATFORM",

@@ -1,4 +1,4 @@
-"""Download metadata: which archives exist, where they are, and which one a request picks.
+"""Download metadata: which list is in force, and which download a request picks.
 
 Sources, in order of precedence (shown by ``shimkit metadata show``):
 
@@ -9,122 +9,31 @@ Sources, in order of precedence (shown by ``shimkit metadata show``):
    ``scripts/generate_downloads.py``).
 
 ``--mirror`` / ``SHIMKIT_PYTHON_INSTALL_MIRROR`` replaces the python-build-standalone release
-URL prefix in whichever list is used.
+URL prefix in whichever list is used.  The list's format (:class:`Download`, :class:`Metadata`,
+parsing, archive names) is :mod:`shimkit.download_list`, re-exported here.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import re
 import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable
 
-from .errors import ConfigError, DownloadError, NotFoundError, OfflineError, RequestError
-from .model.key import PlatformTriple, PythonKey, parse_key
+from .download_list import (
+    EMBEDDED,
+    PBS_PREFIX,
+    Download,
+    Metadata,
+    check_urls,
+    load_embedded,
+    parse_archive_filename,
+    parse_metadata,
+)
+from .errors import ConfigError, DownloadError, NotFoundError, OfflineError
+from .model.key import PlatformTriple
 from .model.request import PythonRequest
 
-PBS_PREFIX = "https://github.com/astral-sh/python-build-standalone/releases/download/"
-EMBEDDED = Path(__file__).parent / "data" / "downloads.json"
-
-
-@dataclass(frozen=True)
-class Download:
-    """One downloadable archive.  The key is parsed on first use: lists hold thousands of entries
-    and most commands only look at the host's."""
-
-    key_text: str
-    url: str
-    sha256: Optional[str]
-    build: str
-
-    @functools.cached_property
-    def key(self) -> PythonKey:
-        return parse_key(self.key_text)
-
-    @property
-    def filename(self) -> str:
-        return urllib.parse.unquote(self.url.rstrip("/").rsplit("/", 1)[-1])
-
-    def with_mirror(self, mirror: str | None) -> Download:
-        """The same download with the PBS release prefix replaced by ``mirror``."""
-        if not mirror or not self.url.startswith(PBS_PREFIX):
-            return self
-        base = mirror if mirror.endswith("/") else mirror + "/"
-        return Download(self.key_text, base + self.url[len(PBS_PREFIX) :], self.sha256, self.build)
-
-
-@dataclass(frozen=True)
-class Metadata:
-    """A loaded download list and where it came from."""
-
-    downloads: tuple[Download, ...]
-    source: str  # "embedded", "cache", or the override path/URL
-    description: str
-    newest_build: str
-
-    def by_key(self) -> dict[str, Download]:
-        return {d.key_text: d for d in self.downloads}
-
-
-def _from_embedded_doc(doc: dict[str, Any]) -> tuple[list[Download], str]:
-    prefix = doc.get("url_prefix", PBS_PREFIX)
-    out = []
-    for key, build, url, sha in doc["rows"]:
-        if "://" not in url:
-            url = prefix + url
-        out.append(Download(key, url, sha or None, build))
-    return out, str(doc.get("newest_build", ""))
-
-
-def _from_uv_shape(doc: dict[str, Any], origin: str) -> tuple[list[Download], str]:
-    """Parse the python-downloads.json shape; entries are validated one by one."""
-    out = []
-    newest = ""
-    for name, e in doc.items():
-        try:
-            arch = e["arch"]
-            if isinstance(arch, dict):
-                arch_text = arch["family"] + (f"_{arch['variant']}" if arch.get("variant") else "")
-            else:
-                arch_text = str(arch)
-            version = f"{int(e['major'])}.{int(e['minor'])}.{int(e['patch'])}{e.get('prerelease') or ''}"
-            variant = f"+{e['variant']}" if e.get("variant") else ""
-            key = parse_key(f"{e['name']}-{version}{variant}-{e['os']}-{arch_text}-{e['libc']}")
-            url = str(e["url"])
-            sha = e.get("sha256") or None
-            build = str(e.get("build") or "")
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ConfigError(
-                f"{origin}: entry {name!r} is malformed ({type(exc).__name__}: {exc})",
-                "the file must have the python-downloads.json shape",
-            ) from None
-        except Exception as exc:  # a RequestError from parse_key
-            raise ConfigError(f"{origin}: entry {name!r} has an invalid key", str(exc)) from None
-        if key.platform.os == "emscripten":
-            continue
-        out.append(Download(str(key), url, sha, build))
-        if url.startswith(PBS_PREFIX):
-            newest = max(newest, build)
-    return out, newest
-
-
-def parse_metadata(text: str | bytes, origin: str) -> tuple[list[Download], str]:
-    """Parse either the embedded format or the python-downloads.json shape."""
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise ConfigError(f"{origin} is not valid JSON: {exc}", "check the file or URL") from None
-    except RecursionError:
-        raise ConfigError(f"{origin} is not a download metadata file: it is nested too deeply",
-                          "check the file or URL") from None
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{origin} is not a download metadata file", "expected a JSON object of entries")
-    if doc.get("format") == 1 and "rows" in doc:
-        return _from_embedded_doc(doc)
-    return _from_uv_shape(doc, origin)
+_FETCHED: dict[tuple[str, str], bytes] = {}  # (override URL, cache dir) -> body, this process
 
 
 def _read_override(location: str, offline: bool, cache_dir: Path | None = None) -> bytes:
@@ -137,7 +46,13 @@ def _read_override(location: str, offline: bool, cache_dir: Path | None = None) 
         from . import dirs
         from .override_cache import read_url  # one conditional GET once a copy is cached
 
-        return read_url(location, cache_dir if cache_dir is not None else dirs.user_cache_dir())
+        # at most once per process: a command that looks the list up twice (install, then its
+        # bin entries; upgrade's plan, then the install) costs the server one request
+        where = cache_dir if cache_dir is not None else dirs.user_cache_dir()
+        memo = (location, str(where))
+        if memo not in _FETCHED:
+            _FETCHED[memo] = read_url(location, where)
+        return _FETCHED[memo]
     path = Path(urllib.parse.unquote(location[7:]) if location.startswith("file://") else location).expanduser()
     from .fetch import MAX_DOCUMENT_BYTES
     from .safeio import read_bounded
@@ -149,36 +64,6 @@ def _read_override(location: str, offline: bool, cache_dir: Path | None = None) 
             f"cannot read download list {path}: {exc.strerror}",
             "check --downloads-json / SHIMKIT_PYTHON_DOWNLOADS_JSON_URL",
         ) from None
-
-
-def check_urls(downloads: Iterable[Download], origin: str) -> None:
-    """The rule for archive URLs in a download list: http(s), or ``file:`` when the list itself is
-    local (a list fetched from a server cannot make shimkit read the user's files); no control
-    characters anywhere (they would reach the terminal, and no server accepts them)."""
-    remote = origin.startswith(("http://", "https://"))
-    for d in downloads:
-        scheme = urllib.parse.urlsplit(d.url).scheme.lower() if "://" in d.url else ""
-        if not scheme and d.url.startswith("/"):
-            scheme = "file"  # an absolute path
-        bad = ""
-        if any(ord(c) < 32 or ord(c) == 127 for c in d.url):
-            bad = "holds control characters"
-        elif scheme not in ("http", "https", "file"):
-            bad = "is not an http(s) or file: URL"
-        elif scheme == "file" and remote:
-            bad = "names a local file, but the list comes from a server"
-        if bad:
-            from .redact import redact_url
-
-            raise ConfigError(f"{origin}: the URL of {d.key_text} {bad}: {redact_url(repr(d.url))}",
-                              "check the download list")
-
-
-def load_embedded() -> Metadata:
-    """The list shipped in the package."""
-    doc = json.loads(EMBEDDED.read_bytes())
-    downloads, newest = _from_embedded_doc(doc)
-    return Metadata(tuple(downloads), "embedded", str(doc.get("source", "")), newest)
 
 
 def load_metadata(
@@ -205,7 +90,7 @@ def load_metadata(
     embedded = load_embedded()
     if not use_cache:
         return embedded
-    from . import dirs, metadata_cache  # metadata_cache imports this module
+    from . import dirs, metadata_cache  # only commands that install or list downloads need it
 
     return metadata_cache.in_force(embedded, cache_dir if cache_dir is not None else dirs.user_cache_dir(), warn)
 
@@ -274,32 +159,16 @@ def no_download_error(request: PythonRequest, metadata: Metadata, host: Platform
     )
 
 
-_PBS_NAME_RE = re.compile(
-    r"^cpython-(?P<version>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)\+(?P<build>\d+)-(?P<arch>[a-z0-9_]+)"
-    r"-(?:unknown|apple|pc)-(?P<os>linux|darwin|windows)(?:-(?P<libc>gnu|musl|gnueabi|gnueabihf|msvc))?"
-    r"-(?P<flavor>[a-z0-9_+-]+?)\.(?P<ext>tar\.gz|tar\.zst|tar\.xz|tar\.bz2|zip)$"
-)
-
-
-def parse_archive_filename(filename: str) -> tuple[PythonKey, str]:
-    """The key and build of a python-build-standalone archive, from its file name alone.
-
-    ``cpython-3.12.11+20251007-x86_64-unknown-linux-gnu-install_only.tar.gz`` ->
-    (``cpython-3.12.11-linux-x86_64-gnu``, ``20251007``).
-    """
-    name = urllib.parse.unquote(filename)
-    m = _PBS_NAME_RE.match(name)
-    if not m:
-        raise RequestError(
-            f"{filename!r} is not a python-build-standalone archive name",
-            "expected e.g. cpython-3.12.11+20251007-x86_64-unknown-linux-gnu-install_only.tar.gz",
-        )
-    flavor = m["flavor"]
-    variant = "+".join(
-        v for v in ("freethreaded", "debug") if v in flavor.split("-")[0].split("+") or f"{v}-" in flavor
-    )
-    libc = m["libc"] or "none"
-    if libc == "msvc":
-        libc = "none"
-    key = parse_key(f"cpython-{m['version']}{'+' + variant if variant else ''}-{m['os']}-{m['arch']}-{libc}")
-    return key, m["build"]
+__all__ = [  # the list's format lives in download_list; importers of this module keep finding it here
+    "EMBEDDED",
+    "PBS_PREFIX",
+    "Download",
+    "Metadata",
+    "best_download",
+    "check_urls",
+    "load_embedded",
+    "load_metadata",
+    "parse_archive_filename",
+    "parse_metadata",
+    "select_downloads",
+]

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run shimkit; returns (and, as a console script, exits with) the exit code."""
+    from . import interrupt
+
+    interrupt.install_handlers()  # SIGTERM ends a command like Ctrl+C: cleaned up, `interrupted`, 130
     args = list(sys.argv[1:] if argv is None else argv)
     from .errors import ShimkitError
 

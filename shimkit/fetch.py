@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Callable, Iterator, Optional, TypeVar
 
+from . import interrupt
 from .errors import ChecksumError, DownloadError, OfflineError
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ class Body:
             self.limit = min(self.limit, limit)
 
     def _next(self) -> bytes:
+        interrupt.check()  # every chunk: Ctrl+C stops a download at once, even in a worker thread
         try:
             return next(self._chunks)
         except StopIteration:
@@ -176,6 +177,7 @@ class Body:
 
 
 _client: Optional[httpx.Client] = None
+_LIMITS = {"max_connections": 16, "max_keepalive_connections": 8}
 
 
 def client(options: FetchOptions) -> httpx.Client:
@@ -190,11 +192,46 @@ def client(options: FetchOptions) -> httpx.Client:
             follow_redirects=True,
             max_redirects=10,
             timeout=httpx.Timeout(options.timeout),
-            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+            transport=_by_scheme_transport(),
             # identity: the bytes hashed must be the archive's own, never a transfer encoding of it
             headers={"User-Agent": f"shimkit/{__version__}", "Accept-Encoding": "identity"},
         )
     return _client
+
+
+def _by_scheme_transport() -> httpx.BaseTransport:
+    """A transport that makes the TLS context (loading the CA bundle: ~100 ms) only when a URL is
+    https: plain-http mirrors never pay for it.  Each scheme has a pool of its own; a redirect to
+    https goes through the verified one.  (Proxies from the environment are mounted by httpx over
+    this transport, as before.)"""
+    import threading
+
+    import httpx
+
+    class ByScheme(httpx.BaseTransport):
+        def __init__(self) -> None:
+            self._lock = threading.Lock()
+            self._pools: dict[bool, httpx.HTTPTransport] = {}
+
+        def _pool(self, https: bool) -> httpx.HTTPTransport:
+            with self._lock:
+                pool = self._pools.get(https)
+                if pool is None:
+                    limits = httpx.Limits(**_LIMITS)
+                    # verify=False on the plain-http pool builds a bare context, never used: no TLS there
+                    pool = self._pools[https] = httpx.HTTPTransport(verify=https, limits=limits)
+                return pool
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            return self._pool(request.url.scheme == "https").handle_request(request)
+
+        def close(self) -> None:
+            with self._lock:
+                pools, self._pools = list(self._pools.values()), {}
+            for pool in pools:
+                pool.close()
+
+    return ByScheme()
 
 
 def _short(url: str) -> str:
@@ -321,19 +358,23 @@ def _deadline(response: httpx.Response, seconds: float) -> Iterator[list[bool]]:
 
     expired: list[bool] = []
 
-    def cut() -> None:
-        expired.append(True)
+    def shut() -> None:
         stream = response.extensions.get("network_stream")
         sock = stream.get_extra_info("socket") if stream is not None else None
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
+    def cut() -> None:
+        expired.append(True)
+        shut()
+
     timer = threading.Timer(seconds, cut)
     timer.daemon = True
     timer.start()
     try:
-        yield expired
+        with interrupt.on_cancel(shut):  # Ctrl+C: a read blocked on a slow server returns at once
+            yield expired
     finally:
         timer.cancel()
 
@@ -362,6 +403,7 @@ def _guard(chunks: Iterator[bytes], url: str, expired: Optional[list[bool]] = No
                 break
             yield chunk
     except (httpx.TimeoutException, httpx.TransportError, httpx.StreamError) as exc:
+        interrupt.check()  # a connection cut by Ctrl+C is no network failure to retry
         if not expired:
             raise _transport_error(exc, url, "connection lost while downloading") from None
     if expired:
@@ -380,12 +422,13 @@ def with_retries(
         try:
             return action(attempt)
         except TransientError as exc:
+            interrupt.check()
             if attempt >= options.retries:
                 exc.message += f" (after {attempt + 1} attempts)"
                 raise
             if on_retry is not None:
                 on_retry(attempt, exc)
-            time.sleep(options.backoff * (2**attempt))
+            interrupt.sleep(options.backoff * (2**attempt))
             attempt += 1
 
 

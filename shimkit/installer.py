@@ -3,12 +3,21 @@
 One installation goes through these steps, all but the last inside ``.temp/``::
 
     download (streamed) -> sha256 while streaming -> unpack in the same pass -> checksum check
-      -> run the interpreter once (-I -S) and compare with what the metadata promised
       -> add the sitecustomize hook that pins running processes to their patch (pinning.py)
-      -> compile the stdlib's bytecode -> one rename into the install dir -> minor link update
+      -> run the interpreter once (-I -S): compare it with what the metadata promised, and
+         compile the hook in the same run
+      -> only with ``compile-bytecode``: compile the stdlib's bytecode
+      -> one rename into the install dir -> minor link update
+
+No bytecode by default, as python-build-standalone ships it and as uv installs it: Python writes
+each module's bytecode the first time it is imported, and compiling the whole standard library
+(seconds) buys ~100 ms once.  It pays where nothing can write it later (read-only or shared install
+dirs, ``PYTHONDONTWRITEBYTECODE``): that is what ``compile-bytecode`` is for.
 
 Several installations download and unpack concurrently (threads: the work is I/O and zlib,
-which release the GIL); commits happen one at a time under the store lock.
+which release the GIL); commits happen one at a time under the store lock.  Ctrl+C or SIGTERM
+stops the workers at their next chunk (:mod:`shimkit.interrupt`), removes what was staged and
+releases the lock before the KeyboardInterrupt goes on to the caller.
 """
 
 from __future__ import annotations
@@ -17,12 +26,12 @@ import os
 import re
 import shutil
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
 
-from . import archive, fetch, pinning
+from . import archive, fetch, interrupt, pinning
 from .downloads import Download, Metadata, best_download, parse_archive_filename
 from .errors import ArchiveError, NotFoundError, ShimkitError, StoreError, VerificationError
 from .model.key import PlatformTriple, PythonKey
@@ -33,12 +42,19 @@ from .procs import run_bounded
 from .safeio import write_atomic
 from .store import Installation, Store
 
+if TYPE_CHECKING:
+    from .settings import Settings
+
 
 class Reporter(Protocol):
     """How the installer tells the user what is happening (the CLI renders it)."""
 
     def download_started(self, label: str, total: Optional[int]) -> Callable[[int], None]: ...
     def download_finished(self, label: str) -> None: ...
+    def step(self, label: str, text: str) -> None:
+        """``label`` (an installation) goes on to step ``text``: "verifying", "compiling bytecode"
+        (seconds: worth a spinner on a terminal), "linking".  Called from worker threads."""
+
     def info(self, text: str) -> None: ...
     def warn(self, text: str) -> None: ...
 
@@ -50,11 +66,25 @@ class NullReporter:
     def download_finished(self, label: str) -> None:
         pass
 
+    def step(self, label: str, text: str) -> None:
+        pass
+
     def info(self, text: str) -> None:
         pass
 
     def warn(self, text: str) -> None:
         pass
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    """How installations are made (``Settings`` -> :meth:`from_settings`)."""
+
+    compile_bytecode: bool = False  # compile the stdlib at install time (setting compile-bytecode)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> InstallOptions:
+        return cls(compile_bytecode=settings.compile_bytecode)
 
 
 @dataclass(frozen=True)
@@ -103,8 +133,9 @@ def local_archive_source(path: Path, metadata: Optional[Metadata]) -> Source:
     return Source(key, archive_path=path, sha256=sha)
 
 
-def _verify(root: Path, key: PythonKey) -> None:
-    """Run the staged interpreter once; it must be what the key says."""
+def _verify(root: Path, key: PythonKey, then: str = "", args: Sequence[str] = ()) -> None:
+    """Run the staged interpreter once; it must be what the key says.  ``then``/``args``: more
+    code for the same run (see :func:`shimkit.probe.probe`)."""
     inst = Installation(key, root)
     exe = inst.executable
     if not exe.exists():
@@ -113,7 +144,7 @@ def _verify(root: Path, key: PythonKey) -> None:
             "the archive does not have the python-build-standalone layout",
         )
     timeout = fetch._env_float("SHIMKIT_VERIFY_TIMEOUT", 30.0)  # an unusable value means the default
-    info = probe(exe, timeout=timeout if 0 < timeout < 1e6 else 30.0)
+    info = probe(exe, timeout=timeout if 0 < timeout < 1e6 else 30.0, then=then, args=args)
     problems = []
     if info.implementation != key.implementation:
         problems.append(f"implementation {info.implementation}")
@@ -138,8 +169,7 @@ def _stdlib_dir(inst_root: Path, key: PythonKey) -> Path:
 
 def _needs_bytecode(inst_root: Path, key: PythonKey) -> bool:
     """Whether the unpacked archive lacks stdlib bytecode (checked before anything runs the interpreter)."""
-    skip = os.environ.get("SHIMKIT_NO_COMPILE", "").strip().lower() in ("1", "true", "yes", "on")
-    if skip or key.platform.os == "windows" or key.implementation != "cpython":
+    if key.platform.os == "windows" or key.implementation != "cpython":
         return False
     lib = _stdlib_dir(inst_root, key)
     return lib.is_dir() and not (lib / "__pycache__").is_dir()
@@ -174,7 +204,7 @@ def patch_build_prefix(inst_root: Path, key: PythonKey, final_root: Path) -> lis
 
 
 def _compile_bytecode(inst_root: Path, key: PythonKey) -> None:
-    """Compile the stdlib once, so that no later start pays for it (PYTHONDONTWRITEBYTECODE is common)."""
+    """Compile the stdlib once, so that no later start pays for it (``compile-bytecode``)."""
     lib = _stdlib_dir(inst_root, key)
     exe = Installation(key, inst_root).executable
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
@@ -188,7 +218,7 @@ def _compile_bytecode(inst_root: Path, key: PythonKey) -> None:
     except subprocess.TimeoutExpired:
         raise VerificationError(
             f"{key}: compiling its standard library did not finish within {timeout:.0f}s",
-            "check the archive, or set SHIMKIT_NO_COMPILE=1 to skip compiling",
+            "check the archive, or install without compile-bytecode (SHIMKIT_COMPILE_BYTECODE=0)",
         ) from None
     except OSError:
         pass  # verification ran it a moment ago; whatever this is, the probe would have said
@@ -250,19 +280,32 @@ def _find_root(unpacked: Path, key: PythonKey) -> Path:
         raise
 
 
-def prepare(source: Source, store: Store, options: fetch.FetchOptions, reporter: Reporter) -> tuple[Path, Path]:
+def prepare(
+    source: Source,
+    store: Store,
+    options: fetch.FetchOptions,
+    reporter: Reporter,
+    install_options: InstallOptions = InstallOptions(),
+) -> tuple[Path, Path]:
     """Everything up to the commit: returns (staging dir, verified installation root inside it)."""
     staging = store.new_staging_dir(f"stage-{source.key}")
+    key = source.key
     try:
         _unpack(source, staging, options, reporter)
-        root = _find_root(staging / "unpacked", source.key)
-        compile_needed = _needs_bytecode(root, source.key)
-        _verify(root, source.key)
-        pinning.install_hook(root, source.key)
-        if source.key.platform.os != "windows":
-            patch_build_prefix(root, source.key, store.root / str(source.key))
+        root = _find_root(staging / "unpacked", key)
+        compile_needed = install_options.compile_bytecode and _needs_bytecode(root, key)
+        interrupt.check()
+        reporter.step(source.label, "verifying")
+        has_hook, hook = pinning.write_hook(root, key)
+        # one interpreter start: the check, then compiling the hook
+        _verify(root, key, *((pinning.COMPILE, [str(hook)]) if has_hook else ()))
+        if key.platform.os != "windows":
+            patch_build_prefix(root, key, store.root / str(key))
         if compile_needed:
-            _compile_bytecode(root, source.key)
+            interrupt.check()
+            reporter.step(source.label, "compiling bytecode")
+            _compile_bytecode(root, key)
+        interrupt.check()
         return staging, root
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -277,13 +320,17 @@ def install_sources(
     options: Optional[fetch.FetchOptions] = None,
     reporter: Optional[Reporter] = None,
     on_committed: Optional[Callable[[Outcome], None]] = None,
+    install_options: InstallOptions = InstallOptions(),
 ) -> list[Outcome]:
     """Install ``sources`` (concurrently) into ``store``; the caller holds no lock, this takes it.
 
-    Each failure is reported in its Outcome; the others still install.
+    Each failure is reported in its Outcome; the others still install.  A KeyboardInterrupt (Ctrl+C,
+    SIGTERM through :func:`shimkit.interrupt.install_handlers`) stops every worker, empties
+    ``.temp/`` and releases the lock before it propagates; what was committed stays.
     """
     rep: Reporter = reporter or NullReporter()
     opts = options or fetch.FetchOptions.from_env()
+    interrupt.reset()
     outcomes: dict[str, Outcome] = {}
     unique: dict[str, Source] = {}
     for s in sources:
@@ -300,7 +347,7 @@ def install_sources(
 
         def work(s: Source) -> tuple[Source, Optional[tuple[Path, Path]], Optional[ShimkitError]]:
             try:
-                return s, prepare(s, store, opts, rep), None
+                return s, prepare(s, store, opts, rep, install_options), None
             except ShimkitError as exc:
                 return s, None, exc
             except OSError as exc:
@@ -314,13 +361,18 @@ def install_sources(
         # A failure after a commit (writing bin entries) must not strand the other sources,
         # already downloaded and verified, in .temp/: finish them, then report it.
         deferred: Optional[ShimkitError] = None
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for s, staged, error in pool.map(work, todo):
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shimkit-install")
+        futures: list[Future[tuple[Source, Optional[tuple[Path, Path]], Optional[ShimkitError]]]] = []
+        try:
+            futures.extend(pool.submit(work, s) for s in todo)
+            for future in futures:
+                s, staged, error = future.result()
                 name = str(s.key)
                 if error is not None or staged is None:
                     outcomes[name] = Outcome(s.key, "failed", error=error)
                     continue
                 staging, root = staged
+                rep.step(s.label, "linking")
                 existed = store.find(s.key) is not None
                 try:
                     inst = store.commit(root, s.key, replace=reinstall)
@@ -340,6 +392,16 @@ def install_sources(
                         on_committed(outcome)
                     except ShimkitError as exc:
                         deferred = deferred or exc
+        except BaseException:
+            # Ctrl+C/SIGTERM (or a bug): stop the workers now, not when their downloads end, and
+            # leave nothing staged; committed installations are complete and stay.
+            interrupt.cancel()
+            for future in futures:
+                future.cancel()
+            pool.shutdown(wait=True)
+            store.clear_staging()
+            raise
+        pool.shutdown(wait=True)
     if deferred is not None:
         raise deferred
     return [outcomes[str(s.key)] for s in unique.values()]

@@ -102,7 +102,7 @@ def install(
     newer patches); ``reinstall`` installs the best download again regardless.
     """
     from . import fetch
-    from .installer import install_sources, local_archive_source, resolve
+    from .installer import InstallOptions, install_sources, local_archive_source, resolve
 
     store = Store(settings.install_dir)
     store.repair()
@@ -155,7 +155,8 @@ def install(
     if sources:
         options = fetch.FetchOptions.from_env(offline=settings.offline)
         report.outcomes = install_sources(
-            sources, store, reinstall=reinstall, options=options, reporter=reporter, on_committed=committed
+            sources, store, reinstall=reinstall, options=options, reporter=reporter, on_committed=committed,
+            install_options=InstallOptions.from_settings(settings),
         )
     if report.satisfied and bin_options.enabled:
         # `install 3.12 --default` on an installed 3.12 still (re)creates its entries
@@ -455,7 +456,7 @@ def upgrade(
 ) -> tuple[list[Outcome], LinkReport]:
     """Install the newest patch of each item that needs it; links repoint, old patches stay."""
     from . import fetch
-    from .installer import Source, install_sources
+    from .installer import InstallOptions, Source, install_sources
     store = Store(settings.install_dir)
     links = LinkReport([], [], [], [])
 
@@ -472,6 +473,7 @@ def upgrade(
         options=fetch.FetchOptions.from_env(offline=settings.offline),
         reporter=reporter,
         on_committed=committed,
+        install_options=InstallOptions.from_settings(settings),
     )
     return outcomes, links
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from . import pbs_release
-from .downloads import PBS_PREFIX, Download, Metadata, load_embedded
+from .download_list import PBS_PREFIX, Download, Metadata, load_embedded
 from .errors import DownloadError, OfflineError, ShimkitError, ShimkitWarning, StoreError
 from .fetch import FetchOptions, fetch_if_changed
 from .model.key import parse_key

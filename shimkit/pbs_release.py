@@ -24,7 +24,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
-from .downloads import PBS_PREFIX, parse_archive_filename
+from .download_list import PBS_PREFIX, parse_archive_filename
 from .errors import DownloadError, ShimkitError
 
 LATEST_RELEASE_URL = (

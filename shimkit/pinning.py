@@ -24,11 +24,32 @@ _SOURCE = Path(__file__).with_name("pin_sitecustomize.py")
 MARKER = b"shimkit: keep this process on the patch release it started with."
 
 # Compiled at every optimisation level, so that no start (-O, -OO, PYTHONDONTWRITEBYTECODE, a
-# read-only install dir) ever compiles the hook again.
-_COMPILE = (
-    "import py_compile, sys\n"
-    "for level in (0, 1, 2):\n"
-    "    py_compile.compile(sys.argv[1], optimize=level, doraise=True)\n"
+# read-only install dir) ever compiles the hook again.  What py_compile does, through the import
+# system's frozen module: importing py_compile from a stdlib without bytecode costs ~80 ms.  Never
+# fails (it runs after the installer's verification report, in the same process).
+COMPILE = (
+    "try:\n"
+    "    import sys, os\n"
+    "    _src = sys.argv[1]\n"
+    "    _ext = sys.modules.get('_frozen_importlib_external')\n"
+    "    if _ext is None or not hasattr(_ext, '_code_to_timestamp_pyc'):\n"
+    "        import py_compile\n"
+    "        for _level in (0, 1, 2):\n"
+    "            py_compile.compile(_src, optimize=_level, doraise=True)\n"
+    "    else:\n"
+    "        with open(_src, 'rb') as _f:\n"
+    "            _data = _f.read()\n"
+    "        _st = os.stat(_src)\n"
+    "        for _level in (0, 1, 2):\n"
+    "            _code = compile(_data, _src, 'exec', dont_inherit=True, optimize=_level)\n"
+    "            _pyc = _ext.cache_from_source(_src, optimization=_level or '')\n"
+    "            try:\n"
+    "                os.mkdir(os.path.dirname(_pyc))\n"
+    "            except OSError:\n"
+    "                pass\n"
+    "            _ext._write_atomic(_pyc, _ext._code_to_timestamp_pyc(_code, _st.st_mtime, _st.st_size), 0o644)\n"
+    "except Exception:\n"
+    "    pass\n"
 )
 
 
@@ -54,24 +75,23 @@ def has_current_hook(root: Path, key: PythonKey) -> bool:
         return False
 
 
-def install_hook(root: Path, key: PythonKey, *, timeout: float = 60.0) -> bool:
-    """Write (or update) the hook into the installation at ``root`` and compile it with the
-    installation's own interpreter.  Returns whether the installation now has the current hook:
-    False for non-CPython keys, a missing standard library, or a ``sitecustomize`` of its own."""
-    if key.implementation != "cpython":
-        return False
+def write_hook(root: Path, key: PythonKey) -> tuple[bool, Path]:
+    """Write (or update) the hook's source into the installation at ``root``, not compiled (the
+    installer compiles it in its verification run: :data:`COMPILE`).  Returns whether the
+    installation now has the current hook (False for non-CPython keys, a missing standard library,
+    or a ``sitecustomize`` of its own) and the hook's path."""
     target = hook_path(root, key)
-    if not target.parent.is_dir():
-        return False
+    if key.implementation != "cpython" or not target.parent.is_dir():
+        return False, target
     source = hook_source()
     try:
         current = target.read_bytes()
     except FileNotFoundError:
         current = None
     if current == source:
-        return True
+        return True, target
     if current is not None and MARKER not in current:
-        return False  # the installation's own sitecustomize: never replaced
+        return False, target  # the installation's own sitecustomize: never replaced
     tmp = target.with_name(f".{HOOK_NAME}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         tmp.write_bytes(source)
@@ -80,11 +100,23 @@ def install_hook(root: Path, key: PythonKey, *, timeout: float = 60.0) -> bool:
     finally:
         if tmp.exists():
             tmp.unlink()
+    return True, target
+
+
+def install_hook(root: Path, key: PythonKey, *, timeout: float = 60.0) -> bool:
+    """Write (or update) the hook into the installation at ``root`` and compile it with the
+    installation's own interpreter.  Returns whether the installation now has the current hook:
+    False for non-CPython keys, a missing standard library, or a ``sitecustomize`` of its own."""
+    if key.implementation == "cpython" and has_current_hook(root, key):
+        return True
+    ok, target = write_hook(root, key)
+    if not ok:
+        return False
     exe = Installation(key, root).executable
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     try:  # without bytecode the hook still works; each start then compiles it (slower)
         subprocess.run(
-            [str(exe), "-I", "-S", "-c", _COMPILE, str(target)],
+            [str(exe), "-I", "-S", "-c", COMPILE, str(target)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

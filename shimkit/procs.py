@@ -19,6 +19,8 @@ import subprocess
 import sys
 from typing import Callable, Mapping, Optional, Sequence
 
+from . import interrupt
+
 _PR_SET_PDEATHSIG = 1
 _SH = "/bin/sh"
 # SIGTERM (sent when shimkit dies) interrupts `wait`; the trap then kills the group, itself too
@@ -83,7 +85,9 @@ def run_bounded(
         list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=None if env is None else dict(env), **kwargs
     )
     try:
-        stdout, stderr = proc.communicate(timeout=timeout)
+        with interrupt.on_cancel(lambda: kill_group(proc)):  # Ctrl+C in another thread: stop it now
+            stdout, stderr = proc.communicate(timeout=timeout)
+        interrupt.check()
     except subprocess.TimeoutExpired as exc:
         kill_group(proc)
         proc.communicate()

@@ -122,19 +122,30 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Refresh the download list automatically, at most once a day (never from a shell hook).",
         default_doc="false",
     ),
+    SettingSpec(
+        "compile_bytecode",
+        "compile-bytecode",
+        "SHIMKIT_COMPILE_BYTECODE",
+        "bool",
+        "Compile the standard library's bytecode when installing (seconds per install). Off, Python "
+        "writes each module's bytecode the first time it is imported, as after `uv python install`; "
+        "turn it on for read-only or shared install dirs, or where PYTHONDONTWRITEBYTECODE is set.",
+        default_doc="false",
+    ),
 )
 
 
 class Settings:
     """Resolved settings, built once per command and passed explicitly to core functions."""
 
-    __slots__ = ("_host", "bin_dir", "config_file", "downloads_json", "install_dir", "metadata_auto_refresh",
-                 "mirror", "no_config", "offline", "python_downloads", "python_preference")
+    __slots__ = ("_host", "bin_dir", "compile_bytecode", "config_file", "downloads_json", "install_dir",
+                 "metadata_auto_refresh", "mirror", "no_config", "offline", "python_downloads", "python_preference")
 
     def __init__(self, *, install_dir: Optional[Path] = None, bin_dir: Optional[Path] = None,
                  mirror: Optional[str] = None, downloads_json: Optional[str] = None, offline: bool = False,
                  python_preference: str = "managed", python_downloads: str = "automatic", no_config: bool = False,
-                 metadata_auto_refresh: bool = False, config_file: Optional[Path] = None) -> None:
+                 metadata_auto_refresh: bool = False, compile_bytecode: bool = False,
+                 config_file: Optional[Path] = None) -> None:
         self.install_dir = Path(os.path.abspath(install_dir if install_dir is not None else dirs.default_install_dir()))
         self.bin_dir = bin_dir if bin_dir is not None else dirs.default_bin_dir()
         self.mirror = mirror
@@ -144,6 +155,7 @@ class Settings:
         self.python_downloads = python_downloads
         self.no_config = no_config
         self.metadata_auto_refresh = metadata_auto_refresh
+        self.compile_bytecode = compile_bytecode
         self.config_file = config_file  # the shimkit.toml that was read, if any
         self._host: Optional[PlatformTriple] = None
 

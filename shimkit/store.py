@@ -234,6 +234,11 @@ class Store:
                 f"remove it (shimkit recreates it), e.g. `rm {'-r ' if kind == 'dir' else ''}{path}`",
             )
 
+    def clear_staging(self) -> None:
+        """Delete everything in ``.temp/`` (an interrupted install; the lock holder owns all of it)."""
+        self._require_lock()
+        self._clear_temp()
+
     def _clear_temp(self) -> None:
         self._check_own(self.temp, "dir")
         if self.temp.exists():

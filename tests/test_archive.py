@@ -37,7 +37,7 @@ from support.malicious import (
     zip_bytes,
 )
 
-from shimkit import archive
+from shimkit import archive_decode, archive_writer
 from shimkit.archive import ExtractLimits, archive_format, extract_file, extract_stream, find_install_root
 from shimkit.errors import ArchiveError, DownloadError
 
@@ -213,7 +213,7 @@ def test_gnu_format_tar_round_trips(dest: Path) -> None:
 
 def test_gzip_with_the_standard_zlib(dest: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # zlib-ng is used for gzip when installed; the standard module must work on its own too.
-    monkeypatch.setattr(archive, "_inflate_module", lambda: zlib)
+    monkeypatch.setattr(archive_decode, "inflate_module", lambda: zlib)
     extract_stream(OneWayStream(tree_archive("tar.gz")), "tar.gz", dest)  # type: ignore[arg-type]
     assert_tree(dest, "tar.gz")
     with pytest.raises(ArchiveError, match="corrupted archive: invalid gzip data"):
@@ -477,7 +477,7 @@ def test_writes_stop_at_the_byte_limit_whatever_the_header_said(dest: Path) -> N
     # No archive can get here through the public functions (tar sizes are exact, and zipfile stops
     # at a zip header's size), so this drives the writer directly: the backstop that counts the
     # bytes actually written must stop a member whose header understated its size.
-    writer = archive._Writer(dest, ExtractLimits(max_total_bytes=1000))
+    writer = archive_writer.Writer(dest, ExtractLimits(max_total_bytes=1000))
     fd, rel = writer.open_file("python/liar", 0o644, size=10)
     try:
         writer.write(fd, "python/liar", rel, b"x" * 600)

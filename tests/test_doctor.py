@@ -20,10 +20,9 @@ HOST = "linux-x86_64-gnu"
 
 @pytest.fixture
 def env(shimkit_env: dict) -> dict:
-    # The bin dir on PATH, as after `update-shell`; no bytecode compile (tested elsewhere).
+    # The bin dir on PATH, as after `update-shell`.
     return {
         **shimkit_env,
-        "SHIMKIT_NO_COMPILE": "1",
         "PATH": os.pathsep.join([shimkit_env["SHIMKIT_BIN_DIR"], shimkit_env["PATH"]]),
     }
 
@@ -72,7 +71,7 @@ def test_a_healthy_setup_has_no_problems(env: dict, mirror, v312: str) -> None:
 
 
 def test_bin_dir_missing_from_path_is_an_error_with_the_fix(shimkit_env: dict, mirror) -> None:
-    env = {**shimkit_env, "SHIMKIT_NO_COMPILE": "1"}  # PATH without the bin dir
+    env = dict(shimkit_env)  # PATH without the bin dir
     setup_bashrc(env)
     proc = run(env, "doctor", "--shell", "bash")
     assert proc.returncode == 1

@@ -50,8 +50,7 @@ def minor(version: str) -> str:
 
 @pytest.fixture
 def env(shimkit_env: dict) -> dict:
-    # Most tests do not need the stdlib bytecode compile step (it is tested on its own below).
-    return {**shimkit_env, "SHIMKIT_NO_COMPILE": "1", "SHIMKIT_HTTP_BACKOFF": "0.05"}
+    return {**shimkit_env, "SHIMKIT_HTTP_BACKOFF": "0.05"}
 
 
 @pytest.fixture
@@ -85,12 +84,47 @@ def test_install_minor_version_creates_installation_link_and_bin_entry(env: dict
     assert temp_is_empty(env)
 
 
-def test_bytecode_is_compiled_at_install(shimkit_env: dict, v312: str, mirror) -> None:
-    run(shimkit_env, "install", "3.12", "--no-bin", check=True)
-    lib = installs(shimkit_env) / key(v312) / "lib" / "python3.12"
+def test_no_stdlib_bytecode_is_compiled_by_default(env: dict, v312: str, mirror) -> None:
+    # As the archive ships it (and as uv installs it): Python writes bytecode on first import.
+    run(env, "install", "3.12", "--no-bin", check=True)
+    lib = installs(env) / key(v312) / "lib" / "python3.12"
+    pycs = {p.relative_to(lib).as_posix() for p in lib.rglob("*.pyc")}
+    # the pinning hook's, compiled in the verification run (no start ever compiles it), and what
+    # every start of that run imported (encodings); nothing a compile of the stdlib would write
+    hook = {f"__pycache__/sitecustomize.cpython-312{opt}.pyc" for opt in ("", ".opt-1", ".opt-2")}
+    assert hook <= pycs
+    assert all(p in hook or p.startswith("encodings/") for p in pycs), sorted(pycs)
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_bytecode_is_compiled_at_install_with_compile_bytecode(env: dict, v312: str, mirror, how: str) -> None:
+    if how == "flag":
+        proc = run(env, "install", "3.12", "--no-bin", "--compile-bytecode", "-v", check=True)
+        assert f"cpython-{v312}" in proc.stderr and ": compiling bytecode" in proc.stderr  # the step, with -v
+    else:
+        run({**env, "SHIMKIT_COMPILE_BYTECODE": "1"}, "install", "3.12", "--no-bin", check=True)
+    lib = installs(env) / key(v312) / "lib" / "python3.12"
     assert (lib / "__pycache__").is_dir()
     assert any(p.name.startswith("os.cpython-312") for p in (lib / "__pycache__").iterdir())
     assert len(list(lib.rglob("*.pyc"))) > 500
+
+
+def test_the_installer_reports_its_steps(pbs_archives: dict, v312: str, tmp_path: Path) -> None:
+    from shimkit.installer import NullReporter, install_sources, local_archive_source
+    from shimkit.store import Store
+
+    class Steps(NullReporter):
+        def __init__(self) -> None:
+            self.steps: list[tuple[str, str]] = []
+
+        def step(self, label: str, text: str) -> None:
+            self.steps.append((label, text))
+
+    reporter = Steps()
+    source = local_archive_source(pbs_archives[v312].path, None)
+    [outcome] = install_sources([source], Store(tmp_path / "installs"), reporter=reporter)
+    assert outcome.status == "installed"
+    assert reporter.steps == [(key(v312), "verifying"), (key(v312), "linking")]
 
 
 def test_several_versions_install_concurrently(env: dict, pbs_archives: dict, mirror) -> None:
@@ -178,7 +212,7 @@ def test_uninstall_all_and_unknown(env: dict, mirror) -> None:
     # --all removes everything: without a terminal to ask on, only with --yes (as --outdated)
     proc = run(env, "uninstall", "--all")
     assert proc.returncode == 2 and "refusing to remove installations without confirmation" in proc.stderr
-    assert "--yes" in proc.stderr and {"cpython-3.11.2-linux-x86_64-gnu", "cpython-3.11.7-linux-x86_64-gnu"} <= set(state(env))
+    assert "--yes" in proc.stderr and {key("3.11.2"), key("3.11.7")} <= set(state(env))
     run(env, "uninstall", "--all", "--yes", check=True)
     assert {n for n in state(env) if n != ".temp"} == set()
 

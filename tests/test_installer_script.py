@@ -526,7 +526,7 @@ def test_newcomer_journey_install_shells_upgrade_uninstall(
     # 2. new login shells of each kind
     shell_env = {
         "HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb", "HISTFILE": "/dev/null",
-        "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL": mirror.downloads_json_url, "SHIMKIT_NO_COMPILE": "1",
+        "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL": mirror.downloads_json_url,
     }
     project = work / "project"
     posix_script = (

@@ -112,7 +112,6 @@ def env(tmp_path: Path, loopback_server: LoopbackServer) -> Dict[str, str]:
         SHIMKIT_HTTP_RETRIES="1",
         SHIMKIT_HTTP_BACKOFF="0.01",
         SHIMKIT_HTTP_TIMEOUT="20",
-        SHIMKIT_NO_COMPILE="1",
     )
     return e
 

@@ -76,7 +76,7 @@ def served(tmp_path: Path) -> Iterator[LoopbackServer]:
 
 def machine(tmp_path: Path, name: str) -> Dict[str, str]:
     """A fresh machine (own HOME, cache, install and bin dirs) with no download list configured."""
-    return {**cli.isolated_env(tmp_path / name), "SHIMKIT_NO_COMPILE": "1"}
+    return cli.isolated_env(tmp_path / name)
 
 
 def test_sync_writes_archives_checksums_and_metadata(env, tmp_path, mirror: Mirror, a311, a312) -> None:

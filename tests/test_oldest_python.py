@@ -28,7 +28,6 @@ def test_shimkit_on_python_3_9(tmp_path: Path, mirror, pbs_archives: dict,
         pytest.fail("no CPython 3.9 here: the suite needs one (pyenv install 3.9.18)", pytrace=False)
     env: Dict[str, str] = cli.isolated_env(tmp_path, downloads_json_url=mirror.downloads_json_url)
     env["PATH"] = "/usr/bin:/bin"  # not the test runner's venv
-    env["SHIMKIT_NO_COMPILE"] = "1"
     home = Path(env["HOME"])
     proc = subprocess.run(
         ["sh", str(ROOT / "install.sh"), "--from", str(ROOT), "--python", str(oldest[0].executable),

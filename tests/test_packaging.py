@@ -85,7 +85,6 @@ def test_version_comes_from_one_place(wheel: Path) -> None:
 def env(tmp_path: Path, venv: Path, mirror) -> Dict[str, str]:
     e = isolated_env(tmp_path, downloads_json_url=mirror.downloads_json_url)
     e["PATH"] = os.pathsep.join([str(venv / "bin"), e["SHIMKIT_BIN_DIR"], "/usr/bin", "/bin"])
-    e["SHIMKIT_NO_COMPILE"] = "1"
     return e
 
 

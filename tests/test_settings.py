@@ -85,8 +85,8 @@ def test_invalid_value_in_config_file_names_file_key_and_accepted_values(home: P
     ("install-dir = \"\"\n", "invalid value '' for install-dir; hint: expected a path"),
     ("mirror = [1]\n", "invalid value [1] for mirror; hint: expected a string"),
     ("python_preference = \"system\"\n", "unknown setting 'python_preference'; hint: accepted settings: bin-dir, "
-                                         "downloads-json, install-dir, metadata-auto-refresh, mirror, offline, "
-                                         "python-downloads, python-preference"),
+                                         "compile-bytecode, downloads-json, install-dir, metadata-auto-refresh, "
+                                         "mirror, offline, python-downloads, python-preference"),
 ])
 def test_config_file_errors(home: Path, text: str, expected: str) -> None:
     path = config(home, text)

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from support.cli import run_shimkit as run_cli
@@ -28,7 +29,7 @@ def key(version: str) -> str:
 
 @pytest.fixture
 def env(shimkit_env: dict) -> dict:
-    return {**shimkit_env, "SHIMKIT_NO_COMPILE": "1"}
+    return dict(shimkit_env)
 
 
 def run(env: dict, *args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
@@ -335,3 +336,13 @@ def test_exchange_swaps_two_directories(tmp_path: Path) -> None:
     assert os.listdir(a) == [] and os.listdir(b) == ["from-a"]
     with pytest.raises(FileNotFoundError):
         exchange(a, tmp_path / "missing")
+
+
+def test_upgrade_reads_the_download_list_once(env: dict, mirror) -> None:
+    # One request for the list per command, however many steps look at it (the plan, the install).
+    run(env, "install", "3.11.2", "--no-bin", check=True)
+    path = urlsplit(mirror.downloads_json_url).path
+    mirror.server.clear_requests()
+    run(env, "upgrade", "3.11", check=True)
+    assert [r.method for r in mirror.server.requests_for(path)] == ["GET"]
+    assert (Path(env["SHIMKIT_PYTHON_INSTALL_DIR"]) / key("3.11.7")).is_dir()

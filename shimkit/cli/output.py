@@ -119,6 +119,7 @@ class CliReporter:
         self._progress: Any = None
         self._lock = threading.Lock()
         self._tasks: dict[str, Any] = {}
+        self._steps: dict[str, Any] = {}
         if is_terminal() and not _quiet:
             from rich.console import Console
             from rich.progress import (
@@ -165,6 +166,21 @@ class CliReporter:
             task = self._tasks.pop(label, None)
             if task is not None:
                 self._progress.remove_task(task)
+
+    def step(self, label: str, text: str) -> None:
+        """A long step of one installation ("verifying", "compiling bytecode", "linking"): a
+        spinner line on a terminal; a trace line with -v."""
+        from .. import tracing
+
+        tracing.debug(f"{label}: {text}")
+        if self._progress is None:
+            return
+        with self._lock:
+            task = self._steps.get(label)
+            if task is None:
+                self._steps[label] = self._progress.add_task(f"{label}: {text}", total=None)
+            else:
+                self._progress.update(task, description=f"{label}: {text}")
 
     def info(self, text: str) -> None:
         if _quiet:

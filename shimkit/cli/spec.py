@@ -124,6 +124,7 @@ MIRROR = _setting("mirror", "--mirror", "URL")
 DOWNLOADS_JSON = _setting("downloads_json", "--downloads-json", "LOCATION")
 OFFLINE = _setting("offline", "--offline")
 NO_CONFIG = _setting("no_config", "--no-config")
+COMPILE_BYTECODE = _setting("compile_bytecode", "--compile-bytecode")
 OUTPUT_FORMAT = Opt("output_format", ("--output-format",),
                     "text or json, in any case (the JSON schemas: the JSON output reference).",
                     "value", choices=("text", "json"), metavar="FORMAT", default="text")
@@ -150,7 +151,7 @@ INSTALL = Command(
         Opt("force", ("--force",), "Replace bin dir entries that shimkit did not create."),
         Opt("default", ("--default",), "Also create python3 and python in the bin dir."),
         Opt("no_bin", ("--no-bin",), "Do not create executables in the bin dir."),
-        *DOWNLOAD_SOURCE, INSTALL_DIR, BIN_DIR, NO_CONFIG,
+        COMPILE_BYTECODE, *DOWNLOAD_SOURCE, INSTALL_DIR, BIN_DIR, NO_CONFIG,
     ),
 )
 
@@ -178,7 +179,7 @@ UPGRADE = Command(
     options=(
         Opt("dry_run", ("--dry-run",), "Only show what would change."),
         Opt("no_bin", ("--no-bin",), "Do not touch the bin dir."),
-        *DOWNLOAD_SOURCE, INSTALL_DIR, BIN_DIR,
+        COMPILE_BYTECODE, *DOWNLOAD_SOURCE, INSTALL_DIR, BIN_DIR,
     ),
 )
 

@@ -56,9 +56,8 @@ class Shimkit:
     @classmethod
     def create(cls, root: Path, downloads_json_url: str, **extra: str) -> Shimkit:
         env = cli.isolated_env(root, downloads_json_url=downloads_json_url)
-        # No stdlib bytecode compile (seconds per install, and not what these tests are about),
-        # short backoff so retry tests are quick, a lock wait long enough for any test here.
-        env.update({"SHIMKIT_NO_COMPILE": "1", "SHIMKIT_HTTP_BACKOFF": "0.05", "SHIMKIT_LOCK_TIMEOUT": "600"})
+        # A short backoff so retry tests are quick, a lock wait long enough for any test here.
+        env.update({"SHIMKIT_HTTP_BACKOFF": "0.05", "SHIMKIT_LOCK_TIMEOUT": "600"})
         env.update(extra)
         return cls(Path(root), env)
 
