@@ -1,11 +1,15 @@
-"""How fast the hot commands start, as ratios to a bare interpreter start measured in the same run.
+"""How fast every command starts, as ratios to ``python -c pass`` measured in the same run.
 
     python benchmarks/bench_cli.py [--runs 40] [--shimkit /path/to/venv/bin/shimkit] [--max-ratio 3]
 
 ``shimkit find`` and ``shimkit pin`` run in a fresh process many times a day (shell hooks,
 scripts, editors), so what counts is the whole process: the console script's interpreter start,
 ``site`` and the ``.pth`` files of its environment, the console script's own imports, shimkit's
-fast lane, and the work.  The baseline is ``python -I -S -c pass`` with the same interpreter.
+argument parser, and the work.  The baseline is ``python -c pass`` with the same interpreter (the
+floor of any console script); ``python -I -S -c pass`` is shown too.  Targets (issue "one cheap
+core"): ``find``/``pin`` <= 2.0x, ``--version`` <= 1.5x, ``init bash`` <= 1.5x, ``list
+--only-installed``/``dir`` <= 2.0x; every other command's start-up before its real work (the
+parser and its handler's imports, ``startup: CMD`` rows) <= 60 ms.
 
 Commands are run round-robin (one of each per round) and medians compared, so load from other
 processes affects every command alike; absolute times drift between runs on shared machines,
@@ -33,6 +37,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import shimkit
 from shimkit import platform as shimkit_platform
+
+
+# handler modules (shimkit/commands/) of the commands not timed whole above: their start-up is the
+# interpreter, the parser and the handler's imports, before any real work
+STARTUP_MODULES = ("install", "venv", "shell", "shims", "metadata", "mirror", "doctor")
 
 
 def console_script_python(script: Path) -> str:
@@ -127,9 +136,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             ("shimkit find --system --no-managed-python", [sk, "find", "--system", "--no-managed-python"], env),
             ("shimkit find '>=3.9' (specifier)", [sk, "find", ">=3.9"], env),
             ("shimkit dir", [sk, "dir"], env),
-            # not in the fast lane: the typer application, for comparison
             ("shimkit list --only-installed", [sk, "list", "--only-installed"], env),
+            ("shimkit init bash", [sk, "init", "bash"], env),
+            ("shimkit hook-resolve", [sk, "hook-resolve"], env),
         ]
+        for module in STARTUP_MODULES:
+            code = ("import shimkit.entry, shimkit.cli.parse, shimkit.cli.dispatch, shimkit.cli.output, "
+                    f"shimkit.commands.{module}")
+            cases.append((f"startup: {module}", [python, "-c", code], env))
         devnull = os.open(os.devnull, os.O_WRONLY)
         for _label, cmd, e in cases:  # warm up: page cache, probe cache
             spawn_time(cmd, e, cwd, devnull)
@@ -140,7 +154,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 times[label].append(spawn_time(cmd, e, cwd, devnull))
         os.close(devnull)
 
-    base = statistics.median(times[cases[0][0]])
+    base = statistics.median(times["python -c pass"])
     rows = [{"command": label, "median_ms": round(statistics.median(t) * 1000, 2),
              "ratio": round(statistics.median(t) / base, 2)} for label, t in times.items()]
     if args.json:

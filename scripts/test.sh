@@ -35,6 +35,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,docs]'
+# Lint gates: the code as committed must be clean (ruff's lint rules and format, mypy --strict).
+.venv/bin/python -m ruff check --quiet .
+.venv/bin/python -m ruff format --check --quiet .
+.venv/bin/python -m mypy --strict shimkit
 # The documentation site must build without a single warning (broken link, page missing from the nav …).
 NO_MKDOCS_2_WARNING=1 .venv/bin/python -m mkdocs build --strict --quiet --site-dir site
 exec .venv/bin/python -m pytest -n 2 "$@"
