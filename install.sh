@@ -706,7 +706,7 @@ do_uninstall() {
   fi
   if [ -n "$du_installs" ] && [ -d "$du_installs" ]; then
     # shimkit's own bookkeeping; the installations themselves are gone
-    rm -rf "$du_installs/.lock" "$du_installs/.lock-owner" "$du_installs/.temp" "$du_installs/.venvs.json" "$du_installs/.cache"
+    rm -rf "$du_installs/.lock" "$du_installs/.temp" "$du_installs/.venvs.json" "$du_installs/.cache"
     rmdir "$du_installs" 2>/dev/null || warn "$du_installs is not empty; left in place"
   fi
   case $du_cache in
