@@ -691,8 +691,12 @@ do_uninstall() {
     du_sk="$env_dir/bin/shimkit"
     du_installs=$("$du_sk" dir 2>/dev/null) || du_installs=$python_dir
     # every managed Python, its minor-version links and bin dir entries; shimkit goes too, so its
-    # hints must not name it (a venv to recreate)
-    if ! SHIMKIT_UNINSTALLING_SELF=1 "$du_sk" uninstall --all --yes; then
+    # hints must not name it (a venv to recreate).  Not -q (unless asked): its warnings name the
+    # virtual environments that stop working.  Its results (stdout) go with the installer's notes.
+    du_q=''
+    if [ -n "$opt_quiet" ]; then du_q=-q; fi
+    # shellcheck disable=SC2086  # du_q is empty or -q
+    if ! SHIMKIT_UNINSTALLING_SELF=1 "$du_sk" $du_q uninstall --all --yes >&2; then
       warn "\`shimkit uninstall --all\` failed; the Pythons in $du_installs may remain"
     fi
     "$du_sk" -q shims disable >/dev/null 2>&1 || :
@@ -706,7 +710,7 @@ do_uninstall() {
   fi
   if [ -n "$du_installs" ] && [ -d "$du_installs" ]; then
     # shimkit's own bookkeeping; the installations themselves are gone
-    rm -rf "$du_installs/.lock" "$du_installs/.lock-owner" "$du_installs/.temp" "$du_installs/.venvs.json" "$du_installs/.cache"
+    rm -rf "$du_installs/.lock" "$du_installs/.temp" "$du_installs/.venvs.json" "$du_installs/.cache"
     rmdir "$du_installs" 2>/dev/null || warn "$du_installs is not empty; left in place"
   fi
   case $du_cache in

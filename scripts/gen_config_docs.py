@@ -88,6 +88,13 @@ ENV_ONLY: Tuple[EnvVar, ...] = (
         "its lock before giving up.",
     ),
     EnvVar(
+        "SHIMKIT_UNINSTALLING_SELF",
+        "unset",
+        "`1` while `install.sh --uninstall` (or `install.ps1 -Uninstall`) runs `shimkit uninstall --all`: "
+        "shimkit goes too, so the command a broken virtual environment is recreated with is "
+        "`python3.12 -m venv --clear …`, not `shimkit venv`. Set by the installers, not by you.",
+    ),
+    EnvVar(
         "SHIMKIT_VERIFY_TIMEOUT",
         "`30` (seconds)",
         "How long a freshly unpacked interpreter may take to answer the check run before it is moved into place.",

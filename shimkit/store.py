@@ -6,8 +6,8 @@ Layout (design notes §2)::
       cpython-3.12.11-linux-x86_64-gnu/     one installation (the archive's python/ contents)
       cpython-3.12-linux-x86_64-gnu  ->  cpython-3.12.11-linux-x86_64-gnu    (minor-version link)
       .lock                                 held by every mutation
-      .lock-owner                           who holds it: pid and command line (for waiters)
       .temp/                                staging (same filesystem, so renames are atomic)
+      .temp/lock-owner                      who holds the lock: pid and command line (for waiters)
 
 Invariants, kept by every mutation while it holds the lock:
 
@@ -38,7 +38,7 @@ from .model.key import PythonKey, is_minor_key
 
 DEFAULT_LOCK_TIMEOUT = 15 * 60.0
 LOCK_WAIT_NOTICE_AFTER = 0.5  # seconds: a wait shorter than this is not worth a word
-OWNER_FILE = ".lock-owner"
+OWNER_FILE = "lock-owner"  # in .temp/: what a killed holder leaves goes with the rest
 
 
 class LockWaitWarning(ShimkitWarning):
@@ -135,7 +135,7 @@ class Store:
 
         After waiting LOCK_WAIT_NOTICE_AFTER seconds, says who it waits for: ``on_wait(message)``,
         or by default a :class:`LockWaitWarning`.  The holder records its pid and command line in
-        ``.lock-owner`` (the lock file itself cannot hold it: every waiter's open truncates it).
+        ``.temp/lock-owner`` (the lock file itself cannot hold it: every waiter's open truncates it).
 
         The first holder in a process also clears ``.temp/``: anything there was left by a process
         that was killed, since only lock holders write to it.
@@ -183,27 +183,31 @@ class Store:
             ) from None
         self._lock_depth = 1
         try:
-            _write_owner(self.root)
             # A killed process may have left staging debris or a stale link: repair first.
             self._clear_temp()
+            self._write_owner()
             self.sync_all_links()
             yield self
         finally:
             self._lock_depth = 0
             # before releasing: once released, the next holder's record must not be deleted
             with contextlib.suppress(OSError):
-                os.unlink(self.root / OWNER_FILE)
+                os.unlink(self.temp / OWNER_FILE)
             lock.release()
 
+    def _write_owner(self) -> None:
+        """Record this process as the lock's holder (atomically: a waiter never reads half a record)."""
+        from .safeio import write_text_atomic
+
+        with contextlib.suppress(OSError):  # only a nicer message for waiters: never fail the command
+            self.temp.mkdir(exist_ok=True)
+            write_text_atomic(self.temp / OWNER_FILE, f"{os.getpid()}\n{current_command()}\n")
+
     def needs_repair(self) -> bool:
-        """Whether a killed process left something behind: staging debris or a stale minor link.
-        (A killed holder's ``.lock-owner`` record goes here too: it only names a dead process.)"""
-        owner = self.root / OWNER_FILE
-        if os.path.lexists(owner) and read_owner(self.root) is None:
-            with contextlib.suppress(OSError):  # at worst a new holder's record: a nicer message lost
-                os.unlink(owner)
+        """Whether a killed process left something behind: staging debris or a stale minor link."""
         try:
-            if any(True for _ in os.scandir(self.temp)):
+            holder = read_owner(self.root)  # a live holder's record is not debris
+            if any(e.name != OWNER_FILE or holder is None for e in os.scandir(self.temp)):
                 return True
         except OSError:
             pass
@@ -390,21 +394,13 @@ def current_command(argv: Optional[list[str]] = None) -> str:
     return for_terminal(text[:200] + ("…" if len(text) > 200 else ""))
 
 
-def _write_owner(root: Path) -> None:
-    """Record this process as the lock's holder (atomically: a waiter never reads half a record)."""
-    from .safeio import write_text_atomic
-
-    with contextlib.suppress(OSError):  # only a nicer message for waiters: never fail the command
-        write_text_atomic(root / OWNER_FILE, f"{os.getpid()}\n{current_command()}\n")
-
-
 def read_owner(root: Path) -> Optional[LockOwner]:
     """The lock's recorded holder, or None when there is no record or it is stale (that process
     has exited: killed while holding the lock, or the record of a holder that just released)."""
     from .safeio import read_bounded
 
     try:
-        text = read_bounded(Path(root) / OWNER_FILE, 4096, truncate=True).decode("utf-8", "replace")
+        text = read_bounded(Path(root) / ".temp" / OWNER_FILE, 4096, truncate=True).decode("utf-8", "replace")
         pid_text, _, rest = text.partition("\n")
         pid = int(pid_text)
     except (OSError, ValueError):

@@ -29,7 +29,7 @@ def state(env: dict) -> dict[str, str | None]:
         return {}
     out: dict[str, str | None] = {}
     for p in sorted(root.iterdir()):
-        if p.name in (".lock", ".lock-owner"):  # the lock and its holder record (stale after kill -9)
+        if p.name in (".lock",):
             continue
         out[p.name] = os.readlink(p) if p.is_symlink() else None
     return out
@@ -533,7 +533,7 @@ def _hold_lock_with_a_slow_install(env: dict, v312: str, mirror) -> subprocess.P
         [sys.executable, "-m", "shimkit", "install", "3.12"],
         env=env, cwd=env["HOME"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    owner = installs(env) / ".lock-owner"
+    owner = installs(env) / ".temp" / "lock-owner"
     deadline = time.monotonic() + 60
     while not owner.exists():
         if time.monotonic() > deadline or holder.poll() is not None:
@@ -562,11 +562,11 @@ def test_a_killed_lock_holder_is_not_waited_for_nor_named(env: dict, v312: str, 
     holder = _hold_lock_with_a_slow_install(env, v312, mirror)
     holder.send_signal(signal.SIGKILL)
     holder.wait()
-    assert (installs(env) / ".lock-owner").exists()  # its record outlives it; the lock does not
+    assert (installs(env) / ".temp" / "lock-owner").exists()  # its record outlives it; the lock does not
     mirror.server.clear_faults()
     proc = run(env, "install", "3.12", check=True)
     assert "waiting" not in proc.stderr
-    assert not (installs(env) / ".lock-owner").exists()  # the next holder's record, gone with it
+    assert temp_is_empty(env)  # the stale record, and the next holder's own, are gone
 
 
 def test_build_prefix_is_rewritten_to_the_installation(env: dict, v312: str, mirror) -> None:

@@ -445,8 +445,9 @@ def test_bin_dir_advice_says_open_a_new_shell_once_update_shell_ran(tmp_path: Pa
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert advice() == f"{bin_dir} is not on PATH in this shell yet; open a new shell ({home / '.bashrc'} sets it up)"
-    assert "None" == subprocess.run([sys.executable, "-c", code], env={**env, "PATH": f"{bin_dir}:/usr/bin"},
-                                    capture_output=True, text=True, check=True).stdout.strip()
+    on_path = subprocess.run([sys.executable, "-c", code], env={**env, "PATH": f"{bin_dir}:/usr/bin"},
+                             capture_output=True, text=True, check=True)
+    assert on_path.stdout.strip() == "None"  # nothing to advise
 
 
 # ---- the newcomer's journey ------------------------------------------------------------------------
