@@ -38,7 +38,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import shimkit
 from shimkit import platform as shimkit_platform
 
-
 # handler modules (shimkit/commands/) of the commands not timed whole above: their start-up is the
 # interpreter, the parser and the handler's imports, before any real work
 STARTUP_MODULES = ("install", "venv", "shell", "shims", "metadata", "mirror", "doctor")
