@@ -43,6 +43,16 @@ from shimkit import platform as shimkit_platform
 STARTUP_MODULES = ("install", "venv", "shell", "shims", "metadata", "mirror", "doctor")
 
 
+def _has_commands_package() -> bool:
+    """Whether this shimkit has handler modules (a checkout from before the one command line has not)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("shimkit.commands") is not None
+    except ModuleNotFoundError:
+        return False
+
+
 def console_script_python(script: Path) -> str:
     """The interpreter in the console script's shebang line."""
     first = script.read_bytes().split(b"\n", 1)[0]
@@ -139,7 +149,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             ("shimkit init bash", [sk, "init", "bash"], env),
             ("shimkit hook-resolve", [sk, "hook-resolve"], env),
         ]
-        for module in STARTUP_MODULES:
+        for module in STARTUP_MODULES if _has_commands_package() else ():
             code = ("import shimkit.entry, shimkit.cli.parse, shimkit.cli.dispatch, shimkit.cli.output, "
                     f"shimkit.commands.{module}")
             cases.append((f"startup: {module}", [python, "-c", code], env))

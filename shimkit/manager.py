@@ -200,11 +200,16 @@ def uninstall(
     with store.locked():
         chosen = _uninstall_selection(store.installations(), requests, host, all_)
         for inst in chosen:
-            users = [] if force else processes_using(inst.path)
-            if users:
+            users: list[LiveProcess] = []
+
+            def in_use(inst: Installation = inst, users: list[LiveProcess] = users) -> bool:
+                users[:] = processes_using(inst.path)
+                return bool(users)
+
+            change = store.uninstall(inst, before_unlink=remove_bin, in_use=None if force else in_use)
+            if change is None:
                 result.in_use[inst.key] = users
                 continue
-            change = store.uninstall(inst, before_unlink=remove_bin)
             result.removed.append(inst.key)
             if change[0] != change[1]:
                 result.link_changes[inst.key.minor_key] = change

@@ -305,11 +305,18 @@ class Store:
         _remove_tree(trash)
 
     def uninstall(
-        self, inst: Installation, before_unlink: Optional[Callable[[Store, Installation], None]] = None
-    ) -> tuple[Optional[str], Optional[str]]:
+        self,
+        inst: Installation,
+        before_unlink: Optional[Callable[[Store, Installation], None]] = None,
+        in_use: Optional[Callable[[], bool]] = None,
+    ) -> Optional[tuple[Optional[str], Optional[str]]]:
         """Remove ``inst``, first repointing its minor-version link to the next best patch (or
         removing the link, after ``before_unlink`` — e.g. removing bin entries — when none is left),
         so that nothing resolving the link ever meets a missing directory.  Returns (old, new) targets.
+
+        ``in_use()`` is asked once the link no longer leads to ``inst`` (so no new process can start
+        on it between the question and the removal); when it says yes, the link is put back and
+        nothing is removed (None).
         """
         self._require_lock()
         link = self.link_path(inst.key)
@@ -319,6 +326,12 @@ class Store:
         if new is not None:
             if old != new:
                 dirlink.replace_link(link, new, self.temp)
+            if in_use is not None and in_use():
+                if old is not None and old != new:
+                    dirlink.replace_link(link, old, self.temp)
+                return None
+        elif in_use is not None and in_use():  # the last patch: its link and bin entries stay
+            return None
         else:
             if before_unlink is not None:
                 before_unlink(self, inst)
