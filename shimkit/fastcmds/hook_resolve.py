@@ -8,8 +8,9 @@ Output protocol (stdout, always exit status 0 once the arguments are understood)
   that the pinned version is not installed).  The hooks print them on stderr once per
   project visit; they cache the whole output by version-file path and content.
 
-It never downloads (``python-downloads = automatic`` does not apply to a prompt hook) and only
-looks at managed installations.  The hooks pass the values they baked in at ``shimkit init``
+It never downloads (``python-downloads = automatic`` does not apply to a prompt hook); it
+resolves as ``shimkit find`` does (managed, PATH, pyenv, uv, mise under ``python-preference``,
+virtual environments aside): :mod:`shimkit.hookresolve`.  The hooks pass the values they baked in at ``shimkit init``
 time (install dir, platform, global pin file) so that both sides resolve against the same store.
 
 This module is on the hot path: it must not import typer, rich, httpx, jinja2 or platformdirs.
@@ -50,8 +51,7 @@ def main(
         gfile: Optional[Path] = global_version_file()
     else:
         gfile = Path(global_file) if global_file else None
-    res = resolve(Path(os.path.abspath(directory)), install_dir=settings.install_dir, host=triple,
-                  global_file=gfile, no_config=settings.no_config)
+    res = resolve(Path(os.path.abspath(directory)), settings, host=triple, global_file=gfile)
     sys.stdout.write(res.protocol())
     sys.stdout.flush()
     return 0
