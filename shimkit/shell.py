@@ -211,9 +211,9 @@ def _template_dir_names() -> list[str]:
 class HookInputs:
     """Everything a rendered hook depends on."""
 
-    __slots__ = ("bin_dir", "cmd", "global_file", "host", "install_dir", "preference", "shell")
+    FIELDS = ("shell", "install_dir", "bin_dir", "host", "global_file", "cmd", "preference")
 
-    def __init__(self, *, shell: str, install_dir: str, bin_dir: str, host: str, global_file: str,
+    def __init__(self, shell: str, install_dir: str, bin_dir: str, host: str, global_file: str,
                  cmd: Sequence[str], preference: str = "managed") -> None:
         self.shell = shell  # canonical name
         self.install_dir = install_dir
@@ -224,7 +224,7 @@ class HookInputs:
         self.preference = preference  # python-preference: whether plain pins may be resolved in shell
 
     def items(self) -> list[tuple[str, object]]:
-        return [(name, getattr(self, name)) for name in self.__slots__]
+        return [(name, getattr(self, name)) for name in self.FIELDS]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, HookInputs) and self.items() == other.items()
