@@ -205,7 +205,8 @@ def template_dirs(kind: str = "shells") -> list[Path]:
 
 def _template_dir_names() -> list[str]:
     here = os.path.dirname(os.path.realpath(__file__))
-    return [d for d in (os.path.join(here, "shells"), os.path.join(os.path.dirname(here), "shells")) if os.path.isdir(d)]
+    dirs = (os.path.join(here, "shells"), os.path.join(os.path.dirname(here), "shells"))
+    return [d for d in dirs if os.path.isdir(d)]
 
 
 class HookInputs:
