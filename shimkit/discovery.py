@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     Warn = Callable[[str], None]
 
 ANY = PythonRequest.ANY
+MAX_BAD_WORDS = 3  # warnings about unusable words in one version file
 DEFAULT_GLOBAL = "\0the user's global pin"  # a sentinel no real path can equal
 
 
@@ -68,11 +69,16 @@ def pinned_requests(cwd: str, settings: Settings, warn: Warn, *, session: bool =
     if found is None:
         return [], None
     out = []
+    bad = 0
     for line in found.lines:
         try:
             out.append(PythonRequest.parse(line, allow_paths=False))
         except RequestError as exc:
-            warn(vf.bad_line_message(found, line, exc.message))
+            bad += 1
+            if bad <= MAX_BAD_WORDS:  # a binary file must not flood the terminal
+                warn(vf.bad_line_message(found, line, exc.message))
+    if bad > MAX_BAD_WORDS:
+        warn(f"ignoring {bad - MAX_BAD_WORDS} more unusable words in {found.describe()}")
     if out:
         return out, found
     if not found.lines:

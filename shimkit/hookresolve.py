@@ -186,9 +186,8 @@ def resolve(
     try:
         reqs, found = discovery.pinned_requests(os.fspath(start), settings, warnings.append,
                                                 global_file=global_file, environ=environ)
-    except NotFoundError as exc:  # a pin with no valid request: say so, choose nothing
+    except NotFoundError:  # a pin with no valid request: its bad words were reported; choose nothing
         reqs, found = [], None
-        warnings.append(exc.message)
     res.messages += [f"shimkit: warning: {w}" for w in warnings]
     if found is None or not reqs:
         return res

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Protocol, Sequence
 
-from . import archive, fetch, pinning
+from . import archive, externally_managed, fetch, pinning
 from .downloads import Download, Metadata, best_download, parse_archive_filename
 from .errors import ArchiveError, NotFoundError, ShimkitError, StoreError, VerificationError
 from .model.key import PlatformTriple, PythonKey
@@ -259,6 +259,7 @@ def prepare(source: Source, store: Store, options: fetch.FetchOptions, reporter:
         compile_needed = _needs_bytecode(root, source.key)
         _verify(root, source.key)
         pinning.install_hook(root, source.key)
+        externally_managed.mark(root, source.key)
         if source.key.platform.os != "windows":
             patch_build_prefix(root, source.key, store.root / str(source.key))
         if compile_needed:

@@ -32,8 +32,9 @@ any number of directories) and whose ``exclude`` globs do not.
 Reading a file: the first 64 KiB, decoded as UTF-8 (invalid bytes replaced), a leading BOM
 dropped; lines split on ``\\n``, ``\\r\\n`` or ``\\r``; a ``#`` and everything after it dropped
 (mise); each line split into words on whitespace (pyenv).  The first word of each line is a
-request; a further word on the same line is one only when it holds a digit (``3.12 3.9``,
-``3.12 pypy3.10``), other words are free text as pyenv treats them (``2.7.6 one`` pins 2.7.6).
+request; a further word on the same line is one only when it looks like one (a digit, and only
+the characters of requests: ``3.12 3.9``, ``3.12 pypy3.10``); other words are free text, as
+pyenv treats everything after a line's first word (``2.7.6 one`` pins 2.7.6).
 Every file kind holds a list: the first valid request is *the* Python (``python``,
 ``python3``, what ``find`` answers), the others add their ``python3.X`` inside the project
 (pyenv's several versions, for tox and nox).  The walk stops at the first existing file even if
@@ -210,8 +211,17 @@ def split_requests(text: str) -> list[str]:
         words = line.split("#", 1)[0].split()
         if words:
             out.append(words[0])
-            out.extend(w for w in words[1:] if any("0" <= c <= "9" for c in w))
+            out.extend(w for w in words[1:] if _version_like(w))
     return out
+
+
+_REQUEST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.@+*<>=!~,_-")
+
+
+def _version_like(word: str) -> bool:
+    """Whether a further word on a line is meant as a request (it holds a digit and only the
+    characters requests are spelled with); anything else is free text, as pyenv ignores it."""
+    return any("0" <= c <= "9" for c in word) and set(word) <= _REQUEST_CHARS
 
 
 def read_lines(path: StrPath) -> list[str]:
