@@ -214,10 +214,16 @@ def resolve(
         elif c.exe != primary.exe:
             extra.append(c)
     res.exe, res.extra = primary.exe, [c.exe for c in extra]
-    if not extra and primary.source in DEDICATED:
-        res.bin_dir = Path(os.path.dirname(primary.exe))
-    else:
-        res.bin_dir = link_dir(primary, extra, settings.cache_dir)
-        if res.bin_dir is None and primary.source in DEDICATED:
-            res.bin_dir = Path(os.path.dirname(primary.exe))
+    res.bin_dir = path_dir(primary, extra, settings.cache_dir)
     return res
+
+
+def path_dir(primary: Candidate, extra: list[Candidate], cache_dir: Path) -> Optional[Path]:
+    """The directory to put first on PATH for these interpreters (see the module docstring):
+    the interpreter's own ``bin/`` when it is a dedicated one and alone, else a link directory."""
+    if not extra and primary.source in DEDICATED:
+        return Path(os.path.dirname(primary.exe))
+    made = link_dir(primary, extra, cache_dir)
+    if made is None and primary.source in DEDICATED:
+        return Path(os.path.dirname(primary.exe))
+    return made
