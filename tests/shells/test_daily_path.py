@@ -167,7 +167,10 @@ def test_every_listed_version_is_on_path_the_first_as_python(
     request): no python3.11 in the project."""
     store = fake_store
     project = write(projects.root / "multi" / ".python-version", text).parent
-    with start(shell, tmp_path, home, store, projects.root) as s:
+    # the links live in the cache dir; xonsh expands `$HOME` inside PATH entries, so the nasty
+    # home directory (which holds that text) cannot hold them there
+    cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    with start(shell, tmp_path, home, store, projects.root, cache) as s:
         s.cd(project)
         path = s.path()
         assert in_installation(runs_from(path, "python"), store, "3.12"), path
@@ -208,14 +211,17 @@ def test_shell_refuses_a_version_that_is_not_installed(
     store = fake_store
     d = DIALECTS[shell]
     with start(shell, tmp_path, home, store, projects["app"]) as s:
-        out = s.type(d.run("shell 3.10"))
-        assert s.ask(d.status_query) == "1"
+        s._ready()
+        s.shell.send(f"{d.run('shell 3.10')}; {d.status_query}")
+        status, out = s.shell.expect()
+        assert status == "1", out
         assert "not installed" in out and "shimkit install 3.10" in out, out
         assert s.which()[0] == str(store.bin("3.11") / "python")  # the project's pin still applies
         s.type(d.run("shell 3.12"))  # an installed one is fine
         assert s.which()[0] == str(store.bin("3.12") / "python")
-        s.type(d.run("shell --force 3.10"))  # said explicitly: set it anyway
-        assert s.ask(d.status_query) == "0"
+        s._ready()
+        s.shell.send(f"{d.run('shell --force 3.10')}; {d.status_query}")  # said explicitly: set it anyway
+        assert s.shell.expect()[0] == "0"
         value = r"""printf '\036%s\037\n' "$SHIMKIT_PYTHON" """ if shell == "fish" else (
             r"""printf '\036%s\037\n' "${SHIMKIT_PYTHON-}" """)
         assert s.ask(value) == "3.10"
