@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     Warn = Callable[[str], None]
 
 ANY = PythonRequest.ANY
+MAX_REQUESTS = 16  # distinct requests read from one version file
 MAX_BAD_WORDS = 3  # warnings about unusable words in one version file
 DEFAULT_GLOBAL = "\0the user's global pin"  # a sentinel no real path can equal
 
@@ -68,11 +69,15 @@ def pinned_requests(cwd: str, settings: Settings, warn: Warn, *, session: bool =
                             global_file=global_file, warn=warn)
     if found is None:
         return [], None
-    out = []
+    out: list[PythonRequest] = []
     bad = 0
     for line in found.lines:
+        if len(out) >= MAX_REQUESTS:
+            break  # a huge file: its first requests are all anyone meant
         try:
-            out.append(PythonRequest.parse(line, allow_paths=False))
+            req = PythonRequest.parse(line, allow_paths=False)
+            if req not in out:
+                out.append(req)
         except RequestError as exc:
             bad += 1
             if bad <= MAX_BAD_WORDS:  # a binary file must not flood the terminal

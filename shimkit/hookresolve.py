@@ -157,8 +157,8 @@ def _missing(req_text: str, res: Resolution, req: PythonRequest, settings: Setti
     where = f"{req_text} ({res.origin})"
     exists = download_exists(req, settings, host)
     if exists is False:
-        res.messages.append(f"shimkit: no Python {where} is installed or on this machine, "
-                            f"and there is no download of it for {host}")
+        res.messages.append(f"shimkit: Python {where} is not installed (nor found on this machine), "
+                            f"and no download of it exists for {host}")
     else:
         res.messages.append(f"shimkit: Python {where} is not installed; "
                             f"run: shimkit install {shlex.quote(req_text)}")

@@ -232,6 +232,8 @@ def read_lines(path: StrPath) -> list[str]:
     anyway (they then fail request parsing with a warning naming the file).
     """
     data = read_bounded(path, MAX_FILE_BYTES, truncate=True)
+    if len(data) >= MAX_FILE_BYTES and b"\n" in data:
+        data = data[: data.rindex(b"\n")]  # cut short: its last, partial line is no request
     return split_requests(data.decode("utf-8", "replace"))
 
 

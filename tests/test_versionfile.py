@@ -5,6 +5,7 @@ straightforward reference implementation on random trees."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -86,8 +87,8 @@ def test_words_and_comments_as_pyenv_and_mise_read_them(text: str, words: List[s
 def test_huge_file_is_read_only_partially(tmp_path: Path) -> None:
     write(tmp_path / ".python-version", "3.12\n" + "x" * (5 * vf.MAX_FILE_BYTES))
     f = vf.discover(tmp_path)
-    # the second line is a (bad) request too, cut at 64 KiB
-    assert f is not None and f.lines[0] == "3.12" and len(f.lines) == 2 and len(f.lines[1]) < vf.MAX_FILE_BYTES
+    # the second line, cut at 64 KiB, is no request
+    assert f is not None and f.lines == ("3.12",)
 
 
 @pytest.mark.parametrize(
@@ -335,8 +336,13 @@ def reference_discover(start: Path, ceilings: List[Path], global_file: Optional[
     """The contract of design §4, written as plainly as possible with pathlib and Path.glob."""
 
     def lines_of(path: Path) -> List[str]:
+        # every line's first word, and further words that look like requests (pyenv, mise)
         text = path.read_bytes().decode("utf-8", "replace").lstrip("\ufeff")
-        return [s.strip() for s in text.splitlines() if s.strip() and not s.strip().startswith("#")]
+        out = []
+        for line in text.splitlines():
+            words = line.partition("#")[0].split()
+            out += words[:1] + [w for w in words[1:] if re.fullmatch(r"[A-Za-z0-9.@+*<>=!~,_-]*[0-9][A-Za-z0-9.@+*<>=!~,_-]*", w)]
+        return out
 
     def workspace_root(project: Path) -> Path:
         for parent in project.parents:
@@ -372,8 +378,6 @@ def reference_discover(start: Path, ceilings: List[Path], global_file: Optional[
             f = d / name
             if f.is_file():
                 lines = lines_of(f)
-                if name == ".python-version":
-                    lines = lines[:1]
                 root = boundary if boundary is not None else project_root(d)
                 return (str(f), "version-file" if name == ".python-version" else "versions-file", tuple(lines),
                         None if root is None else str(root))
@@ -388,7 +392,7 @@ def reference_discover(start: Path, ceilings: List[Path], global_file: Optional[
             if spec:
                 return (str(p / "pyproject.toml"), "requires-python", (spec.strip(),), str(boundary))
     if global_file is not None and global_file.is_file():
-        return (str(global_file), "global", tuple(lines_of(global_file)[:1]), None)
+        return (str(global_file), "global", tuple(lines_of(global_file)), None)
     return None
 
 

@@ -154,7 +154,7 @@ def test_no_install_hint_for_a_version_without_a_download(
     project = write(projects.root / "ancient" / ".python-version", "3.7.1\n").parent
     with start(shell, tmp_path, home, fake_store, projects.root) as s:
         out = s.cd(project)
-        assert "no download of it" in out and "run: shimkit install" not in out, out
+        assert "no download of it exists" in out and "run: shimkit install" not in out, out
 
 
 # ---- defects 4 and 5: several versions, and the lines pyenv and mise accept ---------------------
