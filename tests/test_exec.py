@@ -112,8 +112,8 @@ def test_the_projects_venv_comes_first(env: Dict[str, str], tmp_path: Path) -> N
     d = project(tmp_path, "3.12")
     subprocess.run([os.path.join(link(env, "3.12"), "bin", "python"), "-m", "venv", "--without-pip",
                     str(d / ".venv")], check=True, env={"PATH": "/usr/bin:/bin"})
-    proc = shimkit(["exec", "--", "python", "-c", "import os, sys; print(sys.prefix); print(os.environ['VIRTUAL_ENV'])"],
-                   env, d)
+    show = "import os, sys; print(sys.prefix); print(os.environ['VIRTUAL_ENV'])"
+    proc = shimkit(["exec", "--", "python", "-c", show], env, d)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[:2] == [str(d / ".venv")] * 2
 

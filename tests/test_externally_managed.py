@@ -5,7 +5,6 @@ the installer and the ones an older shimkit made at the next install or upgrade;
 from __future__ import annotations
 
 import configparser
-import os
 from pathlib import Path
 
 import pytest

@@ -341,7 +341,8 @@ def reference_discover(start: Path, ceilings: List[Path], global_file: Optional[
         out = []
         for line in text.splitlines():
             words = line.partition("#")[0].split()
-            out += words[:1] + [w for w in words[1:] if re.fullmatch(r"[A-Za-z0-9.@+*<>=!~,_-]*[0-9][A-Za-z0-9.@+*<>=!~,_-]*", w)]
+            chars = r"[A-Za-z0-9.@+*<>=!~,_-]*"
+            out += words[:1] + [w for w in words[1:] if re.fullmatch(chars + "[0-9]" + chars, w)]
         return out
 
     def workspace_root(project: Path) -> Path:

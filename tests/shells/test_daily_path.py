@@ -259,7 +259,8 @@ def test_activate_commands_for_every_shell(tmp_path: Path) -> None:
     assert "prepend" in activate_command(tmp_path / "v", "nu")  # the stdlib venv writes no activate.nu
     (tmp_path / "v" / "bin").mkdir(parents=True)
     (tmp_path / "v" / "bin" / "activate.nu").write_text("")
-    assert activate_command(tmp_path / "v", "nu") == f"overlay use {nu_quote(str(tmp_path / 'v' / 'bin' / 'activate.nu'))}"
+    script = tmp_path / "v" / "bin" / "activate.nu"
+    assert activate_command(tmp_path / "v", "nu") == f"overlay use {nu_quote(str(script))}"
 
 
 def test_the_shell_named_by_the_parent_process_is_used(tmp_path: Path) -> None:

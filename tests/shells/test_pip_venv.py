@@ -27,7 +27,8 @@ def build_wheel(where: Path) -> Path:
     files = {
         "skdemo/__init__.py": b"MARK = 'skdemo works'\n",
         "skdemo-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: skdemo\nVersion: 1.0\n",
-        "skdemo-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        "skdemo-1.0.dist-info/WHEEL": (b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                                       b"Tag: py3-none-any\n"),
     }
     record = []
     for name, data in files.items():
