@@ -136,6 +136,8 @@ def check_python(ctx: Context) -> list[Finding]:
     from .versionfile import global_version_file
 
     env = ctx.environ
+    if not env.get(HOOK_VAR):
+        return []  # no hook at work in this shell: the hook check says so (and what to do)
     res = resolve(ctx.cwd, ctx.settings, global_file=global_version_file(), environ=env)
     if res.exe is None:
         return []  # nothing (installed) is pinned here: the hook check says what is missing

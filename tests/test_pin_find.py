@@ -225,7 +225,7 @@ def test_the_shell_session_override_wins_for_find_but_is_never_written(
     assert (project / ".python-version").read_text() == "3.12.1\n"
 
 
-@pytest.mark.parametrize("pin", ["3.12-dev", "system", "3.12 # comment"])
+@pytest.mark.parametrize("pin", ["3.12-dev", "system", "3.12-dev # comment"])
 def test_an_unusable_pin_fails_find_venv_and_pin_resolved(run: Run, env: Dict[str, str], sources: Dict[str, Path],
                                                          project: Path, tmp_path: Path, pin: str) -> None:
     managed(env, sources, "3.12.1")

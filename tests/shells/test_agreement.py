@@ -197,6 +197,10 @@ def test_shell_and_python_agree_on_random_trees(
         global_file.write_bytes(rng.choice(INSTALLED + MISSING + NON_PLAIN).encode())
     hook = fake_store.write_hook(shell, tmp_path, global_file)
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **extra}
+    # every python-preference: with system first, PATH's interpreters (/usr/bin/python3) win
+    preference = ["managed", "system", "only-managed", "only-system"][seed % 4]
+    if seed % 4:
+        env["SHIMKIT_PYTHON_PREFERENCE"] = preference
 
     host = PlatformTriple.parse(fake_store.host)
     assert host is not None
@@ -206,7 +210,7 @@ def test_shell_and_python_agree_on_random_trees(
         monkeypatch.delenv(k)
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    settings = Settings(install_dir=fake_store.root)
+    settings = Settings(install_dir=fake_store.root, python_preference=preference)
     for d in dirs:
         res = resolve(d, settings, host=host, global_file=global_file, environ=env)
         expected.append(None if res.bin_dir is None else str(res.bin_dir))
