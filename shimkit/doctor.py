@@ -13,8 +13,9 @@ What is checked:
   installation ``bin/`` they put first on PATH), and only while a pin applies; so in a directory
   whose pin is installed, its absence means the hook is not running.  Where nothing is pinned the
   environment cannot tell, and the rc file of the detected shell is read instead;
-* ``python``: where the hook is at work, what ``python`` really runs here (the first one on PATH) is what the pin resolves
-  to (``find``'s resolution), unless an activated virtual environment provides it;
+* ``python``: where the hook is at work, what ``python`` really runs here (the first one on
+  PATH) is what the pin resolves to (``find``'s resolution), unless an activated virtual
+  environment provides it;
 * ``links``: minor-version links that dangle or do not point at the highest installed patch, bin
   entries whose target is gone, leftovers in ``.temp/`` (``--fix`` repairs all of these);
 * ``bin``: files in the bin dir that shimkit did not create but that take the name of an entry it
