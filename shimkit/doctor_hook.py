@@ -107,7 +107,7 @@ def check_hook(ctx: Context) -> list[Finding]:
             )
         )
         return out
-    from .shell import rc_file
+    from .shellrc import rc_file
 
     try:
         rc = rc_file(ctx.shell, environ=env)

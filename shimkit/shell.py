@@ -30,6 +30,14 @@ import sys
 
 from . import __version__
 from .errors import UsageError
+from .shellquote import (  # re-exported: the quoting of every shell lives there
+    _SAFE_CHARS,
+    fish_quote,
+    nu_quote,
+    ps_quote,
+    py_quote,
+    sh_quote,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
 if TYPE_CHECKING:
@@ -130,46 +138,6 @@ def display_command(cmd: Sequence[str]) -> str:
         except OSError:
             pass
     return " ".join(w if w and set(w) <= _SAFE_CHARS else sh_quote(w) for w in cmd)
-
-
-# ---- quoting for each shell -------------------------------------------------------------
-_SAFE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
-
-
-def sh_quote(value: object) -> str:
-    """POSIX single quotes: everything literal, ``'`` as ``'\\''``."""
-    return "'" + str(value).replace("'", "'\\''") + "'"
-
-
-def fish_quote(value: object) -> str:
-    """fish single quotes: only ``\\\\`` and ``\\'`` are escapes."""
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def nu_quote(value: object) -> str:
-    """A nushell double-quoted string (no interpolation; control characters escaped)."""
-    out = []
-    for ch in str(value):
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{{{ord(ch):x}}}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def py_quote(value: object) -> str:
-    """A Python (xonsh) string literal."""
-    return repr(str(value))
-
-
-def ps_quote(value: object) -> str:
-    """PowerShell single quotes: ``'`` doubled (also the typographic quotes PowerShell accepts)."""
-    text = str(value)
-    for q in ("'", "\u2018", "\u2019", "\u201a", "\u201b"):
-        text = text.replace(q, q + q)
-    return "'" + text + "'"
 
 
 def session_command(value: Optional[str], shell: Optional[str] = None) -> str:
@@ -274,9 +242,13 @@ def hook_inputs(shell: str, settings: Settings) -> HookInputs:
 
 def render(inputs: HookInputs) -> str:
     """Render the hook for ``inputs.shell`` (imports jinja2: :mod:`shimkit.shellrender`)."""
-    from .shellrender import render as _render
+    from .errors import StoreError
+    from .shellrender import render_template
 
-    return _render(inputs)
+    dirs = template_dirs()
+    if not dirs:
+        raise StoreError("shimkit's shell templates are missing", "reinstall shimkit")
+    return render_template(dirs, TEMPLATES[inputs.shell], inputs.context())
 
 
 def _templates_fingerprint() -> str:
@@ -401,6 +373,9 @@ def fast_init(args: Sequence[str]) -> Optional[int]:
     return 0
 
 
+__all__ = ["fish_quote", "nu_quote", "ps_quote", "py_quote", "sh_quote"]
+
+# names that moved, still reachable here while their callers move (no import at load time)
 _LAZY = {
     "jinja_env": "shellrender", "RcChange": "shellrc", "rc_file": "shellrc", "init_line": "shellrc",
     "shims_line": "shellrc", "update_rc": "shellrc",

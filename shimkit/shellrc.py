@@ -13,19 +13,8 @@ from typing import Mapping, Optional, Sequence
 from .errors import StoreError, UsageError
 from .safeio import write_text_atomic
 from .settings import Settings
-from .shell import (
-    _SAFE_CHARS,
-    MARK_INIT,
-    MARK_SHIMS,
-    canonical_shell,
-    fish_quote,
-    init_script,
-    nu_quote,
-    ps_quote,
-    py_quote,
-    sh_quote,
-    shimkit_command,
-)
+from .shell import MARK_INIT, MARK_SHIMS, canonical_shell, init_script, shimkit_command
+from .shellquote import _SAFE_CHARS, fish_quote, nu_quote, ps_quote, py_quote, sh_quote
 
 
 def _config_home(home: Path, env: Mapping[str, str]) -> Path:

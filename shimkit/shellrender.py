@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import StoreError
 from .model.request import PLAIN_IMPLEMENTATIONS, PLAIN_MAJORS, PLAIN_PRE_TAGS, PLAIN_VARIANTS, plain_pin_regex
-from .shell import TEMPLATES, HookInputs, fish_quote, nu_quote, ps_quote, py_quote, sh_quote, template_dirs
+from .shellquote import fish_quote, nu_quote, ps_quote, py_quote, sh_quote
 
 
 def jinja_env(dirs: Sequence[Path]) -> Any:
@@ -51,10 +50,7 @@ def jinja_env(dirs: Sequence[Path]) -> Any:
     return env
 
 
-def render(inputs: HookInputs) -> str:
-    """Render the hook for ``inputs.shell``."""
-    dirs = template_dirs()
-    if not dirs:
-        raise StoreError("shimkit's shell templates are missing", "reinstall shimkit")
-    text: str = jinja_env(dirs).get_template(TEMPLATES[inputs.shell]).render(**inputs.context())
+def render_template(dirs: Sequence[Path], name: str, context: dict[str, Any]) -> str:
+    """Render the template ``name`` found in ``dirs`` with ``context``."""
+    text: str = jinja_env(dirs).get_template(name).render(**context)
     return text

@@ -128,7 +128,7 @@ def activate_command(venv: Path, shell: Optional[str] = None) -> str:
     path written as given (relative stays relative) and quoted for that shell."""
     import shlex
 
-    from .shell import _SAFE_CHARS, fish_quote, nu_quote, ps_quote, py_quote
+    from .shellquote import _SAFE_CHARS, fish_quote, nu_quote, ps_quote, py_quote
 
     def q(quote: Callable[[str], str], path: Path) -> str:
         text = str(path)
