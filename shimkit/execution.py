@@ -51,8 +51,9 @@ def _noop(_: str) -> None:
     pass
 
 
-def _candidate(request: Optional[str], settings: Settings, cwd: str, reporter: Optional[Reporter],
-               warn: Callable[[str], None]) -> Candidate:
+def _candidate(
+    request: Optional[str], settings: Settings, cwd: str, reporter: Optional[Reporter], warn: Callable[[str], None]
+) -> Candidate:
     from . import discovery, provision
     from .model.request import PythonRequest
     from .sources import Candidate
@@ -64,8 +65,7 @@ def _candidate(request: Optional[str], settings: Settings, cwd: str, reporter: O
         found = discovery.explicit(req, settings, Path(cwd))
         info = found.info
         return Candidate(str(found.path), "explicit", info.implementation, info.parsed_version, info.variant)
-    return provision.find_candidate(req, settings, cwd, system=False, allow_download=True, reporter=reporter,
-                                    warn=warn)
+    return provision.find_candidate(req, settings, cwd, system=False, allow_download=True, reporter=reporter, warn=warn)
 
 
 def _extras(primary: Candidate, settings: Settings, cwd: str) -> list[Candidate]:
@@ -82,9 +82,14 @@ def _extras(primary: Candidate, settings: Settings, cwd: str) -> list[Candidate]
     return out
 
 
-def command_environment(request: Optional[str], settings: Settings, *, cwd: Optional[str] = None,
-                        reporter: Optional[Reporter] = None, warn: Callable[[str], None] = _noop
-                        ) -> dict[str, str]:
+def command_environment(
+    request: Optional[str],
+    settings: Settings,
+    *,
+    cwd: Optional[str] = None,
+    reporter: Optional[Reporter] = None,
+    warn: Callable[[str], None] = _noop,
+) -> dict[str, str]:
     """The environment :func:`exec_command` runs the command in (see the module docstring)."""
     from pathlib import Path
 
@@ -110,8 +115,14 @@ def command_environment(request: Optional[str], settings: Settings, *, cwd: Opti
     return env
 
 
-def exec_command(request: Optional[str], argv: list[str], settings: Settings, *,
-                 reporter: Optional[Reporter] = None, warn: Callable[[str], None] = _noop) -> int:
+def exec_command(
+    request: Optional[str],
+    argv: list[str],
+    settings: Settings,
+    *,
+    reporter: Optional[Reporter] = None,
+    warn: Callable[[str], None] = _noop,
+) -> int:
     """Run ``argv`` with the project's Python first on PATH.  Does not return on POSIX (the
     process becomes the command); on Windows returns the command's exit code.  Raises
     :class:`~shimkit.errors.UsageError` for an empty command and :class:`ExecError` (127/126)

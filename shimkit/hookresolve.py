@@ -157,11 +157,12 @@ def _missing(req_text: str, res: Resolution, req: PythonRequest, settings: Setti
     where = f"{req_text} ({res.origin})"
     exists = download_exists(req, settings, host)
     if exists is False:
-        res.messages.append(f"shimkit: Python {where} is not installed (nor found on this machine), "
-                            f"and no download of it exists for {host}")
+        res.messages.append(
+            f"shimkit: Python {where} is not installed (nor found on this machine), "
+            f"and no download of it exists for {host}"
+        )
     else:
-        res.messages.append(f"shimkit: Python {where} is not installed; "
-                            f"run: shimkit install {shlex.quote(req_text)}")
+        res.messages.append(f"shimkit: Python {where} is not installed; run: shimkit install {shlex.quote(req_text)}")
 
 
 def resolve(
@@ -184,8 +185,9 @@ def resolve(
     res = Resolution()
     warnings: list[str] = []
     try:
-        reqs, found = discovery.pinned_requests(os.fspath(start), settings, warnings.append,
-                                                global_file=global_file, environ=environ)
+        reqs, found = discovery.pinned_requests(
+            os.fspath(start), settings, warnings.append, global_file=global_file, environ=environ
+        )
     except NotFoundError:  # a pin with no valid request: its bad words were reported; choose nothing
         reqs, found = [], None
     res.messages += [f"shimkit: warning: {w}" for w in warnings]

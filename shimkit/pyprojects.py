@@ -182,7 +182,7 @@ def scan_requires_python(text: str) -> tuple[bool, Optional[str]]:
         if line.startswith("["):
             end = line.find("]")
             name = line[1:end].strip() if end > 0 else ""
-            rest = line[end + 1:].strip() if end > 0 else "x"
+            rest = line[end + 1 :].strip() if end > 0 else "x"
             if line.startswith("[["):
                 name, rest = "[[array]]", ""
             elif not name or not all(c in _HEADER_CHARS for c in name) or (rest and not rest.startswith("#")):
@@ -195,10 +195,16 @@ def scan_requires_python(text: str) -> tuple[bool, Optional[str]]:
             rhs = rhs.strip()
             quote = rhs[:1]
             close = rhs.find(quote, 1) if quote in ("'", '"') else -1
-            after = rhs[close + 1:].strip() if close > 0 else "x"
-            if (table != "project" or key.strip() != "requires-python" or not eq or close < 0
-                    or (quote == '"' and "\\" in rhs[1:close]) or (after and not after.startswith("#"))
-                    or value is not None):
+            after = rhs[close + 1 :].strip() if close > 0 else "x"
+            if (
+                table != "project"
+                or key.strip() != "requires-python"
+                or not eq
+                or close < 0
+                or (quote == '"' and "\\" in rhs[1:close])
+                or (after and not after.startswith("#"))
+                or value is not None
+            ):
                 return False, None
             value = rhs[1:close]
         previous = line

@@ -64,10 +64,7 @@ def init_line(shell: str, cmd: Sequence[str]) -> str:
         return f'eval "$({posix} init {shell})"  {MARK_INIT}'
     if shell in ("sh", "dash"):
         # ~/.profile is also read by bash and zsh login shells, which have hooks of their own
-        return (
-            f'if [ -z "${{BASH_VERSION-}}${{ZSH_VERSION-}}" ]; then eval "$({posix} init {shell})"; fi'
-            f"  {MARK_INIT}"
-        )
+        return f'if [ -z "${{BASH_VERSION-}}${{ZSH_VERSION-}}" ]; then eval "$({posix} init {shell})"; fi  {MARK_INIT}'
     if shell == "fish":
         return f"{' '.join(fish_quote(w) for w in cmd)} init fish | source  {MARK_INIT}"
     if shell == "xonsh":

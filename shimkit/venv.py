@@ -147,8 +147,10 @@ def activate_command(venv: Path, shell: Optional[str] = None) -> str:
         if (scripts / "activate.nu").is_file():  # virtualenv writes one; the stdlib's venv does not
             return f"overlay use {nu_quote(scripts / 'activate.nu')}"
         absolute = os.path.abspath(venv)
-        return (f"$env.VIRTUAL_ENV = {nu_quote(absolute)}; "
-                f"$env.PATH = ($env.PATH | prepend {nu_quote(os.path.join(absolute, 'bin'))})")
+        return (
+            f"$env.VIRTUAL_ENV = {nu_quote(absolute)}; "
+            f"$env.PATH = ($env.PATH | prepend {nu_quote(os.path.join(absolute, 'bin'))})"
+        )
     if name == "xonsh":
         return f"source-bash {q(py_quote, scripts / 'activate')}"
     if windows and name in ("cmd", ""):

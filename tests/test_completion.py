@@ -36,8 +36,14 @@ def test_the_spelled_out_paths_are_the_modules(tmp_path: Path) -> None:
 def test_installed_versions(env: Path) -> None:
     for name in ("cpython-3.12.1", "cpython-3.13.0+freethreaded", "pypy-3.10.14"):
         (env / "installs" / f"{name}-{HOST}" / "bin").mkdir(parents=True)
-    assert set(completion.candidates("installed")) == {"3.12", "3.12.1", "3.13t", "3.13.0t", "pypy@3.10",
-                                                       "pypy@3.10.14"}
+    assert set(completion.candidates("installed")) == {
+        "3.12",
+        "3.12.1",
+        "3.13t",
+        "3.13.0t",
+        "pypy@3.10",
+        "pypy@3.10.14",
+    }
 
 
 def test_available_downloads_come_from_a_cached_list(env: Path) -> None:
@@ -45,10 +51,12 @@ def test_available_downloads_come_from_a_cached_list(env: Path) -> None:
     assert "3.12" in words and words.index("3.13") < words.index("3.12")  # newest first
     assert (env / "cache" / "shimkit" / "completion" / f"downloads-{HOST}.txt").is_file()
     # the next press reads only that file: no download-list module is imported
-    prog = ("import sys; from shimkit import completion; w = completion.candidates('available'); "
-            "assert '3.12' in w, w; "
-            "heavy = [m for m in ('shimkit.downloads', 'json', 'httpx', 'jinja2', 'typer') if m in sys.modules]; "
-            "assert not heavy, heavy")
+    prog = (
+        "import sys; from shimkit import completion; w = completion.candidates('available'); "
+        "assert '3.12' in w, w; "
+        "heavy = [m for m in ('shimkit.downloads', 'json', 'httpx', 'jinja2', 'typer') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
     proc = subprocess.run([sys.executable, "-c", prog], env=dict(os.environ), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert completion.candidates("pinnable")[: len(words)] == words  # nothing installed: all downloads

@@ -40,8 +40,11 @@ def env(tmp_path: Path) -> Dict[str, str]:
     for version in ("3.11.7", "3.12.1"):
         minor = version.rsplit(".", 1)[0]
         inst = root / f"cpython-{version}-{HOST}"
-        subprocess.run([real_interpreter(minor), "-m", "venv", "--without-pip", str(inst)], check=True,
-                       env={"PATH": "/usr/bin:/bin"})
+        subprocess.run(
+            [real_interpreter(minor), "-m", "venv", "--without-pip", str(inst)],
+            check=True,
+            env={"PATH": "/usr/bin:/bin"},
+        )
         os.symlink(inst.name, root / f"cpython-{minor}-{HOST}")
     return e
 
@@ -58,8 +61,9 @@ def project(tmp_path: Path, pin: str) -> Path:
 
 
 def shimkit(args: List[str], env: Dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shimkit", *args], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "shimkit", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
 
 
 PREFIX = ["python", "-c", "import sys, os; print(sys.prefix); print(os.environ['PATH'].split(os.pathsep)[0])"]
@@ -98,9 +102,21 @@ def test_exit_status_is_the_commands(code: int, env: Dict[str, str], tmp_path: P
 def test_the_command_is_the_process_and_gets_its_signals(env: Dict[str, str], tmp_path: Path) -> None:
     d = project(tmp_path, "3.12")
     child = subprocess.Popen(
-        [sys.executable, "-m", "shimkit", "exec", "--", "python", "-c",
-         "import os, sys, time; print(os.getpid(), flush=True); time.sleep(60)"],
-        env=env, cwd=d, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "shimkit",
+            "exec",
+            "--",
+            "python",
+            "-c",
+            "import os, sys, time; print(os.getpid(), flush=True); time.sleep(60)",
+        ],
+        env=env,
+        cwd=d,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout is not None
     pid = int(child.stdout.readline())
     assert pid == child.pid  # replaced, not a child of shimkit: signals reach it directly
@@ -110,8 +126,11 @@ def test_the_command_is_the_process_and_gets_its_signals(env: Dict[str, str], tm
 
 def test_the_projects_venv_comes_first(env: Dict[str, str], tmp_path: Path) -> None:
     d = project(tmp_path, "3.12")
-    subprocess.run([os.path.join(link(env, "3.12"), "bin", "python"), "-m", "venv", "--without-pip",
-                    str(d / ".venv")], check=True, env={"PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [os.path.join(link(env, "3.12"), "bin", "python"), "-m", "venv", "--without-pip", str(d / ".venv")],
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     show = "import os, sys; print(sys.prefix); print(os.environ['VIRTUAL_ENV'])"
     proc = shimkit(["exec", "--", "python", "-c", show], env, d)
     assert proc.returncode == 0, proc.stderr

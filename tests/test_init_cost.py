@@ -13,13 +13,27 @@ from pathlib import Path
 import pytest
 from support.cli import isolated_env
 
-HEAVY = ("jinja2", "dataclasses", "typing", "platformdirs", "pathlib", "hashlib", "shimkit.settings",
-         "shimkit.model.request", "shimkit.shellrender")
+HEAVY = (
+    "jinja2",
+    "dataclasses",
+    "typing",
+    "platformdirs",
+    "pathlib",
+    "hashlib",
+    "shimkit.settings",
+    "shimkit.model.request",
+    "shimkit.shellrender",
+)
 
 
 def imported(env: dict, shell: str) -> tuple[str, set[str]]:
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "shimkit", "init", shell], env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "shimkit", "init", shell],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     names = {m.group(1) for m in re.finditer(r"\|\s+(\S+)\s*$", proc.stderr, re.M)}
     return proc.stdout, names

@@ -34,8 +34,9 @@ ALL_SHELLS = ["bash", "zsh", "fish", "dash", "ksh", "xonsh", "nu"]
 PROMPT_SHELLS = ["bash", "zsh", "fish"]  # shells with a prompt hook and a venv `deactivate`
 
 
-def start(shell: str, tmp_path: Path, home: Path, store: FakeStore, cwd: Path,
-          extra: Optional[Dict[str, str]] = None) -> Session:
+def start(
+    shell: str, tmp_path: Path, home: Path, store: FakeStore, cwd: Path, extra: Optional[Dict[str, str]] = None
+) -> Session:
     s = Session(DIALECTS[shell], hook_env(home, store, base_path(tmp_path), extra), cwd, tmp_path)
     out = s.load(CMD, tmp_path)
     assert "error" not in out.lower(), out
@@ -77,8 +78,11 @@ def test_deactivate_in_another_project_gives_that_projects_python(
     activation (3.12 first) and `python` stayed 3.12 in the 3.11 project."""
     store = fake_store
     venv = tmp_path / "venvs" / "other"  # (venv's activate scripts cannot take every directory name)
-    subprocess.run([str(store.bin("3.12") / "python"), "-m", "venv", "--without-pip", str(venv)], check=True,
-                   env={"PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [str(store.bin("3.12") / "python"), "-m", "venv", "--without-pip", str(venv)],
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     with start(shell, tmp_path, home, store, projects.root) as s:
         s.cd(projects["other"])
         assert s.which()[0] == str(store.bin("3.12") / "python")
@@ -99,8 +103,10 @@ def test_doctor_says_when_python_is_not_what_the_pin_resolves_to(
     report = tmp_path / "doctor.json"
     with start(shell, tmp_path, home, store, projects["app"]) as s:
         # the same line changes PATH and runs doctor: no prompt (and so no hook) in between
-        s.type(f"PATH={shlex.quote(str(store.bin('3.12')))}:$PATH; shimkit doctor --output-format json "
-               f"--shell {shell} > {shlex.quote(str(report))}")
+        s.type(
+            f"PATH={shlex.quote(str(store.bin('3.12')))}:$PATH; shimkit doctor --output-format json "
+            f"--shell {shell} > {shlex.quote(str(report))}"
+        )
         findings = [f for f in json.loads(report.read_text()) if f["check"] == "python"]
         assert [f["status"] for f in findings] == ["warn"], findings
         assert str(store.bin("3.12")) in findings[0]["message"] and "3.11" in findings[0]["message"]
@@ -222,8 +228,11 @@ def test_shell_refuses_a_version_that_is_not_installed(
         s._ready()
         s.shell.send(f"{d.run('shell --force 3.10')}; {d.status_query}")  # said explicitly: set it anyway
         assert s.shell.expect()[0] == "0"
-        value = r"""printf '\036%s\037\n' "$SHIMKIT_PYTHON" """ if shell == "fish" else (
-            r"""printf '\036%s\037\n' "${SHIMKIT_PYTHON-}" """)
+        value = (
+            r"""printf '\036%s\037\n' "$SHIMKIT_PYTHON" """
+            if shell == "fish"
+            else (r"""printf '\036%s\037\n' "${SHIMKIT_PYTHON-}" """)
+        )
         assert s.ask(value) == "3.10"
 
 
@@ -238,7 +247,7 @@ def test_venv_names_the_activate_script_of_the_shell_and_it_works(
         out = s.type(DIALECTS[shell].run("venv"))
         lines = [ln for ln in out.splitlines() if ln.startswith("Activate with: ")]
         assert len(lines) == 1, out
-        command = lines[0][len("Activate with: "):]
+        command = lines[0][len("Activate with: ") :]
         if shell == "fish":
             assert command.endswith("activate.fish"), command
         s.type(command)
@@ -268,6 +277,10 @@ def test_the_shell_named_by_the_parent_process_is_used(tmp_path: Path) -> None:
     from shell_harness import find_shell
 
     prog = f"{shlex.quote(sys.executable)} -c 'from shimkit.venv import user_shell; print(user_shell())'"
-    out = subprocess.run([find_shell("fish"), "--no-config", "-c", prog], capture_output=True, text=True,
-                         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/bash"})
+    out = subprocess.run(
+        [find_shell("fish"), "--no-config", "-c", prog],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/bash"},
+    )
     assert out.stdout.strip() == "fish", out

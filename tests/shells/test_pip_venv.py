@@ -27,8 +27,9 @@ def build_wheel(where: Path) -> Path:
     files = {
         "skdemo/__init__.py": b"MARK = 'skdemo works'\n",
         "skdemo-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: skdemo\nVersion: 1.0\n",
-        "skdemo-1.0.dist-info/WHEEL": (b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-                                       b"Tag: py3-none-any\n"),
+        "skdemo-1.0.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
     }
     record = []
     for name, data in files.items():
@@ -64,8 +65,12 @@ def test_pip_in_a_shimkit_venv_installs_there_and_the_managed_python_refuses(
     # the marker moved aside (ensurepip drops PIP_BREAK_SYSTEM_PACKAGES), then put it back
     aside = marker.with_name("marker-aside")
     marker.rename(aside)
-    subprocess.run([str(real / "bin" / "python3"), "-m", "ensurepip", "--default-pip"], check=True,
-                   capture_output=True, env={"PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [str(real / "bin" / "python3"), "-m", "ensurepip", "--default-pip"],
+        check=True,
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     aside.rename(marker)
     assert (real / "bin" / "pip").exists()
 
