@@ -158,8 +158,9 @@ HOOK_VARS: Tuple[EnvVar, ...] = (
     EnvVar(
         "_SHIMKIT_ADDED",
         "exported",
-        "The installation `bin/` directory the hook put first on PATH (removed from PATH again when "
-        "you leave the project). `shimkit doctor` uses it to tell that the hook is active.",
+        "The directory the hook put first on PATH (an interpreter's `bin/`, or a directory of links in the "
+        "cache dir; removed from PATH again when you leave the project). `shimkit doctor` uses it to tell "
+        "that the hook is active.",
     ),
     EnvVar("_SHIMKIT_PWD", "shell variable", "The directory the hook last resolved (no work until it changes)."),
     EnvVar("_SHIMKIT_OVR", "shell variable", "The `SHIMKIT_PYTHON` value the hook last resolved."),
@@ -169,6 +170,16 @@ HOOK_VARS: Tuple[EnvVar, ...] = (
         "A pinned installation that is not there yet (looked for again at each prompt).",
     ),
     EnvVar("_SHIMKIT_HINT", "shell variable", "The last hint printed, so it is printed once per project visit."),
+    EnvVar(
+        "_SHIMKIT_PATH",
+        "shell variable",
+        "PATH as the hook left it: when it differs at a prompt (`deactivate`), the hook resolves again.",
+    ),
+    EnvVar(
+        "_SHIMKIT_BASE",
+        "shell variable",
+        "PATH without the directory the hook added, for the one `shimkit hook-resolve` call.",
+    ),
     EnvVar(
         "SHIMKIT_SHELL_HOOK",
         "set for one command",

@@ -3,15 +3,35 @@
 Called by the completion machinery for each Tab press, so it never touches the network (the
 download list is the embedded or cached one; an override URL is read only from its cache) and
 any failure means "no candidates", never an error in the middle of a command line.
+
+Cheap on every press: installed versions come from the install dir's names; available ones from
+a small per-platform list kept in the cache dir and rebuilt only when a file the download list
+is made of changes (the embedded list, the refreshed cache, a local override), so a press
+normally reads one small file and imports no download-list code (an override URL's cached copy
+is read each time).
+
+* ``installed`` -- ``uninstall``, ``upgrade``, ``shell``, ``venv -p``;
+* ``available`` -- ``install``; ``pinnable`` (installed first, then available) -- ``pin``;
+* ``shells`` -- ``init``, ``update-shell``.
 """
 
 from __future__ import annotations
+
+import os
 
 from .errors import ShimkitError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .model.key import PythonKey
+    from .settings import Settings
+
+CACHE_NAME = "completion"
+# the files the download list in force is made of (shimkit.downloads.EMBEDDED and
+# shimkit.metadata_cache.cache_file(), spelled out here: importing those modules costs ~100 ms;
+# tests/test_completion.py checks that both agree)
+EMBEDDED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "downloads.json")
+REFRESHED = "downloads-refreshed.json"
 
 
 def _requests(keys: list[PythonKey]) -> list[str]:
@@ -35,15 +55,29 @@ def installed() -> list[str]:
     return _requests(installations(str(load_settings().install_dir)))
 
 
-def available() -> list[str]:
+def _fingerprint(settings: Settings) -> str:
+    """Size and time of every file the download list in force is read from."""
+    location = settings.downloads_json or ""
+    paths = [EMBEDDED, os.path.join(os.fspath(settings.cache_dir), REFRESHED)]
+    if location:
+        paths.append(location)
+    parts = [location]
+    for path in paths:
+        try:
+            st = os.stat(path)
+            parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{path}:-")
+    return "|".join(parts)
+
+
+def _read_available(settings: Settings) -> list[str]:
     from .downloads import load_metadata, parse_metadata
     from .model.key import PythonKey
-    from .settings import load_settings
 
-    settings = load_settings()
     location = settings.downloads_json
     if location and location.startswith(("http://", "https://")):  # an override URL: its cached copy only
-        from .override_cache import cached_body
+        from .override_cache import cached_body  # type: ignore[attr-defined,unused-ignore]  # (main has it)
 
         body = cached_body(location, settings.cache_dir)
         downloads = parse_metadata(body, location)[0] if body is not None else []
@@ -53,6 +87,32 @@ def available() -> list[str]:
     keys = [d.key for d in downloads if d.key_text.endswith(host)]
     keys.sort(key=PythonKey.sort_key, reverse=True)
     return _requests(keys)
+
+
+def available() -> list[str]:
+    from .settings import load_settings
+
+    settings = load_settings()
+    if settings.downloads_json and settings.downloads_json.startswith(("http://", "https://")):
+        return _read_available(settings)  # its cached copy is the override cache's business
+    cache = os.path.join(os.fspath(settings.cache_dir), CACHE_NAME, f"downloads-{settings.host}.txt")
+    key = _fingerprint(settings)
+    try:
+        with open(cache, encoding="utf-8") as fh:
+            stored, _, body = fh.read().partition("\n")
+        if stored == key:
+            return body.split()
+    except (OSError, UnicodeError):
+        pass
+    words = _read_available(settings)
+    try:
+        from .safeio import write_text_atomic
+
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        write_text_atomic(cache, key + "\n" + "\n".join(words) + "\n")
+    except OSError:
+        pass  # a read-only cache dir: every press reads the download list
+    return words
 
 
 def shells() -> list[str]:

@@ -33,45 +33,74 @@ from .sources import Candidate, Sources
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Any, Callable, Iterator, Optional
+    from typing import Any, Callable, Iterator, Mapping, Optional, Union
 
+    from .model.key import PlatformTriple
     from .probe import InterpreterInfo
     from .settings import Settings
 
     Warn = Callable[[str], None]
 
 ANY = PythonRequest.ANY
+MAX_REQUESTS = 16  # distinct requests read from one version file
+MAX_BAD_WORDS = 3  # warnings about unusable words in one version file
+DEFAULT_GLOBAL = "\0the user's global pin"  # a sentinel no real path can equal
 
 
 def _noop(_: str) -> None:
     pass
 
 
-def pinned_request(cwd: str, settings: Settings, warn: Warn, *, session: bool = True
-                   ) -> tuple[Optional[PythonRequest], Optional[vf.Found]]:
-    """The request for ``cwd``, in the shell hooks' order: ``SHIMKIT_PYTHON`` (this shell's
-    override, when ``session``), else the version files (or ``requires-python``, or the global
-    pin) unless ``no_config``.  The first valid line wins; bad lines are dropped with a warning
-    naming where they came from; a pin with no valid line is an error, not some other Python."""
-    found = vf.session_override() if session else None
+def pinned_requests(cwd: str, settings: Settings, warn: Warn, *, session: bool = True,
+                    global_file: Union[str, Path, None] = DEFAULT_GLOBAL, environ: Optional[Mapping[str, str]] = None
+                    ) -> tuple[list[PythonRequest], Optional[vf.Found]]:
+    """Every request pinned for ``cwd``, in the shell hooks' order: ``SHIMKIT_PYTHON`` (this
+    shell's override, when ``session``), else the version files (or ``requires-python``, or the
+    global pin) unless ``no_config``.  The first valid one is *the* Python; the others only add
+    their ``python3.X`` in the hooks (pyenv's several versions).  Bad words are dropped with a
+    warning naming where they came from; a pin with no valid request is an error, not some
+    other Python.  ``global_file``: the global pin (default: the user's; None: none)."""
+    found = vf.session_override(environ) if session else None
     if found is None:
         if settings.no_config:
-            return None, None
-        found = vf.discover(cwd, ceilings=vf.ceiling_dirs(), global_file=vf.global_version_file(), warn=warn)
+            return [], None
+        if global_file is DEFAULT_GLOBAL:
+            global_file = vf.global_version_file()
+        found = vf.discover(cwd, ceilings=vf.ceiling_dirs(None if environ is None else dict(environ)),
+                            global_file=global_file, warn=warn)
     if found is None:
-        return None, None
+        return [], None
+    out: list[PythonRequest] = []
+    bad = 0
     for line in found.lines:
+        if len(out) >= MAX_REQUESTS:
+            break  # a huge file: its first requests are all anyone meant
         try:
-            return PythonRequest.parse(line, allow_paths=False), found
+            req = PythonRequest.parse(line, allow_paths=False)
+            if req not in out:
+                out.append(req)
         except RequestError as exc:
-            warn(vf.bad_line_message(found, line, exc.message))
+            bad += 1
+            if bad <= MAX_BAD_WORDS:  # a binary file must not flood the terminal
+                warn(vf.bad_line_message(found, line, exc.message))
+    if bad > MAX_BAD_WORDS:
+        warn(f"ignoring {bad - MAX_BAD_WORDS} more unusable words in {found.describe()}")
+    if out:
+        return out, found
     if not found.lines:
         warn(f"{found.describe()} holds no Python request; ignoring it")
     elif found.source != vf.SOURCE_REQUIRES_PYTHON:
         raise NotFoundError(f"{found.describe()} holds no valid Python request",
                             "replace it, e.g. with `shimkit pin 3.12`" if found.source != vf.SOURCE_SESSION
                             else "change it with `shimkit shell 3.12`, or drop it with `shimkit shell --unset`")
-    return None, found
+    return [], found
+
+
+def pinned_request(cwd: str, settings: Settings, warn: Warn, *, session: bool = True
+                   ) -> tuple[Optional[PythonRequest], Optional[vf.Found]]:
+    """The first of :func:`pinned_requests`: the request ``find`` resolves for ``cwd``."""
+    reqs, found = pinned_requests(cwd, settings, warn, session=session)
+    return (reqs[0] if reqs else None), found
 
 
 def effective_preference(settings: Settings, *, managed_only: bool = False, no_managed: bool = False) -> str:
@@ -88,13 +117,15 @@ def effective_preference(settings: Settings, *, managed_only: bool = False, no_m
 class Search:
     """One search over the sources in the order a preference gives."""
 
-    def __init__(self, settings: Settings, cwd: str, preference: str, system: bool) -> None:
+    def __init__(self, settings: Settings, cwd: str, preference: str, system: bool,
+                 host: Optional[PlatformTriple] = None) -> None:
         from .dirs import user_data_dir
 
         self.preference = preference
         self.system = system
         self.sources = Sources(install_dir=str(settings.install_dir), cache_dir=str(settings.cache_dir),
-                               data_dir=str(user_data_dir()), host=settings.host, cwd=cwd, preference=preference)
+                               data_dir=str(user_data_dir()), host=host or settings.host, cwd=cwd,
+                               preference=preference)
 
     @property
     def skipped(self) -> list[tuple[str, str]]:

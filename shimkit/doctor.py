@@ -13,6 +13,9 @@ What is checked:
   installation ``bin/`` they put first on PATH), and only while a pin applies; so in a directory
   whose pin is installed, its absence means the hook is not running.  Where nothing is pinned the
   environment cannot tell, and the rc file of the detected shell is read instead;
+* ``python``: where the hook is at work, what ``python`` really runs here (the first one on
+  PATH) is what the pin resolves to (``find``'s resolution), unless an activated virtual
+  environment provides it;
 * ``links``: minor-version links that dangle or do not point at the highest installed patch, bin
   entries whose target is gone, leftovers in ``.temp/`` (``--fix`` repairs all of these);
 * ``bin``: files in the bin dir that shimkit did not create but that take the name of an entry it
@@ -25,90 +28,29 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Optional
+from typing import Callable, Iterable
 
 from . import __version__
+from .diagnosis import (  # re-exported: what the CLI and the tests use
+    HOOK_SHELL_VAR,
+    HOOK_VAR,
+    STATUSES,
+    Context,
+    Finding,
+    _first_on_path,
+    _path_dirs,
+    _same_dir,
+    _within,
+    home_short,
+)
+from .doctor_hook import check_hook, check_python
 from .links import current_target, entry_names, is_managed, managed_entries
 from .settings import Settings
 from .store import Store
 
-STATUSES = ("ok", "info", "warn", "error")
-HOOK_VAR = "_SHIMKIT_ADDED"  # exported by every hook while it has put an installation on PATH
-HOOK_SHELL_VAR = "SHIMKIT_SHELL_HOOK"  # set by the hooks' `shimkit` function when it calls shimkit
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One result of a check."""
-
-    check: str  # config, shimkit, path, hook, links, bin, venvs
-    status: str  # ok, info, warn, error
-    message: str
-    fix: str = ""  # what the user should do (problems only)
-    fixable: bool = False  # `shimkit doctor --fix` repairs it
-
-    @property
-    def is_problem(self) -> bool:
-        return self.status in ("warn", "error")
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "check": self.check,
-            "status": self.status,
-            "message": self.message,
-            "fix": self.fix or None,
-            "fixable": self.fixable,
-        }
-
-
-@dataclass(frozen=True)
-class Context:
-    """Everything the checks look at (explicit, so tests can point them anywhere)."""
-
-    settings: Settings
-    environ: Mapping[str, str]
-    cwd: Path
-    shell: Optional[str] = None  # canonical shell name, if known
-
-
-def home_short(path: object, environ: Mapping[str, str]) -> str:
-    """``path`` with the home directory written as ``~`` (for messages)."""
-    text = str(path)
-    home = environ.get("HOME", "")
-    if home and home != os.sep and (text == home or text.startswith(home.rstrip(os.sep) + os.sep)):
-        return "~" + text[len(home.rstrip(os.sep)) :]
-    return text
-
-
-def _within(path: str, root: str) -> bool:
-    root = os.path.realpath(root)
-    real = os.path.realpath(path)
-    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _path_dirs(environ: Mapping[str, str]) -> list[str]:
-    return [d for d in environ.get("PATH", "").split(os.pathsep) if d]
-
-
-def _same_dir(a: str, b: str) -> bool:
-    norm = os.path.normcase
-    if norm(os.path.abspath(os.path.expanduser(a))) == norm(os.path.abspath(b)):
-        return True
-    try:
-        return os.path.samefile(os.path.expanduser(a), b)
-    except OSError:
-        return False
-
-
-def _first_on_path(name: str, environ: Mapping[str, str]) -> Optional[tuple[str, str]]:
-    """(directory, file) of the first executable ``name`` on PATH."""
-    for d in _path_dirs(environ):
-        candidate = os.path.join(os.path.expanduser(d), name)
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return d, candidate
-    return None
+__all__ = ["HOOK_SHELL_VAR", "HOOK_VAR", "STATUSES", "Context", "Finding", "check_hook", "check_python", "repair",
+           "run_checks"]
 
 
 # ---- checks ---------------------------------------------------------------------------------
@@ -167,126 +109,6 @@ def check_path(ctx: Context) -> list[Finding]:
     if entries and not shadowed:
         names = ", ".join(sorted(p.name for p in entries))
         out.append(Finding("path", "ok", f"PATH finds shimkit's {names}"))
-    return out
-
-
-def _rc_has_hook(path: Path) -> bool:
-    from .shell import MARK_INIT
-
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if MARK_INIT in line or ("shimkit" in stripped and " init" in stripped):
-            return True
-    return False
-
-
-def check_hook(ctx: Context) -> list[Finding]:
-    """Whether the shell hook runs in the shell that started doctor (see the module docstring)."""
-    from .hookresolve import resolve
-    from .versionfile import SESSION_ENV, global_version_file, session_override
-
-    env, s = ctx.environ, ctx.settings
-    out: list[Finding] = []
-    override = session_override(env)
-    if override is not None:
-        out.append(
-            Finding(
-                "hook",
-                "info",
-                f"this shell overrides the pin: {SESSION_ENV}={override.lines[0]} (`shimkit shell --unset` drops it)",
-            )
-        )
-    res = resolve(ctx.cwd, install_dir=s.install_dir, host=s.host, global_file=global_version_file(),
-                  no_config=s.no_config, environ=env)
-    added = env.get(HOOK_VAR, "")
-    hooked_shell = env.get(HOOK_SHELL_VAR, "")
-    where = f"{res.request} ({home_short(res.origin, env)})" if res.request else ""
-    if added:
-        if res.bin_dir is not None and os.path.normpath(added) == os.path.normpath(str(res.bin_dir)):
-            out.append(Finding("hook", "ok", f"the shell hook is active: python here is {where}"))
-        elif res.bin_dir is None:
-            out.append(
-                Finding(
-                    "hook",
-                    "warn",
-                    f"the shell hook put {home_short(added, env)} on PATH, but nothing installed is pinned here",
-                    "the hook catches up at the next prompt; if this persists, open a new shell",
-                )
-            )
-        else:
-            out.append(
-                Finding(
-                    "hook",
-                    "warn",
-                    f"the shell hook put {home_short(added, env)} on PATH, but {where} resolves to "
-                    f"{home_short(res.bin_dir, env)}",
-                    "the hook catches up at the next prompt; if this persists, open a new shell",
-                )
-            )
-        return out
-    if res.bin_dir is not None:
-        shell = hooked_shell or ctx.shell
-        fix = "run `shimkit update-shell` and open a new shell"
-        if shell:
-            fix += f' (or run eval "$(shimkit init {shell})" in this one)' if shell != "fish" else ""
-        out.append(
-            Finding(
-                "hook",
-                "error",
-                f"`python` does not follow the pin {where}: the shell hook is not active in this shell",
-                fix,
-            )
-        )
-        return out
-    if res.request and res.source != "requires-python":
-        out.append(
-            Finding(
-                "hook",
-                "warn",
-                f"the pin {where} is not installed",
-                f"shimkit install {res.request}",
-            )
-        )
-    for m in res.messages:
-        if "is not installed" not in m:
-            out.append(Finding("hook", "warn", m.removeprefix("shimkit: ").removeprefix("warning: ")))
-    if hooked_shell:
-        out.append(Finding("hook", "ok", f"the shell hook for {hooked_shell} is loaded"))
-        return out
-    # Nothing applies here, so the environment cannot show whether the hook runs: read the rc file.
-    if ctx.shell is None:
-        out.append(
-            Finding(
-                "hook",
-                "info",
-                "could not tell which shell runs shimkit; `shimkit update-shell SHELL` sets up the hook",
-            )
-        )
-        return out
-    from .shell import rc_file
-
-    try:
-        rc = rc_file(ctx.shell, environ=env)
-    except Exception:  # an unsupported shell name
-        return out
-    if _rc_has_hook(rc):
-        out.append(Finding("hook", "ok", f"the shell hook for {ctx.shell} is set up in {home_short(rc, env)}"))
-    else:
-        out.append(
-            Finding(
-                "hook",
-                "warn",
-                f"the shell hook is not set up for {ctx.shell} ({home_short(rc, env)} does not load it), "
-                "so `python` will not follow project pins",
-                f"shimkit update-shell {ctx.shell}",
-            )
-        )
     return out
 
 
@@ -474,6 +296,7 @@ CHECKS: tuple[Callable[[Context], list[Finding]], ...] = (
     check_shimkit,
     check_path,
     check_hook,
+    check_python,
     check_links,
     check_bin,
     check_venvs,

@@ -1,14 +1,28 @@
 """What a shell hook or shim puts first on PATH in a directory: the one resolution the hooks'
 helper (``shimkit hook-resolve``), ``shimkit doctor`` and the shims' fallback share.
 
+It is ``shimkit find``'s resolution by construction: the requests come from
+:func:`shimkit.discovery.pinned_requests` and each is looked up with
+:class:`shimkit.discovery.Search` under the ``python-preference`` in force (managed
+installations, PATH, pyenv, uv, mise), ignoring virtual environments (activating one is the
+user's business; the hook only chooses the interpreter underneath).
+
 Output protocol of :meth:`Resolution.protocol` (what ``hook-resolve`` prints):
 
-* line 1: the ``bin/`` directory to put first on PATH, or an empty line when nothing applies;
+* line 1: the directory to put first on PATH, or an empty line when nothing applies;
 * every further line: a message for the user (a warning about a bad version file, or a hint
   that the pinned version is not installed).  The hooks print them on stderr once per
   project visit; they cache the whole output by version-file path and content.
 
-It never downloads (a prompt hook must not) and only looks at managed installations.
+The directory is the interpreter's own ``bin/`` when one managed, pyenv, uv or mise
+installation is pinned; otherwise (an interpreter found on PATH, whose directory holds
+everything else too, or several pinned versions) a directory of links made for this answer in
+the cache dir: ``python``, ``python3``, ``pip``, ``pip3`` and ``python3.X`` for the first
+version, ``python3.Y`` (and ``pip3.Y``) for each further one.
+
+It never downloads (a prompt hook must not), and says "run: shimkit install X" only when the
+download list in force (read offline: the embedded one, the refreshed cache, or a local
+override) has X for this platform.
 """
 
 from __future__ import annotations
@@ -18,24 +32,29 @@ import shlex
 from pathlib import Path
 
 from . import layout
-from .errors import RequestError
-from .model.request import PythonRequest
-from .versionfile import ceiling_dirs, discover, session_override
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
 if TYPE_CHECKING:
-    from typing import Mapping, Optional, Sequence
+    from typing import Mapping, Optional, Union
 
     from .model.key import PlatformTriple
+    from .model.request import PythonRequest
+    from .settings import Settings
+    from .sources import Candidate
+
+LINKS_DIR = "hook-bin"  # under the cache dir
+DEDICATED = ("managed", "pyenv", "uv", "mise")  # sources whose bin/ holds one interpreter's commands
 
 
 class Resolution:
     """What a hook should do in one directory."""
 
-    __slots__ = ("bin_dir", "messages", "origin", "request", "source")
+    __slots__ = ("bin_dir", "exe", "extra", "messages", "origin", "request", "source")
 
     def __init__(self) -> None:
-        self.bin_dir: Optional[Path] = None  # put first on PATH (None: nothing managed applies)
+        self.bin_dir: Optional[Path] = None  # put first on PATH (None: nothing applies)
+        self.exe: Optional[str] = None  # the interpreter `python` runs there
+        self.extra: list[str] = []  # the interpreters of the further pinned versions
         self.request: Optional[str] = None  # the request text that was used (raw, stripped)
         # "SHIMKIT_PYTHON", "version-file", "versions-file", "requires-python", "global", ""
         self.source = ""
@@ -68,53 +87,145 @@ def bin_dir_for(req: PythonRequest, install_dir: Path, host: PlatformTriple) -> 
     return None
 
 
+def download_exists(req: PythonRequest, settings: Settings, host: PlatformTriple) -> Optional[bool]:
+    """Whether the download list in force offers ``req`` for ``host``, read without the network;
+    None when that cannot be told offline (an override list at a URL)."""
+    from .downloads import load_metadata, select_downloads
+    from .errors import ShimkitError
+
+    if not req.is_installable:
+        return False
+    try:
+        metadata = load_metadata(settings.downloads_json, offline=True, warn=lambda _m: None)
+    except ShimkitError:
+        return None
+    return bool(select_downloads(req, metadata.downloads, host))
+
+
+def _names(c: Candidate) -> list[str]:
+    """``python3.12`` (and ``python3.13t`` for a free-threaded build) for a candidate."""
+    name = f"python{c.version.major}.{c.version.minor}"
+    return [name, name + "t"] if "freethreaded" in (c.variant or "") else [name]
+
+
+def _sibling(exe: str, name: str) -> Optional[str]:
+    path = os.path.join(os.path.dirname(exe), name)
+    return path if os.path.isfile(path) else None
+
+
+def link_dir(primary: Candidate, extra: list[Candidate], cache_dir: Path) -> Optional[Path]:
+    """A directory of links to the chosen interpreters (see the module docstring), made once per
+    set of interpreters and replaced atomically; None where links cannot be made."""
+    import hashlib
+
+    links: dict[str, str] = {}
+    for name in ("python", "python3", *_names(primary)):
+        links[name] = primary.exe
+    for tool in ("pip", "pip3", *(n.replace("python", "pip") for n in _names(primary))):
+        target = _sibling(primary.exe, tool)
+        if target is not None:
+            links[tool] = target
+    for c in extra:
+        for name in _names(c):
+            links.setdefault(name, c.exe)
+            pip = _sibling(c.exe, name.replace("python", "pip"))
+            if pip is not None:
+                links.setdefault(name.replace("python", "pip"), pip)
+    digest = hashlib.sha256(repr(sorted(links.items())).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    target_dir = cache_dir / LINKS_DIR / digest
+    if all(os.path.islink(target_dir / n) for n in links):
+        return target_dir
+    import tempfile
+
+    try:
+        (cache_dir / LINKS_DIR).mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache_dir / LINKS_DIR))
+        for name, target in links.items():
+            os.symlink(target, tmp / name)
+        try:
+            os.rename(tmp, target_dir)
+        except OSError:  # another shell made it first: use theirs
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    except (OSError, NotImplementedError):
+        return None
+    return target_dir
+
+
+def _missing(req_text: str, res: Resolution, req: PythonRequest, settings: Settings, host: PlatformTriple) -> None:
+    where = f"{req_text} ({res.origin})"
+    exists = download_exists(req, settings, host)
+    if exists is False:
+        res.messages.append(
+            f"shimkit: Python {where} is not installed (nor found on this machine), "
+            f"and no download of it exists for {host}"
+        )
+    else:
+        res.messages.append(f"shimkit: Python {where} is not installed; run: shimkit install {shlex.quote(req_text)}")
+
+
 def resolve(
     start: Path,
+    settings: Settings,
     *,
-    install_dir: Path,
-    host: PlatformTriple,
-    global_file: Optional[Path],
-    no_config: bool = False,
+    host: Optional[PlatformTriple] = None,
+    global_file: Union[str, Path, None] = None,
     environ: Optional[Mapping[str, str]] = None,
 ) -> Resolution:
-    """Resolve the request for ``start`` the way every hook and shim does.
+    """Resolve the requests for ``start`` the way ``find`` does (see the module docstring).
 
-    Order: ``SHIMKIT_PYTHON`` (the session override of ``shimkit shell``), else the version-file
-    walk of :func:`shimkit.versionfile.discover` (unless ``no_config``), which ends with
-    the global pin.  The first line that parses is the request (a ``.python-version`` holds only
-    one); bad lines are reported.  Paths and executable names are never accepted.
-    """
-    env = os.environ if environ is None else environ
+    ``global_file`` is the global pin the hook baked in (None: none).  Bad words in version
+    files are reported; paths and executable names are never accepted."""
+    from . import discovery
+    from .errors import NotFoundError, RequestError
+    from .model.request import PythonRequest
+
+    triple = host or settings.host
     res = Resolution()
-    override = session_override(env)
-    if override is not None:
-        res.source, res.origin = override.source, override.file
-        lines: Sequence[str] = override.lines
-    elif no_config:
-        return res
-    else:
-        warnings: list[str] = []
-        found = discover(start, ceilings=ceiling_dirs(dict(env)), global_file=global_file, warn=warnings.append)
-        res.messages += [f"shimkit: warning: {w}" for w in warnings]
-        if found is None:
-            return res
-        res.source, res.origin, lines = found.source, found.file, found.lines
-    req: Optional[PythonRequest] = None
-    for line in lines:
-        try:
-            req = PythonRequest.parse(line.strip(), allow_paths=False)
-        except RequestError as exc:
-            res.messages.append(f"shimkit: warning: {res.origin}: {exc.message}; ignored")
-            continue
-        res.request = line.strip()
-        break
-    if req is None or res.request is None:
-        return res
-    res.bin_dir = bin_dir_for(req, install_dir, host)
-    if res.bin_dir is None and res.source != "requires-python":
-        # an explicit pin that is not installed; a project's requires-python is not a pin
-        res.messages.append(
-            f"shimkit: Python {res.request} ({res.origin}) is not installed; "
-            f"run: shimkit install {shlex.quote(res.request)}"
+    warnings: list[str] = []
+    try:
+        reqs, found = discovery.pinned_requests(
+            os.fspath(start), settings, warnings.append, global_file=global_file, environ=environ
         )
+    except NotFoundError:  # a pin with no valid request: its bad words were reported; choose nothing
+        reqs, found = [], None
+    res.messages += [f"shimkit: warning: {w}" for w in warnings]
+    if found is None or not reqs:
+        return res
+    res.source, res.origin = found.source, found.file
+    res.request = str(reqs[0]) if found.source != "requires-python" else found.lines[0]
+    for line in found.lines:  # the raw text of the first request, as the user wrote it
+        try:
+            if PythonRequest.parse(line, allow_paths=False) == reqs[0]:
+                res.request = line
+                break
+        except RequestError:  # a bad word was already reported
+            continue
+    search = discovery.Search(settings, os.fspath(start), settings.python_preference, True, host=triple)
+    primary = search.first(reqs[0])
+    if primary is None:
+        if found.source != "requires-python":  # a project's requires-python is not a pin
+            _missing(res.request, res, reqs[0], settings, triple)
+        return res
+    extra = []
+    for req in reqs[1:]:
+        c = search.first(req)
+        if c is None:
+            _missing(str(req), res, req, settings, triple)
+        elif c.exe != primary.exe:
+            extra.append(c)
+    res.exe, res.extra = primary.exe, [c.exe for c in extra]
+    res.bin_dir = path_dir(primary, extra, settings.cache_dir)
     return res
+
+
+def path_dir(primary: Candidate, extra: list[Candidate], cache_dir: Path) -> Optional[Path]:
+    """The directory to put first on PATH for these interpreters (see the module docstring):
+    the interpreter's own ``bin/`` when it is a dedicated one and alone, else a link directory."""
+    if not extra and primary.source in DEDICATED:
+        return Path(os.path.dirname(primary.exe))
+    made = link_dir(primary, extra, cache_dir)
+    if made is None and primary.source in DEDICATED:
+        return Path(os.path.dirname(primary.exe))
+    return made

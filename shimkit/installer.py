@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
 
-from . import archive, fetch, interrupt, pinning
+from . import archive, externally_managed, fetch, interrupt, pinning
 from .downloads import Download, Metadata, best_download, parse_archive_filename
 from .errors import ArchiveError, NotFoundError, ShimkitError, StoreError, VerificationError
 from .model.key import PlatformTriple, PythonKey
@@ -299,6 +299,7 @@ def prepare(
         has_hook, hook = pinning.write_hook(root, key)
         # one interpreter start: the check, then compiling the hook
         _verify(root, key, *((pinning.COMPILE, [str(hook)]) if has_hook else ()))
+        externally_managed.mark(root, key)
         if key.platform.os != "windows":
             patch_build_prefix(root, key, store.root / str(key))
         if compile_needed:

@@ -212,11 +212,12 @@ def bin_dir_advice(
             f"{bin_dir} is not on PATH; add it yourself, or make it the bin dir for good "
             "(SHIMKIT_BIN_DIR or bin-dir in shimkit.toml) and run `shimkit update-shell`"
         )
-    from . import shell
+    from . import shellrc
     from .errors import UsageError
+    from .shell import detect_shell
 
     try:
-        rc = shell.set_up_in(shell.detect_shell(environ), environ=environ)
+        rc = shellrc.set_up_in(detect_shell(environ), environ=environ)
     except UsageError:  # an unknown shell: update-shell will say so
         rc = None
     if rc is not None:

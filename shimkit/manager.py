@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
-from . import platform
+from . import externally_managed, platform
 from .downloads import Download, Metadata, load_metadata, select_downloads
 from .errors import NotFoundError, ShimkitError, UsageError
 from .links import LinkReport, entries_for, install_entries, remove_entries_through
@@ -158,6 +158,8 @@ def install(
             sources, store, reinstall=reinstall, options=options, reporter=reporter, on_committed=committed,
             install_options=InstallOptions.from_settings(settings),
         )
+    # installations made before shimkit marked them (PEP 668) get the marker now
+    externally_managed.mark_all(store)
     if report.satisfied and bin_options.enabled:
         # `install 3.12 --default` on an installed 3.12 still (re)creates its entries
         with store.locked():
@@ -471,6 +473,7 @@ def upgrade(
 
     sources = [Source(i.newest.key, download=i.newest, sha256=i.newest.sha256) for i in items if i.newest]
     if not sources:
+        externally_managed.mark_all(store)  # made by an older shimkit: PEP 668 marker
         return [], links
     outcomes = install_sources(
         sources,
@@ -480,6 +483,7 @@ def upgrade(
         on_committed=committed,
         install_options=InstallOptions.from_settings(settings),
     )
+    externally_managed.mark_all(store)
     return outcomes, links
 
 

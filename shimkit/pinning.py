@@ -58,9 +58,11 @@ def hook_source() -> bytes:
 
 
 def stdlib_dir(root: Path, key: PythonKey) -> Path:
-    """Where an installation's standard library (and so the hook) lives."""
+    """Where an installation's standard library (and so the hook, and PEP 668's marker) lives."""
     if key.platform.os == "windows":
         return root / "Lib"
+    if key.implementation == "pypy":
+        return root / "lib" / f"pypy{key.major}.{key.minor}"
     return root / "lib" / f"python{key.major}.{key.minor}{'t' if key.freethreaded else ''}"
 
 

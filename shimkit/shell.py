@@ -1,36 +1,50 @@
-"""Shell integration: render the hooks in ``shells/*.j2``, detect the shell, update rc files.
+"""Shell integration: ``shimkit init SHELL`` (the hook text, from a cache), shell names, quoting.
 
 ``shimkit init SHELL`` prints a hook rendered from the shell's Jinja template with the install
-dir, bin dir, platform and global pin file baked in (every value quoted for that shell).  The
-hook contract (design notes §5):
+dir, bin dir, platform, python-preference and global pin file baked in (every value quoted for
+that shell).  The hook contract (design notes §5):
 
 * the bin dir goes on PATH once;
-* when the directory changes, the pinned installation's ``bin/`` goes first on PATH and the
+* when the directory changes, the pinned interpreter's directory goes first on PATH and the
   one added before is removed; nothing pinned restores PATH;
-* a plain pin (``3.12``, ``3.12.1``, ``3.13t``, ``pypy@3.10`` …) is resolved by the shell
-  itself (``<install dir>/cpython-3.12-<platform>/bin``, through the minor-version link), any
-  other request by one ``shimkit hook-resolve`` call cached by file path and content;
+* when PATH no longer holds what the hook put there (``deactivate`` restores the PATH saved at
+  activation), the prompt hook notices by comparing PATH with the one it left, and resolves again;
+* a plain pin (``3.12``, ``3.12.1``, ``3.13t``, ``pypy@3.10`` …) of an installed managed
+  version is resolved by the shell itself when managed installations come first
+  (``<install dir>/cpython-3.12-<platform>/bin``, through the minor-version link); anything
+  else is one ``shimkit hook-resolve`` call (``find``'s resolution, :mod:`shimkit.hookresolve`)
+  cached by file path and content;
 * nothing read from a version file is evaluated; only text matching the plain-pin pattern ever
   becomes part of a path.
 
-Rendering imports jinja2 (~100 ms); :func:`init_script` caches the rendered text by its inputs
-so that a shell start normally only reads a file.
+A shell start runs ``shimkit init`` every time: :func:`init_text` answers from a cache keyed by
+what the hook depends on, computed from the environment and a few ``stat`` calls, importing no
+jinja2, dataclasses, typing or platformdirs (Linux).  Rendering (:mod:`shimkit.shellrender`)
+only happens on a miss; rc files are :mod:`shimkit.shellrc`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
 
 from . import __version__
-from .errors import StoreError, UsageError
-from .model.request import PLAIN_IMPLEMENTATIONS, PLAIN_MAJORS, PLAIN_PRE_TAGS, PLAIN_VARIANTS, plain_pin_regex
-from .safeio import write_text_atomic
-from .settings import Settings
+from .errors import UsageError
+from .shellquote import (  # re-exported: the quoting of every shell lives there
+    _SAFE_CHARS,
+    fish_quote,
+    nu_quote,
+    ps_quote,
+    py_quote,
+    sh_quote,
+)
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Mapping, Optional, Sequence
+
+    from .settings import Settings
 
 # name accepted by `init`/`update-shell` -> template in shells/
 TEMPLATES: dict[str, str] = {
@@ -52,6 +66,8 @@ ALIASES: dict[str, str] = {
 }
 SUPPORTED = tuple(TEMPLATES)
 CACHE_SLOTS = 4
+MARK_INIT = "# shimkit: shell integration"
+MARK_SHIMS = "# shimkit: shims"
 
 # The temporaries of the POSIX core (declared `local` in bash/zsh, unset in dash/ksh).
 _TEMPS = "new msg src file all nul line key l odd rest v impl var pre i r m p ceil c q s a vf n d out b dir"
@@ -124,46 +140,6 @@ def display_command(cmd: Sequence[str]) -> str:
     return " ".join(w if w and set(w) <= _SAFE_CHARS else sh_quote(w) for w in cmd)
 
 
-# ---- quoting for each shell -------------------------------------------------------------
-_SAFE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
-
-
-def sh_quote(value: object) -> str:
-    """POSIX single quotes: everything literal, ``'`` as ``'\\''``."""
-    return "'" + str(value).replace("'", "'\\''") + "'"
-
-
-def fish_quote(value: object) -> str:
-    """fish single quotes: only ``\\\\`` and ``\\'`` are escapes."""
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def nu_quote(value: object) -> str:
-    """A nushell double-quoted string (no interpolation; control characters escaped)."""
-    out = []
-    for ch in str(value):
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{{{ord(ch):x}}}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def py_quote(value: object) -> str:
-    """A Python (xonsh) string literal."""
-    return repr(str(value))
-
-
-def ps_quote(value: object) -> str:
-    """PowerShell single quotes: ``'`` doubled (also the typographic quotes PowerShell accepts)."""
-    text = str(value)
-    for q in ("'", "\u2018", "\u2019", "\u201a", "\u201b"):
-        text = text.replace(q, q + q)
-    return "'" + text + "'"
-
-
 def session_command(value: Optional[str], shell: Optional[str] = None) -> str:
     """How to set (``value``) or drop (None) SHIMKIT_PYTHON by hand in ``shell`` (default: the
     shell running shimkit; POSIX syntax when it cannot be told), for hints."""
@@ -184,24 +160,49 @@ def session_command(value: Optional[str], shell: Optional[str] = None) -> str:
     return "unset SHIMKIT_PYTHON" if value is None else f"export SHIMKIT_PYTHON={shlex.quote(value)}"
 
 
-# ---- rendering ----------------------------------------------------------------------------
+
+# ---- what a hook depends on ----------------------------------------------------------------
 def template_dirs(kind: str = "shells") -> list[Path]:
     """``shells/`` (or ``templates/``) inside the installed package (the wheel puts them there),
     else at the top of a source checkout."""
+    from pathlib import Path
+
     here = Path(__file__).resolve().parent
     return [d for d in (here / kind, here.parent / kind) if d.is_dir()]
 
 
-@dataclass(frozen=True)
+def _template_dir_names() -> list[str]:
+    here = os.path.dirname(os.path.realpath(__file__))
+    dirs = (os.path.join(here, "shells"), os.path.join(os.path.dirname(here), "shells"))
+    return [d for d in dirs if os.path.isdir(d)]
+
+
 class HookInputs:
     """Everything a rendered hook depends on."""
 
-    shell: str  # canonical name
-    install_dir: str
-    bin_dir: str
-    host: str
-    global_file: str
-    cmd: tuple[str, ...]
+    FIELDS = ("shell", "install_dir", "bin_dir", "host", "global_file", "cmd", "preference")
+
+    def __init__(self, shell: str, install_dir: str, bin_dir: str, host: str, global_file: str,
+                 cmd: Sequence[str], preference: str = "managed") -> None:
+        self.shell = shell  # canonical name
+        self.install_dir = install_dir
+        self.bin_dir = bin_dir
+        self.host = host
+        self.global_file = global_file
+        self.cmd = tuple(cmd)
+        self.preference = preference  # python-preference: whether plain pins may be resolved in shell
+
+    def items(self) -> list[tuple[str, object]]:
+        return [(name, getattr(self, name)) for name in self.FIELDS]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HookInputs) and self.items() == other.items()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.items()))
+
+    def __repr__(self) -> str:
+        return "HookInputs(" + ", ".join(f"{k}={v!r}" for k, v in self.items()) + ")"
 
     def context(self) -> dict[str, Any]:
         return {
@@ -211,6 +212,7 @@ class HookInputs:
             "bin_dir": self.bin_dir,
             "host": self.host,
             "global_file": self.global_file,
+            "preference": self.preference,
             "cmd": list(self.cmd),
             "init_cmd": display_command(self.cmd) + " init",
             # how the POSIX-family hooks make control characters, and whether `read -d ''` works
@@ -234,280 +236,126 @@ def hook_inputs(shell: str, settings: Settings) -> HookInputs:
         host=str(host()),
         global_file=os.path.abspath(global_version_file()),
         cmd=tuple(shimkit_command()),
+        preference=settings.python_preference,
     )
-
-
-def jinja_env(dirs: Sequence[Path]) -> Any:
-    """The Jinja environment for shells/ and templates/ (quoting filters for every shell)."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-        # `${#var}` is everyday shell: Jinja comments are {## … ##} here
-        comment_start_string="{##",
-        comment_end_string="##}",
-    )
-    env.filters.update(
-        sh=sh_quote,
-        shwords=lambda words: " ".join(sh_quote(w) for w in words),
-        fish=fish_quote,
-        fishwords=lambda words: " ".join(fish_quote(w) for w in words),
-        nu=nu_quote,
-        py=py_quote,
-        py_list=lambda words: repr([str(w) for w in words]),
-        ps=ps_quote,
-        add_suffix=lambda s, suffix: f"{s}{suffix}",
-    )
-    # the plain-pin grammar, from its one definition (shimkit.model.request), for hooks and shims
-    env.globals.update(
-        plain_pin=plain_pin_regex,
-        plain_impls=PLAIN_IMPLEMENTATIONS,
-        plain_impl_map={s: impl for impl, spellings in PLAIN_IMPLEMENTATIONS for s in spellings},
-        plain_variants=PLAIN_VARIANTS,
-        plain_majors=PLAIN_MAJORS,
-        plain_pre_tags=PLAIN_PRE_TAGS,
-    )
-    return env
 
 
 def render(inputs: HookInputs) -> str:
-    """Render the hook for ``inputs.shell``."""
+    """Render the hook for ``inputs.shell`` (imports jinja2: :mod:`shimkit.shellrender`)."""
+    from .errors import StoreError
+    from .shellrender import render_template
+
     dirs = template_dirs()
     if not dirs:
         raise StoreError("shimkit's shell templates are missing", "reinstall shimkit")
-    text: str = jinja_env(dirs).get_template(TEMPLATES[inputs.shell]).render(**inputs.context())
-    return text
+    return render_template(dirs, TEMPLATES[inputs.shell], inputs.context())
 
 
 def _templates_fingerprint() -> str:
     parts = []
-    for d in template_dirs():
-        for p in sorted(d.iterdir()):
+    for d in _template_dir_names():
+        for name in sorted(os.listdir(d)):
+            p = os.path.join(d, name)
             try:
-                st = p.stat()
+                st = os.stat(p)
             except OSError:
                 continue
             parts.append(f"{p}:{st.st_size}:{st.st_mtime_ns}")
     return "|".join(parts)
 
 
-def init_script(shell: str, settings: Settings, *, cache_dir: Optional[Path] = None) -> str:
-    """The text ``shimkit init SHELL`` prints, from a cache keyed by every input when possible."""
-    inputs = hook_inputs(shell, settings)
-    key_data = repr((__version__, sorted(inputs.__dict__.items()), _templates_fingerprint()))
-    digest = hashlib.sha256(key_data.encode("utf-8", "surrogateescape")).hexdigest()[:20]
-    cache = (cache_dir if cache_dir is not None else settings.cache_dir) / "init" / f"{inputs.shell}-{digest}"
+# ---- the cache ------------------------------------------------------------------------------
+def _cache_root(cache_dir: Optional[Path]) -> str:
+    """``<user cache dir>/init`` without pathlib or platformdirs on XDG systems."""
+    if cache_dir is not None:
+        return os.path.join(os.fspath(cache_dir), "init")
+    if sys.platform not in ("win32", "darwin"):
+        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+        base = xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
+        return os.path.join(base, "shimkit", "init")
+    from .dirs import user_cache_dir
+
+    return os.path.join(os.fspath(user_cache_dir()), "init")
+
+
+def _read_cached(path: str, key: str) -> Optional[str]:
+    """The text stored under ``key`` in ``path`` (its first line is the key it was stored for)."""
     try:
-        return cache.read_text(encoding="utf-8", errors="surrogateescape")
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError:
-        pass
-    text = render(inputs)
+        return None
+    stored, sep, text = data.partition(b"\0")
+    if not sep or stored != key.encode("utf-8", "surrogateescape"):
+        return None  # a digest collision, or a file of another version: render again
+    return text.decode("utf-8", "surrogateescape")
+
+
+def _write_cached(path: str, key: str, text: str) -> None:
+    from .safeio import write_text_atomic
+
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(cache, text)
-    except OSError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_text_atomic(path, key + "\0" + text)
+    except (OSError, UnicodeError):
         pass  # a read-only cache dir only costs the rendering time
+
+
+def _file_name(shell: str, key: str) -> str:
+    import zlib  # the stored key is compared in full: a short checksum is enough to name the file
+
+    return f"{shell}-{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}"
+
+
+def init_script(shell: str, settings: Settings, *, cache_dir: Optional[Path] = None) -> str:
+    """The text ``shimkit init SHELL`` prints for ``settings``, from a cache keyed by every input."""
+    inputs = hook_inputs(shell, settings)
+    key = repr(("inputs", __version__, inputs.items(), _templates_fingerprint()))
+    path = os.path.join(_cache_root(cache_dir), _file_name(inputs.shell, key))
+    text = _read_cached(path, key)
+    if text is None:
+        text = render(inputs)
+        _write_cached(path, key, text)
     return text
 
 
-# ---- rc files ------------------------------------------------------------------------------
-MARK_INIT = "# shimkit: shell integration"
-MARK_SHIMS = "# shimkit: shims"
+# what the settings, the global pin and the cache location are computed from
+_ENV_INPUTS = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "APPDATA", "LOCALAPPDATA")
 
 
-def _config_home(home: Path, env: Mapping[str, str]) -> Path:
-    value = env.get("XDG_CONFIG_HOME", "")
-    return Path(value) if value and os.path.isabs(value) else home / ".config"
-
-
-def rc_file(shell: str, *, home: Optional[Path] = None, environ: Optional[Mapping[str, str]] = None) -> Path:
-    """The file ``update-shell`` edits for ``shell``."""
-    env = os.environ if environ is None else environ
-    home = home if home is not None else Path(env.get("HOME") or Path.home())
-    shell = canonical_shell(shell)
-    if shell == "bash":
-        return home / ".bashrc"
-    if shell == "zsh":
-        zdot = env.get("ZDOTDIR", "")
-        return (Path(zdot) if zdot and os.path.isabs(zdot) else home) / ".zshrc"
-    if shell in ("sh", "dash"):
-        return home / ".profile"
-    if shell == "ksh":
-        return home / ".kshrc"
-    if shell == "fish":
-        return _config_home(home, env) / "fish" / "conf.d" / "shimkit.fish"
-    if shell == "nu":
-        if sys.platform == "darwin" and not env.get("XDG_CONFIG_HOME"):
-            return home / "Library" / "Application Support" / "nushell" / "autoload" / "shimkit.nu"
-        if sys.platform == "win32":
-            return Path(env.get("APPDATA", home)) / "nushell" / "autoload" / "shimkit.nu"
-        return _config_home(home, env) / "nushell" / "autoload" / "shimkit.nu"
-    if shell == "xonsh":
-        return home / ".xonshrc"
-    # pwsh: $PROFILE (CurrentUserCurrentHost)
-    if sys.platform == "win32":
-        return home / "Documents" / "PowerShell" / "Microsoft.PowerShell_profile.ps1"
-    return _config_home(home, env) / "powershell" / "Microsoft.PowerShell_profile.ps1"
-
-
-def init_line(shell: str, cmd: Sequence[str]) -> str:
-    """The line that loads the hook at shell start (not used for nu, whose file holds the hook).
-
-    It names shimkit by its absolute path even when PATH finds it now: an rc file runs before
-    anything has added ``~/.local/bin`` to PATH in shells that do not read ``~/.profile`` (zsh,
-    fish), and a bare ``shimkit`` would fail there at every start."""
-    shell = canonical_shell(shell)
-    posix = " ".join(w if w and set(w) <= _SAFE_CHARS else sh_quote(w) for w in cmd)
-    if shell in ("bash", "zsh", "ksh"):
-        return f'eval "$({posix} init {shell})"  {MARK_INIT}'
-    if shell in ("sh", "dash"):
-        # ~/.profile is also read by bash and zsh login shells, which have hooks of their own
-        return (
-            f'if [ -z "${{BASH_VERSION-}}${{ZSH_VERSION-}}" ]; then eval "$({posix} init {shell})"; fi'
-            f"  {MARK_INIT}"
-        )
-    if shell == "fish":
-        return f"{' '.join(fish_quote(w) for w in cmd)} init fish | source  {MARK_INIT}"
-    if shell == "xonsh":
-        return f"execx(__import__('subprocess').check_output({[*cmd, 'init', 'xonsh']!r}, text=True))  {MARK_INIT}"
-    if shell == "pwsh":
-        return f"Invoke-Expression (& {' '.join(ps_quote(w) for w in cmd)} init pwsh | Out-String)  {MARK_INIT}"
-    raise UsageError(f"no init line for {shell}")  # nu: the autoload file holds the hook itself
-
-
-def shims_line(shell: str, shims_dir: Path) -> str:
-    """The line that puts the shims dir first on PATH (once)."""
-    shell = canonical_shell(shell)
-    d = str(shims_dir)
-    if shell in ("bash", "zsh", "sh", "dash", "ksh"):
-        q = sh_quote(d)
-        return f'case ":$PATH:" in *:{q}:*) ;; *) PATH={q}:"$PATH"; export PATH ;; esac  {MARK_SHIMS}'
-    if shell == "fish":
-        return f"fish_add_path --path --move {fish_quote(d)}  {MARK_SHIMS}"
-    if shell == "nu":
-        return f"$env.PATH = ($env.PATH | where $it != {nu_quote(d)} | prepend {nu_quote(d)})  {MARK_SHIMS}"
-    if shell == "xonsh":
-        return f"$PATH.insert(0, {py_quote(d)}) if {py_quote(d)} not in $PATH else None  {MARK_SHIMS}"
-    q = ps_quote(d)
-    return (
-        f"if (($env:PATH -split [IO.Path]::PathSeparator) -notcontains {q}) "
-        f"{{ $env:PATH = {q} + [IO.Path]::PathSeparator + $env:PATH }}  {MARK_SHIMS}"
-    )
-
-
-@dataclass(frozen=True)
-class RcChange:
-    """What ``update-shell`` did to one file."""
-
-    path: Path
-    action: str  # "created", "added", "rewritten", "unchanged"
-    lines: tuple[str, ...]  # the lines added (or the whole file for nu)
-
-
-def _has_init(text: str) -> bool:
-    import re
-
-    init_re = re.compile(r"shimkit.*\binit\b")
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            continue
-        if MARK_INIT in line or init_re.search(stripped):
-            return True
-    return False
-
-
-def set_up_in(
-    shell: str, *, home: Optional[Path] = None, environ: Optional[Mapping[str, str]] = None
-) -> Optional[Path]:
-    """The startup file of ``shell`` when it already loads shimkit (``update-shell`` ran), else None."""
-    path = rc_file(shell, home=home, environ=environ)
+def _environment_key(shell: str) -> str:
+    """Everything :func:`init_script` would depend on, read from the environment and a few
+    ``stat`` calls only: ``SHIMKIT_*`` variables, the user directories, the config file's
+    identity, how shimkit runs, the templates, this machine."""
+    env = os.environ
+    names = sorted(k for k in env if k.startswith("SHIMKIT_") or k in _ENV_INPUTS)
+    config = env.get("SHIMKIT_CONFIG_FILE") or os.path.join(
+        env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"), "shimkit", "shimkit.toml")
     try:
-        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        st = os.stat(config)
+        config_id = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
     except OSError:
-        return None
-    return path if canonical_shell(shell) == "nu" or _has_init(text) else None
+        config_id = "-"
+    machine = os.uname().machine if hasattr(os, "uname") else sys.platform
+    return repr(("env", __version__, shell, [(k, env[k]) for k in names], config, config_id, sys.executable,
+                 sys.argv[0] if sys.argv else "", machine, _templates_fingerprint()))
 
 
-def update_rc(
-    shell: str,
-    settings: Settings,
-    *,
-    shims_dir: Optional[Path] = None,
-    home: Optional[Path] = None,
-    environ: Optional[Mapping[str, str]] = None,
-) -> RcChange:
-    """Make ``shell``'s rc file load the hook (and put ``shims_dir`` on PATH), once.
+def init_text(shell: str, *, cache_dir: Optional[Path] = None) -> str:
+    """The hook ``shimkit init SHELL`` prints (``shell`` canonical or an alias).
 
-    Lines are appended in place (a symlinked dotfile stays a symlink); running it again changes
-    nothing.  For nushell, whose ``source`` cannot run a command's output, the rendered hook
-    itself is written to the user autoload dir and rewritten when it changes.
-    """
-    shell = canonical_shell(shell)
-    path = rc_file(shell, home=home, environ=environ)
-    if shell == "nu":
-        text = init_script(shell, settings)
-        if shims_dir is not None:
-            text += "\n" + shims_line(shell, shims_dir) + "\n"
-        try:
-            old: Optional[str] = path.read_text(encoding="utf-8", errors="surrogateescape")
-        except FileNotFoundError:
-            old = None
-        except OSError as exc:
-            raise StoreError(f"cannot read {path}: {exc.strerror}") from None
-        if old == text:
-            return RcChange(path, "unchanged", ())
-        _write_atomic(path, text)
-        return RcChange(path, "created" if old is None else "rewritten", (text,))
+    The cached path reads one file found by :func:`_environment_key`; only a miss loads the
+    settings and renders (then the text is stored under both keys)."""
+    name = canonical_shell(shell)
+    key = _environment_key(name)
+    path = os.path.join(_cache_root(cache_dir), _file_name(name, key))
+    text = _read_cached(path, key)
+    if text is None:
+        from .settings import load_settings
 
-    try:
-        existing = path.read_text(encoding="utf-8", errors="surrogateescape")
-        created = False
-    except FileNotFoundError:
-        existing, created = "", True
-    except OSError as exc:
-        raise StoreError(f"cannot read {path}: {exc.strerror}", "check its permissions") from None
-    wanted = []
-    if shims_dir is not None and MARK_SHIMS not in existing:
-        wanted.append(shims_line(shell, shims_dir))
-    if not _has_init(existing):
-        wanted.append(init_line(shell, shimkit_command()))
-    if not wanted:
-        return RcChange(path, "unchanged", ())
-    prefix = "" if not existing or existing.endswith("\n") else "\n"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8", errors="surrogateescape") as fh:
-            fh.write(prefix + "".join(line + "\n" for line in wanted))
-    except OSError as exc:
-        raise StoreError(f"cannot write {path}: {exc.strerror}", "check its permissions") from None
-    return RcChange(path, "created" if created else "added", tuple(wanted))
+        text = init_script(name, load_settings(), cache_dir=cache_dir)
+        _write_cached(path, key, text)
+    return text
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, text)
-    except OSError as exc:
-        raise StoreError(f"cannot write {path}: {exc.strerror}", "check its permissions") from None
-
-
-def fast_init(args: Sequence[str]) -> Optional[int]:
-    """``shimkit init [SHELL]`` without typer: prints the cached hook (rendering it on a miss).
-
-    Meant for the fast lane (:mod:`shimkit.fastpath`): a shell start runs ``shimkit init`` every
-    time, and the typer application alone costs ~200 ms there.  Returns None (use the typer
-    command) for options, ``--help`` or anything else it does not handle.
-    """
-    if len(args) > 1 or any(a.startswith("-") for a in args):
-        return None
-    from .settings import load_settings
-
-    name = canonical_shell(args[0]) if args else detect_shell()
-    text = init_script(name, load_settings())
-    sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
-    sys.stdout.flush()
-    return 0
+__all__ = ["fish_quote", "nu_quote", "ps_quote", "py_quote", "sh_quote"]

@@ -52,12 +52,13 @@ def render_shim(name: str, settings: Settings, shims_dir: Path, *, sh_path: str 
     """The text of the shim ``name`` (one of :data:`SHIM_NAMES`)."""
     from . import shell as shell_mod
     from .platform import host
+    from .shellrender import jinja_env
     from .versionfile import global_version_file
 
     dirs = shell_mod.template_dirs("templates") + shell_mod.template_dirs("shells")
     if not dirs:
         raise StoreError("shimkit's templates are missing", "reinstall shimkit")
-    env = shell_mod.jinja_env(dirs)
+    env = jinja_env(dirs)
     text: str = env.get_template("shim.sh.j2").render(
         version=__version__,
         name=name,

@@ -19,7 +19,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from .errors import ShimkitError, StoreError
 from .probecache import venv_home
@@ -81,11 +81,18 @@ def create(
     path: Path,
     interpreter: Path,
     *,
+    with_pip: bool = True,
     seed: bool = False,
     prompt: Optional[str] = None,
     clear: bool = False,
 ) -> None:
-    """Create a venv at ``path`` by running ``interpreter -m venv`` (the interpreter path is kept as given)."""
+    """Create a venv at ``path`` by running ``interpreter -m venv`` (the interpreter path is kept as given).
+
+    pip is seeded by default, as ``python -m venv`` does (``with_pip=False``: ``--without-pip``):
+    otherwise ``pip`` in the activated venv would be the next one on PATH, the managed
+    installation's, which refuses to install (PEP 668, :mod:`shimkit.externally_managed`).
+    ``seed`` (the old ``--seed``) asks for pip too."""
+    with_pip = with_pip or seed
     if (path / "pyvenv.cfg").exists() and not clear:
         raise ShimkitError(f"{path} is already a virtual environment", "pass --clear to replace it")
     if path.exists() and not (path / "pyvenv.cfg").exists() and any(path.iterdir()):
@@ -93,7 +100,7 @@ def create(
             f"{path} exists and is not an empty directory or a virtual environment", "choose another path"
         )
     cmd = [str(interpreter), "-I", "-m", "venv"]
-    if not seed:
+    if not with_pip:
         cmd.append("--without-pip")
     if prompt:
         cmd += ["--prompt", prompt]
@@ -106,8 +113,65 @@ def create(
         lines = (proc.stderr or proc.stdout).strip().splitlines()
         raise ShimkitError(
             f"creating the virtual environment at {path} failed: {lines[-1] if lines else proc.returncode}",
-            "try --seed off, or check that the target directory is writable",
+            "try --without-pip, or check that the target directory is writable",
         )
+
+
+# ---- how to activate it -----------------------------------------------------------------
+def user_shell(environ: Optional[dict[str, str]] = None) -> str:
+    """The name of the shell the user runs shimkit from (shellingham looks at the parent
+    processes), else ``$SHELL``'s, lower case without ``.exe``; "" if neither tells."""
+    env = os.environ if environ is None else environ
+    name = ""
+    try:
+        import shellingham
+
+        name, _path = shellingham.detect_shell()
+    except Exception:  # shellingham.ShellDetectionFailure, or /proc unreadable
+        name = env.get("SHELL", "")
+    base = os.path.basename(name.strip()).lower().lstrip("-")
+    return base[:-4] if base.endswith(".exe") else base
+
+
+def activate_command(venv: Path, shell: Optional[str] = None) -> str:
+    """The command that activates ``venv`` in ``shell`` (default: :func:`user_shell`), with the
+    path written as given (relative stays relative) and quoted for that shell."""
+    import shlex
+
+    from .shellquote import _SAFE_CHARS, fish_quote, nu_quote, ps_quote, py_quote
+
+    def q(quote: Callable[[str], str], path: Path) -> str:
+        text = str(path)
+        return text if text and set(text) <= _SAFE_CHARS else quote(text)
+
+    name = user_shell() if shell is None else shell
+    windows = os.name == "nt"
+    scripts = venv / ("Scripts" if windows else "bin")
+    if name in ("fish",):
+        return f"source {q(fish_quote, scripts / 'activate.fish')}"
+    if name in ("csh", "tcsh"):
+        return f"source {q(shlex.quote, scripts / 'activate.csh')}"
+    if name in ("pwsh", "powershell"):
+        return f"& {q(ps_quote, scripts / 'Activate.ps1')}"
+    if name in ("nu", "nushell"):
+        if (scripts / "activate.nu").is_file():  # virtualenv writes one; the stdlib's venv does not
+            return f"overlay use {nu_quote(scripts / 'activate.nu')}"
+        absolute = os.path.abspath(venv)
+        return (
+            f"$env.VIRTUAL_ENV = {nu_quote(absolute)}; "
+            f"$env.PATH = ($env.PATH | prepend {nu_quote(os.path.join(absolute, 'bin'))})"
+        )
+    if name == "xonsh":
+        return f"source-bash {q(py_quote, scripts / 'activate')}"
+    if windows and name in ("cmd", ""):
+        return str(scripts / "activate.bat")
+    word = "." if name in ("sh", "dash", "ash", "ksh", "mksh") else "source"
+    return f"{word} {q(shlex.quote, scripts / 'activate')}"
+
+
+def activate_hint(venv: Path, shell: Optional[str] = None) -> str:
+    """The line ``shimkit venv`` prints after creating ``venv``."""
+    return f"Activate with: {activate_command(venv, shell)}"
 
 
 # ---- the record of created venvs --------------------------------------------------------

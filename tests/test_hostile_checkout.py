@@ -182,7 +182,7 @@ def _init_cache(d: Path) -> Path:
 
 
 def _nu_rc(d: Path) -> Path:
-    from shimkit import shell
+    from shimkit import shellrc as shell
     from shimkit.settings import Settings
 
     home = d / "home"

@@ -180,7 +180,8 @@ def test_pin_show_drops_untrusted_garbage_with_a_warning(run: Run, tmp_path: Pat
     (tmp_path / ".python-versions").write_bytes(b"\xef\xbb\xbf# team pins\r\n3.12\r\n$(touch /tmp/x)\r\n3.11\r\n")
     p = run("pin")
     assert (p.returncode, p.stdout) == (0, "3.12\n3.11\n")
-    assert f"warning: ignoring '$(touch /tmp/x)' in {tmp_path / '.python-versions'}" in p.stderr
+    # words, as pyenv reads them: the line's first word is refused, `/tmp/x)` is free text
+    assert f"warning: ignoring '$(touch' in {tmp_path / '.python-versions'}" in p.stderr
 
 
 # ---- find ------------------------------------------------------------------------------------
@@ -224,7 +225,7 @@ def test_the_shell_session_override_wins_for_find_but_is_never_written(
     assert (project / ".python-version").read_text() == "3.12.1\n"
 
 
-@pytest.mark.parametrize("pin", ["3.12-dev", "system", "3.12 # comment"])
+@pytest.mark.parametrize("pin", ["3.12-dev", "system", "3.12-dev # comment"])
 def test_an_unusable_pin_fails_find_venv_and_pin_resolved(run: Run, env: Dict[str, str], sources: Dict[str, Path],
                                                          project: Path, tmp_path: Path, pin: str) -> None:
     managed(env, sources, "3.12.1")

@@ -5,6 +5,7 @@ straightforward reference implementation on random trees."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -56,25 +57,44 @@ def test_read_lines_tolerates_bom_crlf_comments_blank_lines(tmp_path: Path, raw:
     assert vf.read_lines(write(tmp_path / ".python-version", raw=raw)) == lines
 
 
-def test_python_version_uses_first_line_python_versions_uses_all(tmp_path: Path) -> None:
+def test_both_file_kinds_hold_every_listed_version(tmp_path: Path) -> None:
+    # pyenv's several versions: the first is `python`, every one adds its python3.X
     write(tmp_path / "a" / ".python-version", "3.12\n3.11\n")
     write(tmp_path / "b" / ".python-versions", "3.12\n# comment\n3.11\n")
     a = vf.discover(tmp_path / "a")
     b = vf.discover(tmp_path / "b")
-    assert a is not None and a.lines == ("3.12",) and a.source == "version-file"
+    assert a is not None and a.lines == ("3.12", "3.11") and a.source == "version-file"
     assert b is not None and b.lines == ("3.12", "3.11") and b.source == "versions-file"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("3.12.3 # comment\n", ["3.12.3"]),  # mise strips comments
+        ("3.12 3.11\n", ["3.12", "3.11"]),  # whitespace-separated versions on one line
+        ("2.7.6 one\n3.3.5 two\n", ["2.7.6", "3.3.5"]),  # pyenv: words after a version are free text
+        ("3.3.5 2.7.6 hi\n", ["3.3.5", "2.7.6"]),
+        ("  # 3.4.0\n#3.3.7\n3.9.3\n", ["3.9.3"]),
+        ("3.12#no space\n", ["3.12"]),
+        ("\t3.12\t>=3.9 pypy3.10\r\n", ["3.12", ">=3.9", "pypy3.10"]),
+        ("mypython 3.12\n", ["mypython", "3.12"]),  # a first word is always a request (and refused later)
+    ],
+)
+def test_words_and_comments_as_pyenv_and_mise_read_them(text: str, words: List[str]) -> None:
+    assert vf.split_requests(text) == words
 
 
 def test_huge_file_is_read_only_partially(tmp_path: Path) -> None:
     write(tmp_path / ".python-version", "3.12\n" + "x" * (5 * vf.MAX_FILE_BYTES))
     f = vf.discover(tmp_path)
+    # the second line, cut at 64 KiB, is no request
     assert f is not None and f.lines == ("3.12",)
 
 
 @pytest.mark.parametrize(
     "line",
     ["../../../../bin/sh", "/usr/bin/python3", "~/evil", "./python", "mypython", "$(rm -rf ~)", "3.12; rm -rf /",
-     "`id`", "3.12\x00", "C:\\python\\python.exe", "3.12 3.11", "x" * 300],
+     "`id`", "3.12\x00", "C:\\python\\python.exe", "x" * 300],
 )
 def test_untrusted_lines_never_become_paths_or_commands(tmp_path: Path, line: str) -> None:
     write(tmp_path / ".python-version", raw=line.encode() + b"\n")
@@ -142,7 +162,7 @@ def test_project_without_pin_or_requires_python_falls_back_to_global(tmp_path: P
     write(tmp_path / "proj" / "pyproject.toml", '[project]\nname = "p"\n')
     glob = write(tmp_path / "config" / ".python-version", "3.12\n3.11\n")
     f = vf.discover(tmp_path / "proj", global_file=glob)
-    assert found_tuple(f) == (str(glob), "global", ("3.12",), None)
+    assert found_tuple(f) == (str(glob), "global", ("3.12", "3.11"), None)
     assert vf.discover(tmp_path / "proj") is None
 
 
@@ -316,8 +336,14 @@ def reference_discover(start: Path, ceilings: List[Path], global_file: Optional[
     """The contract of design §4, written as plainly as possible with pathlib and Path.glob."""
 
     def lines_of(path: Path) -> List[str]:
+        # every line's first word, and further words that look like requests (pyenv, mise)
         text = path.read_bytes().decode("utf-8", "replace").lstrip("\ufeff")
-        return [s.strip() for s in text.splitlines() if s.strip() and not s.strip().startswith("#")]
+        out = []
+        for line in text.splitlines():
+            words = line.partition("#")[0].split()
+            chars = r"[A-Za-z0-9.@+*<>=!~,_-]*"
+            out += words[:1] + [w for w in words[1:] if re.fullmatch(chars + "[0-9]" + chars, w)]
+        return out
 
     def workspace_root(project: Path) -> Path:
         for parent in project.parents:
@@ -353,8 +379,6 @@ def reference_discover(start: Path, ceilings: List[Path], global_file: Optional[
             f = d / name
             if f.is_file():
                 lines = lines_of(f)
-                if name == ".python-version":
-                    lines = lines[:1]
                 root = boundary if boundary is not None else project_root(d)
                 return (str(f), "version-file" if name == ".python-version" else "versions-file", tuple(lines),
                         None if root is None else str(root))
@@ -369,7 +393,7 @@ def reference_discover(start: Path, ceilings: List[Path], global_file: Optional[
             if spec:
                 return (str(p / "pyproject.toml"), "requires-python", (spec.strip(),), str(boundary))
     if global_file is not None and global_file.is_file():
-        return (str(global_file), "global", tuple(lines_of(global_file)[:1]), None)
+        return (str(global_file), "global", tuple(lines_of(global_file)), None)
     return None
 
 

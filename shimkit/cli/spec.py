@@ -191,7 +191,9 @@ VENV = Command(
         Opt("python", ("--python", "-p"), "The interpreter request (3.12, 3.12.1, a path …). "
             "Default: the version file's, else the newest installed.", "value", metavar="REQUEST",
             complete="installed"),
-        Opt("seed", ("--seed",), "Install pip into the environment."),
+        Opt("without_pip", ("--without-pip",), "Do not install pip into the environment (it is, by default, as "
+            "`python -m venv` does: `pip` in the activated venv is then the venv's)."),
+        Opt("seed", ("--seed",), "Install pip into the environment (the default; kept for uv's spelling)."),
         Opt("prompt", ("--prompt",), "The prompt prefix shown when activated.", "value", metavar="PROMPT"),
         Opt("clear", ("--clear",), "Replace an existing environment at PATH."),
         INSTALL_DIR, NO_CONFIG, OFFLINE,
@@ -263,7 +265,26 @@ SHELL = Command(
     "shell:shell",
     args=(Arg("request", "The Python to use in this shell session (3.12, 3.13t, '>=3.11' …).", metavar="REQUEST",
               complete="installed"),),
-    options=(Opt("unset", ("--unset",), "Drop this session's override."),),
+    options=(
+        Opt("unset", ("--unset",), "Drop this session's override."),
+        Opt("force", ("--force",), "Set the override even though no interpreter here satisfies it."),
+        INSTALL_DIR,
+    ),
+)
+
+EXEC = Command(
+    "exec", "Run a command with the project's Python first on PATH (for scripts, cron and CI; no hook needed).\n\n"
+    "The Python is the one `shimkit find` names (a project's .venv included, then activated as `uv run` does); "
+    "it is downloaded only when python-downloads is automatic. The command's exit status, signals and arguments "
+    "pass through unchanged: `shimkit exec -- python -c 'import sys; print(sys.argv)' a b`.",
+    "execute:exec_", aliases=("run",),
+    args=(Arg("command", "The command and its arguments (everything after the first word is the command's).",
+              "...", metavar="COMMAND"),),
+    options=(
+        Opt("python", ("--python", "-p"), "The interpreter request instead of the pin (3.12, pypy@3.10, a path …).",
+            "value", metavar="REQUEST", complete="installed"),
+        *DOWNLOAD_SOURCE, INSTALL_DIR, NO_CONFIG,
+    ),
 )
 
 UPDATE_SHELL = Command(
@@ -353,6 +374,6 @@ DOCTOR = Command(
 
 APP = Command(
     "shimkit", "Install and manage CPython interpreters; make `python` follow each project's pin.",
-    subcommands=(INSTALL, UNINSTALL, UPGRADE, VENV, LIST, DIR, FIND, PIN, INIT, SHELL, UPDATE_SHELL, HOOK_RESOLVE,
+    subcommands=(INSTALL, UNINSTALL, UPGRADE, VENV, LIST, DIR, FIND, PIN, EXEC, INIT, SHELL, UPDATE_SHELL, HOOK_RESOLVE,
                  SHIMS, METADATA, MIRROR_CMD, DOCTOR),
 )

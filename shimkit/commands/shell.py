@@ -25,7 +25,10 @@ def _shell_name(name: str | None) -> str:
 def init(a: Args) -> int:
     from .. import shell as shell_mod
 
-    text = shell_mod.init_script(_shell_name(a.shell), a.settings())
+    name = _shell_name(a.shell)
+    # the common case (no flags) answers from the cache without building Settings
+    text = shell_mod.init_script(name, a.settings()) if a.given("install_dir") or a.given("bin_dir") \
+        else shell_mod.init_text(name)
     sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
     sys.stdout.flush()
     return 0
@@ -34,8 +37,8 @@ def init(a: Args) -> int:
 def shell(a: Args) -> int:
     from .. import shell as shell_mod
     from ..errors import NotFoundError, UsageError
-    from ..model.request import parse_request
-    from ..versionfile import session_override
+    from ..session import check_shell_request
+    from ..versionfile import logical_cwd, session_override
 
     hooked = bool(os.environ.get("SHIMKIT_SHELL_HOOK"))
     if a.request is not None and a.unset:
@@ -46,7 +49,7 @@ def shell(a: Args) -> int:
             raise NotFoundError("no session override is set", "set one with: shimkit shell 3.12")
         output.out(current.lines[0])
         return 0
-    text = None if a.unset else str(parse_request(a.request, allow_paths=False))
+    text = None if a.unset else check_shell_request(a.request, a.settings(), logical_cwd(), force=a.force)
     if not hooked:
         raise UsageError("`shimkit shell` needs the shell integration to change this shell",
                          "set it up with `shimkit update-shell`, or run: " + shell_mod.session_command(text))
@@ -55,11 +58,11 @@ def shell(a: Args) -> int:
 
 
 def update_shell(a: Args) -> int:
-    from .. import shell as shell_mod
+    from .. import shellrc
     from ..dirs import default_shims_dir
 
     name = _shell_name(a.shell)
-    change = shell_mod.update_rc(name, a.settings(), shims_dir=default_shims_dir() if a.shims else None)
+    change = shellrc.update_rc(name, a.settings(), shims_dir=default_shims_dir() if a.shims else None)
     if change.action == "unchanged":
         output.note(f"{change.path} already sets up shimkit for {name}; nothing changed")
         return 0
@@ -90,8 +93,7 @@ def hook_resolve(a: Args) -> int:
         raise UsageError(f"invalid --host {a.host!r}", "give OS-ARCH-LIBC, e.g. linux-x86_64-gnu")
     gfile = global_version_file() if a.global_file is None else (Path(a.global_file) if a.global_file else None)
     directory = Path(os.path.abspath(a.directory if a.directory is not None else logical_cwd()))
-    res = resolve(directory, install_dir=settings.install_dir, host=host, global_file=gfile,
-                  no_config=settings.no_config)
+    res = resolve(directory, settings, host=host, global_file=gfile)
     sys.stdout.write(res.protocol())
     sys.stdout.flush()
     return 0

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def venv(a: Args) -> int:
     from .. import provision
     from .. import venv as venv_mod
-    from ..errors import StoreError
+    from ..errors import StoreError, UsageError
     from ..store import Store
     from ..versionfile import logical_cwd
 
@@ -24,7 +24,9 @@ def venv(a: Args) -> int:
     with output.CliReporter() as reporter:
         exe = provision.venv_interpreter(a.python, settings, cwd=Path(logical_cwd()), reporter=reporter,
                                          warn=output.warn)
-    venv_mod.create(path, exe, seed=a.seed, prompt=a.prompt, clear=a.clear)
+    if a.without_pip and a.seed:
+        raise UsageError("--without-pip and --seed exclude each other", "drop one of them")
+    venv_mod.create(path, exe, with_pip=not a.without_pip, prompt=a.prompt, clear=a.clear)
     store = Store(settings.install_dir)
     if str(exe).startswith(str(store.root) + os.sep):
         try:
@@ -32,5 +34,5 @@ def venv(a: Args) -> int:
         except StoreError as exc:  # a read-only install dir: the venv works, it is just not recorded
             output.warn(f"{exc.message}; `shimkit uninstall` will not warn that {path} uses {exe}")
     output.note(f"Created virtual environment {path} with {exe}")
-    output.note(f"Activate with: source {path}/bin/activate")
+    output.note(venv_mod.activate_hint(path))
     return 0

@@ -5,8 +5,9 @@ files with plain pins (installed or not), ranges, odd whitespace, BOMs, CRLF, co
 or binary content, directories and dangling symlinks named like version files, ``pyproject.toml``
 projects and uv workspaces, symlinked directories, ``SHIMKIT_CEILING_PATHS`` in various
 spellings, and a global pin.  Every shell then cds into every directory and reports the bin dir
-its hook put on PATH; the reference is :func:`shimkit.hookresolve.resolve` (the
-:func:`shimkit.versionfile.discover` walk plus the store lookup) on the same directory.
+its hook put on PATH; the reference is :func:`shimkit.hookresolve.resolve` (``find``'s
+resolution: the :func:`shimkit.versionfile.discover` walk plus :class:`shimkit.discovery.Search`)
+on the same directory, in the same environment.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from shell_harness import FakeStore, find_shell, fish_quote, nu_quote
 from shimkit import shell as shell_mod
 from shimkit.hookresolve import resolve
 from shimkit.model.key import PlatformTriple
+from shimkit.settings import Settings
 
 SEEDS = range(6)
 SHELLS = ["bash", "zsh", "dash", "ksh", "fish", "xonsh", "nu"]
@@ -183,7 +185,9 @@ def hook_script(shell: str, hook: Path, dirs: List[Path]) -> Tuple[List[str], st
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("shell", SHELLS)
-def test_shell_and_python_agree_on_random_trees(shell: str, seed: int, tmp_path: Path, fake_store: FakeStore) -> None:
+def test_shell_and_python_agree_on_random_trees(
+    shell: str, seed: int, tmp_path: Path, fake_store: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rng = random.Random(f"{shell}-{seed}")
     root = tmp_path / "tree é 'q'"
     dirs, extra = build_tree(root, rng, shell)
@@ -193,13 +197,24 @@ def test_shell_and_python_agree_on_random_trees(shell: str, seed: int, tmp_path:
         global_file.write_bytes(rng.choice(INSTALLED + MISSING + NON_PLAIN).encode())
     hook = fake_store.write_hook(shell, tmp_path, global_file)
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **extra}
+    # every python-preference: with system first, PATH's interpreters (/usr/bin/python3) win
+    preference = ["managed", "system", "only-managed", "only-system"][seed % 4]
+    if seed % 4:
+        env["SHIMKIT_PYTHON_PREFERENCE"] = preference
 
     host = PlatformTriple.parse(fake_store.host)
     assert host is not None
     expected: List[Optional[str]] = []
+    # the reference sees the environment the shell has (PATH, HOME: pyenv, uv and mise dirs, the cache)
+    for k in list(os.environ):
+        monkeypatch.delenv(k)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    settings = Settings(install_dir=fake_store.root, python_preference=preference)
     for d in dirs:
-        res = resolve(d, install_dir=fake_store.root, host=host, global_file=global_file, environ=env)
+        res = resolve(d, settings, host=host, global_file=global_file, environ=env)
         expected.append(None if res.bin_dir is None else str(res.bin_dir))
+    monkeypatch.undo()
 
     argv, _ = hook_script(shell, hook, dirs)
     proc = subprocess.run(argv, env=env, cwd=root, capture_output=True, timeout=240)

@@ -55,7 +55,8 @@ def test_protocol_and_answers(tmp_path: Path, fake_store: FakeStore, projects: P
         f"shimkit: Python 3.10 ({projects['missing'] / '.python-version'}) is not installed; run: shimkit install 3.10"
     ]
     hostile = resolve(s, projects["hostile"], env, g)
-    assert hostile[0] == "" and len(hostile) == 2 and hostile[1].startswith("shimkit: warning: ")
+    # `$(touch pwned)`touch pwned2`;touch pwned3`: its words are refused one by one, nothing runs
+    assert hostile[0] == "" and len(hostile) >= 2 and all(h.startswith("shimkit: warning: ") for h in hostile[1:])
     # requires-python that nothing satisfies is not a pin: no hint
     write(projects["req"] / "pyproject.toml", '[project]\nname = "r"\nrequires-python = ">=3.14"\n')
     assert resolve(s, projects["req"], env, g) == [""]

@@ -24,8 +24,8 @@ def contents(marker: Path) -> List[Tuple[bytes, bool]]:
         (b"$(touch " + m + b")\n", False),
         (b"`touch " + m + b"`\n", False),
         (b"3.12;touch " + m + b"\n", False),
-        (b"3.12 && touch " + m + b"\n", False),
-        (b"$(touch " + m + b")\n3.12\n", False),  # a .python-version holds one request: its first line
+        (b"3.12 && touch " + m + b"\n", True),  # pyenv's reading: the first word is the version
+        (b"$(touch " + m + b")\n3.12\n", True),  # every line holds requests: the first valid one wins
         (b"3.12\n$(touch " + m + b")\n", True),
         (b"../../../../bin/sh\n", False),
         (b"/usr/bin/python3\n", False),

@@ -12,7 +12,7 @@ from typing import Dict
 import pytest
 from shell_harness import DIALECTS, Dialect, FakeStore, Projects, Session, base_path, hook_env
 
-from shimkit import shell as shell_mod
+from shimkit import shellrc as shell_mod
 
 SHELLS = ["bash", "zsh", "fish", "dash", "ksh", "nu", "xonsh", "pwsh"]
 
