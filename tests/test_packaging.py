@@ -119,6 +119,8 @@ def smoke_steps(project: Path) -> List[tuple[str, List[str], Callable[[subproces
         ("dir", ["dir", "--bin"], lambda p: p.stdout.strip().endswith("/bin")),
         ("find", ["find", "3.12"], lambda p: f"cpython-3.12-{HOST}/bin/python3.12" in p.stdout),
         ("pin", ["pin", "3.12"], lambda p: (project / ".python-version").read_text() == "3.12\n"),
+        ("exec", ["exec", "python", "-c", "import sys; print(sys.version_info[:2])"],
+         lambda p: p.stdout.strip() == "(3, 12)"),
         ("venv", ["venv", "-p", "3.12", str(project / ".venv")], lambda p: (project / ".venv/pyvenv.cfg").is_file()),
         ("upgrade", ["upgrade"], lambda p: "up to date" in p.stderr),
         ("init", ["init", "bash"], lambda p: "_shimkit_hook" in p.stdout),

@@ -57,8 +57,9 @@ class Opt:
         return self._help
 
     def initial(self) -> object:
-        """The value when the option is not given."""
-        if self.default is not None:
+        """The value when the option is not given (None for a setting: "not given", and no need
+        to read the SETTINGS table, so `init` never imports it)."""
+        if self.default is not None or (self.setting and not self._kind):
             return self.default
         return {"flag": False, "count": 0, "multi": []}.get(self.kind)
 
