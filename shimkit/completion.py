@@ -72,19 +72,12 @@ def _fingerprint(settings: Settings) -> str:
 
 
 def _read_available(settings: Settings) -> list[str]:
-    from .downloads import load_metadata, parse_metadata
+    from .downloads import load_offline
     from .model.key import PythonKey
 
-    location = settings.downloads_json
-    if location and location.startswith(("http://", "https://")):  # an override URL: its cached copy only
-        from .override_cache import cached_body  # type: ignore[attr-defined,unused-ignore]  # (main has it)
-
-        body = cached_body(location, settings.cache_dir)
-        downloads = parse_metadata(body, location)[0] if body is not None else []
-    else:
-        downloads = list(load_metadata(location, offline=True).downloads)
+    metadata = load_offline(settings.downloads_json, settings.cache_dir)
     host = str(settings.host)
-    keys = [d.key for d in downloads if d.key_text.endswith(host)]
+    keys = [d.key for d in metadata.downloads if d.key_text.endswith(host)] if metadata else []
     keys.sort(key=PythonKey.sort_key, reverse=True)
     return _requests(keys)
 

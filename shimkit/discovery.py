@@ -230,27 +230,11 @@ def not_found(outcome: Outcome, settings: Settings, preference: str) -> NotFound
 
 def _no_download(req: PythonRequest, settings: Settings) -> Optional[NotFoundError]:
     """Why ``shimkit install REQ`` would find no download, judged from the download list on disk
-    (embedded, refreshed, a local override or the cached copy of an override URL; never the
-    network); None when a download exists or the list cannot be read without the network."""
-    from .downloads import Metadata, load_metadata, no_download_error, parse_metadata, select_downloads
-    from .errors import ShimkitError
+    (never the network); None when a download exists or the list cannot be read offline."""
+    from .downloads import load_offline, no_download_error, select_downloads
 
-    location = settings.downloads_json
-    try:
-        if location and location.startswith(("http://", "https://")):
-            from . import dirs
-            from .override_cache import cached_body
-
-            body = cached_body(location, dirs.user_cache_dir())
-            if body is None:
-                return None
-            downloads, newest = parse_metadata(body, location)
-            metadata = Metadata(tuple(downloads), "override", location, newest)
-        else:
-            metadata = load_metadata(location, offline=True, warn=_noop)
-    except ShimkitError:
-        return None
-    if select_downloads(req, metadata.downloads, settings.host):
+    metadata = load_offline(settings.downloads_json, settings.cache_dir)
+    if metadata is None or select_downloads(req, metadata.downloads, settings.host):
         return None
     return no_download_error(req, metadata, settings.host)
 

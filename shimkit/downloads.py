@@ -95,6 +95,26 @@ def load_metadata(
     return metadata_cache.in_force(embedded, cache_dir if cache_dir is not None else dirs.user_cache_dir(), warn)
 
 
+def load_offline(downloads_json: str | None, cache_dir: Path) -> Metadata | None:
+    """The download list in force as far as it can be read without the network (an override URL:
+    its cached copy, see :mod:`shimkit.override_cache`), for hints and completion; None when it
+    cannot be (an override URL never read, or a list that fails to load)."""
+    from .errors import ShimkitError
+
+    try:
+        if downloads_json and downloads_json.startswith(("http://", "https://")):
+            from .override_cache import cached_body
+
+            body = cached_body(downloads_json, cache_dir)
+            if body is None:
+                return None
+            downloads, newest = parse_metadata(body, downloads_json)
+            return Metadata(tuple(downloads), "override", downloads_json, newest)
+        return load_metadata(downloads_json, offline=True, cache_dir=cache_dir, warn=lambda _m: None)
+    except ShimkitError:
+        return None
+
+
 def select_downloads(
     request: PythonRequest,
     downloads: Iterable[Download],

@@ -89,17 +89,13 @@ def bin_dir_for(req: PythonRequest, install_dir: Path, host: PlatformTriple) -> 
 
 def download_exists(req: PythonRequest, settings: Settings, host: PlatformTriple) -> Optional[bool]:
     """Whether the download list in force offers ``req`` for ``host``, read without the network;
-    None when that cannot be told offline (an override list at a URL)."""
-    from .downloads import load_metadata, select_downloads
-    from .errors import ShimkitError
+    None when that cannot be told offline (see :func:`shimkit.downloads.load_offline`)."""
+    from .downloads import load_offline, select_downloads
 
     if not req.is_installable:
         return False
-    try:
-        metadata = load_metadata(settings.downloads_json, offline=True, warn=lambda _m: None)
-    except ShimkitError:
-        return None
-    return bool(select_downloads(req, metadata.downloads, host))
+    metadata = load_offline(settings.downloads_json, settings.cache_dir)
+    return None if metadata is None else bool(select_downloads(req, metadata.downloads, host))
 
 
 def _names(c: Candidate) -> list[str]:
