@@ -68,9 +68,12 @@ def extract_stream(stream: BinaryIO, fmt: ArchiveFormat, dest: Path, limits: Ext
     if fmt not in ("tar.gz", "tar.zst", "tar.xz", "tar.bz2"):
         raise ValueError(f"unknown archive format {fmt!r}")
     writer = Writer(dest, limits)
-    with Prefetch(decoder(stream, fmt)) as data:
-        unpack_tar(data, writer)
-    writer.finish()
+    try:
+        with Prefetch(decoder(stream, fmt)) as data:
+            unpack_tar(data, writer)
+        writer.finish()
+    finally:
+        writer.close()  # no thread writes into dest once this returns or raises
 
 
 def extract_file(path: Path, dest: Path, limits: ExtractLimits = _DEFAULT_LIMITS) -> None:

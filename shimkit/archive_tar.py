@@ -12,7 +12,7 @@ import tarfile
 from typing import Dict, Optional
 
 from .archive_decode import Prefetch, corrupt
-from .archive_writer import Writer, decode_name
+from .archive_writer import POOL_FILE_MAX, Writer, decode_name
 
 _MAX_META = 1024 * 1024  # largest pax / GNU long-name header accepted
 _MAX_TRAILER = 16 * 1024 * 1024  # data accepted after the end-of-archive block (record padding)
@@ -132,7 +132,15 @@ def unpack_tar(data: Prefetch, out: Writer) -> None:
         pax = {}
         last = name
 
-        if kind in _REGULAR and not (kind == tarfile.AREGTYPE and name.endswith("/")):
+        if kind in _REGULAR and not (kind == tarfile.AREGTYPE and name.endswith("/")) and size <= POOL_FILE_MAX:
+            body = data.read(size)
+            if len(body) < size:
+                raise corrupt(f"the tar data ends inside member {name!r}")
+            out.put_file(name, info.mode, body, mtime)
+            padding = -size % _BLOCK
+            if padding and data.skip(padding) < padding:
+                raise corrupt(f"the tar data ends inside member {name!r}")
+        elif kind in _REGULAR and not (kind == tarfile.AREGTYPE and name.endswith("/")):
             fd, rel = out.open_file(name, info.mode, size)
             try:
                 got = 0
