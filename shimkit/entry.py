@@ -50,6 +50,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = 1
+    import gc
+
+    gc.freeze()  # the interpreter's teardown then skips what the command loaded: ~150 ms less after an install
     return code
 
 
