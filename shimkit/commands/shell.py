@@ -37,6 +37,7 @@ def init(a: Args) -> int:
 def shell(a: Args) -> int:
     from .. import shell as shell_mod
     from ..errors import NotFoundError, UsageError
+    from ..model.request import parse_request
     from ..session import check_shell_request
     from ..versionfile import logical_cwd, session_override
 
@@ -49,10 +50,13 @@ def shell(a: Args) -> int:
             raise NotFoundError("no session override is set", "set one with: shimkit shell 3.12")
         output.out(current.lines[0])
         return 0
-    text = None if a.unset else check_shell_request(a.request, a.settings(), logical_cwd(), force=a.force)
+    # without the hook nothing can change this shell: say that first (the request checked for form only)
+    text = None if a.unset else str(parse_request(a.request, allow_paths=False))
     if not hooked:
         raise UsageError("`shimkit shell` needs the shell integration to change this shell",
                          "set it up with `shimkit update-shell`, or run: " + shell_mod.session_command(text))
+    if text is not None:
+        text = check_shell_request(text, a.settings(), logical_cwd(), force=a.force)
     output.out("unset" if text is None else f"set {text}")
     return 0
 

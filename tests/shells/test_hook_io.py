@@ -39,7 +39,7 @@ def test_arguments_reach_shimkit_exactly_as_typed(shell: str, tmp_path: Path, fa
         "fish": "echo $SHIMKIT_PYTHON",
         "bash": 'echo "$SHIMKIT_PYTHON"',
     }[shell]
-    proc = run_in(shell, hook, d, env_for(tmp_path), f"shimkit shell 3.10\n{show}")
+    proc = run_in(shell, hook, d, env_for(tmp_path), f"shimkit shell --force 3.10\n{show}")  # not installed
     assert proc.stdout.decode().splitlines()[0] == "3.10", proc.stderr.decode()[-1500:]
 
 
