@@ -34,7 +34,7 @@ def test_eight_processes_and_readers(
     venvs = {}
     for mm in (mm311, mm312):
         path = sk.root / f"venv-{mm}"
-        sk.run("venv", str(path), "-p", mm, check=True)
+        sk.run("venv", str(path), "-p", mm, "--without-pip", check=True)  # slim installations have no ensurepip
         venvs[mm] = path / "bin" / "python"
     # The readers below always run on some patch; an uninstall of a patch one of them is using at
     # that moment is refused (exit 1, "in use by pid …": tests/test_running_processes.py), which
