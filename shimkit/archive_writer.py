@@ -196,14 +196,16 @@ class Writer:
             raise self._too_big(name)
         self._parent(rel, name)
         # Keep only the executable bits: no setuid/setgid/sticky, no group/other write.
-        perm = 0o755 if mode & 0o111 else 0o644
+        return self._create(name, rel, 0o755 if mode & 0o111 else 0o644), rel
+
+    def _create(self, name: str, rel: str, perm: int) -> int:
+        """A new file, never an existing one (a repeated member name is refused, not followed)."""
         try:
-            fd = os.open(self._abs(rel), _O_CREATE, perm)
+            return os.open(self._abs(rel), _O_CREATE, perm)
         except FileExistsError:
             raise self.unsafe(name, "it conflicts with an earlier member of the same name") from None
         except OSError as e:
             raise self._fs_error(rel, e) from e
-        return fd, rel
 
     def put_file(self, name: str, mode: int, data: bytes, mtime: Optional[float]) -> None:
         """Create regular file ``name`` holding ``data`` (at most :data:`POOL_FILE_MAX` bytes), in a
@@ -227,12 +229,7 @@ class Writer:
 
     def _write_whole(self, name: str, rel: str, perm: int, data: bytes, mtime: Optional[float]) -> None:
         interrupt.check()
-        try:
-            fd = os.open(self._abs(rel), _O_CREATE, perm)
-        except FileExistsError:
-            raise self.unsafe(name, "it conflicts with an earlier member of the same name") from None
-        except OSError as e:
-            raise self._fs_error(rel, e) from e
+        fd = self._create(name, rel, perm)
         try:
             view = memoryview(data)
             while view:
