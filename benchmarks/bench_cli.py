@@ -67,8 +67,12 @@ def make_world(root: Path, python: str) -> Tuple[Dict[str, str], Path, str]:
     home = root / "home"
     installs = root / "installs"
     real = os.path.realpath(python)
-    probe = subprocess.run([real, "-I", "-S", "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
-                           capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        [real, "-I", "-S", "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     version = probe.stdout.strip()
     mm = ".".join(version.split(".")[:2])
     name = f"cpython-{version}-{shimkit_platform.host()}"
@@ -84,9 +88,13 @@ def make_world(root: Path, python: str) -> Tuple[Dict[str, str], Path, str]:
     (root / "rp" / "pyproject.toml").write_text(f'[project]\nname = "rp"\nrequires-python = ">={mm}"\n')
     subprocess.run([real, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
     env = {
-        "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_CACHE_HOME": str(home / "cache"), "SHIMKIT_PYTHON_INSTALL_DIR": str(installs),
-        "SHIMKIT_PYTHON_DOWNLOADS": "never", "PATH": os.pathsep.join(["/usr/local/bin", "/usr/bin", "/bin"]),
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "SHIMKIT_PYTHON_INSTALL_DIR": str(installs),
+        "SHIMKIT_PYTHON_DOWNLOADS": "never",
+        "PATH": os.pathsep.join(["/usr/local/bin", "/usr/bin", "/bin"]),
         "LC_ALL": "C.UTF-8",
     }
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
@@ -111,11 +119,19 @@ def spawn_time(argv: Sequence[str], env: Dict[str, str], cwd: Path, devnull: int
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=40, help="rounds (each runs every command once)")
-    ap.add_argument("--shimkit", type=Path, default=Path(sys.executable).with_name("shimkit"),
-                    help="the installed console script (default: next to this interpreter)")
+    ap.add_argument(
+        "--shimkit",
+        type=Path,
+        default=Path(sys.executable).with_name("shimkit"),
+        help="the installed console script (default: next to this interpreter)",
+    )
     ap.add_argument("--no-compile", action="store_true", help="do not compile shimkit's bytecode first")
-    ap.add_argument("--max-ratio", type=float, default=None,
-                    help="exit 1 if `find` or `pin` (no argument) is slower than this many bare starts")
+    ap.add_argument(
+        "--max-ratio",
+        type=float,
+        default=None,
+        help="exit 1 if `find` or `pin` (no argument) is slower than this many bare starts",
+    )
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     args = ap.parse_args(argv)
 
@@ -150,8 +166,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             ("shimkit hook-resolve", [sk, "hook-resolve"], env),
         ]
         for module in STARTUP_MODULES if _has_commands_package() else ():
-            code = ("import shimkit.entry, shimkit.cli.parse, shimkit.cli.dispatch, shimkit.cli.output, "
-                    f"shimkit.commands.{module}")
+            code = (
+                "import shimkit.entry, shimkit.cli.parse, shimkit.cli.dispatch, shimkit.cli.output, "
+                f"shimkit.commands.{module}"
+            )
             cases.append((f"startup: {module}", [python, "-c", code], env))
         devnull = os.open(os.devnull, os.O_WRONLY)
         for _label, cmd, e in cases:  # warm up: page cache, probe cache
@@ -164,8 +182,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.close(devnull)
 
     base = statistics.median(times["python -c pass"])
-    rows = [{"command": label, "median_ms": round(statistics.median(t) * 1000, 2),
-             "ratio": round(statistics.median(t) / base, 2)} for label, t in times.items()]
+    rows = [
+        {
+            "command": label,
+            "median_ms": round(statistics.median(t) * 1000, 2),
+            "ratio": round(statistics.median(t) / base, 2),
+        }
+        for label, t in times.items()
+    ]
     if args.json:
         print(json.dumps({"python": python, "shimkit": str(script), "runs": args.runs, "results": rows}, indent=2))
     else:

@@ -174,8 +174,10 @@ class _Bench:
 
     # ---- the run -----------------------------------------------------------------------------
     def run_all(self, runs: int, old311: str, new311: str) -> List[Dict[str, object]]:
-        v = {m: max((a for a in self.archives.values() if f"{a.major}.{a.minor}" == m), key=lambda a: a.patch).version
-             for m in ("3.10", "3.11", "3.12")}
+        v = {
+            m: max((a for a in self.archives.values() if f"{a.major}.{a.minor}" == m), key=lambda a: a.patch).version
+            for m in ("3.10", "3.11", "3.12")
+        }
         results: List[Dict[str, object]] = []
         summary: List[List[str]] = []
 
@@ -186,35 +188,66 @@ class _Bench:
             for case in [*cases, *extra]:
                 t = c.median(times[case.label])
                 rows.append([case.label, _fmt(t), c.ratio(t, uv)])
-                results.append({"section": title, "command": case.label, "median_s": round(t, 4),
-                                "runs": [round(x, 4) for x in times[case.label]], "ratio_vs_uv": round(t / uv, 3)})
+                results.append(
+                    {
+                        "section": title,
+                        "command": case.label,
+                        "median_s": round(t, 4),
+                        "runs": [round(x, 4) for x in times[case.label]],
+                        "ratio_vs_uv": round(t / uv, 3),
+                    }
+                )
             print(f"## {title} ({runs} rounds, medians)\n")
             print(c.table(rows, ["command", "median", "vs uv"]))
             print()
             verdict = "" if target is None else ("met" if sk / uv <= target else "missed")
-            summary.append([title, _fmt(sk), _fmt(uv), c.ratio(sk, uv),
-                            "" if target is None else f"<= {target:.2f}x ({verdict})"])
+            summary.append(
+                [title, _fmt(sk), _fmt(uv), c.ratio(sk, uv), "" if target is None else f"<= {target:.2f}x ({verdict})"]
+            )
 
         one = [v["3.12"]]
-        section("install 3.12", [self.install_case("uv", one, "uv python install 3.12"),
-                                 self.install_case("shimkit", one, "shimkit install 3.12")],
-                TARGETS["install 3.12"],
-                [self.install_case("shimkit", one, "SHIMKIT_COMPILE_BYTECODE=1 shimkit install 3.12",
-                                   SHIMKIT_COMPILE_BYTECODE="1")])
+        section(
+            "install 3.12",
+            [
+                self.install_case("uv", one, "uv python install 3.12"),
+                self.install_case("shimkit", one, "shimkit install 3.12"),
+            ],
+            TARGETS["install 3.12"],
+            [
+                self.install_case(
+                    "shimkit", one, "SHIMKIT_COMPILE_BYTECODE=1 shimkit install 3.12", SHIMKIT_COMPILE_BYTECODE="1"
+                )
+            ],
+        )
         three = [v["3.10"], v["3.11"], v["3.12"]]
-        section("install 3.10 3.11 3.12", [self.install_case("uv", three, "uv python install 3.10 3.11 3.12"),
-                                           self.install_case("shimkit", three, "shimkit install 3.10 3.11 3.12")],
-                TARGETS["install 3.10 3.11 3.12"])
-        section(f"upgrade {old311} -> {new311}",
-                [self.upgrade_case("uv", old311, new311, f"uv python upgrade 3.11 (from {old311})"),
-                 self.upgrade_case("shimkit", old311, new311, f"shimkit upgrade 3.11 (from {old311})")],
-                TARGETS["upgrade 3.11.2 -> 3.11.7"])
-        for title, extra in ((f"first `{IMPORTS}` after install 3.12", {}),
-                             (f"first `{IMPORTS}` after install 3.12, PYTHONDONTWRITEBYTECODE=1",
-                              {"PYTHONDONTWRITEBYTECODE": "1"})):
-            section(title, [self.first_import_case("uv", v["3.12"], "after uv python install", **extra),
-                            self.first_import_case("shimkit", v["3.12"], "after shimkit install", **extra)],
-                    IMPORT_TARGET)
+        section(
+            "install 3.10 3.11 3.12",
+            [
+                self.install_case("uv", three, "uv python install 3.10 3.11 3.12"),
+                self.install_case("shimkit", three, "shimkit install 3.10 3.11 3.12"),
+            ],
+            TARGETS["install 3.10 3.11 3.12"],
+        )
+        section(
+            f"upgrade {old311} -> {new311}",
+            [
+                self.upgrade_case("uv", old311, new311, f"uv python upgrade 3.11 (from {old311})"),
+                self.upgrade_case("shimkit", old311, new311, f"shimkit upgrade 3.11 (from {old311})"),
+            ],
+            TARGETS["upgrade 3.11.2 -> 3.11.7"],
+        )
+        for title, extra in (
+            (f"first `{IMPORTS}` after install 3.12", {}),
+            (f"first `{IMPORTS}` after install 3.12, PYTHONDONTWRITEBYTECODE=1", {"PYTHONDONTWRITEBYTECODE": "1"}),
+        ):
+            section(
+                title,
+                [
+                    self.first_import_case("uv", v["3.12"], "after uv python install", **extra),
+                    self.first_import_case("shimkit", v["3.12"], "after shimkit install", **extra),
+                ],
+                IMPORT_TARGET,
+            )
         print("## Summary: shimkit against uv\n")
         print(c.table(summary, ["what", "shimkit", "uv", "ratio", "target"]))
         print()
@@ -232,7 +265,6 @@ def _timed(argv: List[str], env: Dict[str, str]) -> float:
 
 def _fmt(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
 
 
 if __name__ == "__main__":

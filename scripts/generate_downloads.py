@@ -43,7 +43,7 @@ def convert(source: dict, origin: str) -> tuple[dict, int]:
             raise SystemExit(f"unexpected key {key!r} (computed {canonical!r})")
         url = e["url"]
         if url.startswith(PBS_PREFIX):
-            url = url[len(PBS_PREFIX):]
+            url = url[len(PBS_PREFIX) :]
             newest_build = max(newest_build, e["build"])
         rows.append([key, e["build"], url, e["sha256"]])
     doc = {

@@ -51,9 +51,15 @@ def _noop(_: str) -> None:
     pass
 
 
-def pinned_requests(cwd: str, settings: Settings, warn: Warn, *, session: bool = True,
-                    global_file: Union[str, Path, None] = DEFAULT_GLOBAL, environ: Optional[Mapping[str, str]] = None
-                    ) -> tuple[list[PythonRequest], Optional[vf.Found]]:
+def pinned_requests(
+    cwd: str,
+    settings: Settings,
+    warn: Warn,
+    *,
+    session: bool = True,
+    global_file: Union[str, Path, None] = DEFAULT_GLOBAL,
+    environ: Optional[Mapping[str, str]] = None,
+) -> tuple[list[PythonRequest], Optional[vf.Found]]:
     """Every request pinned for ``cwd``, in the shell hooks' order: ``SHIMKIT_PYTHON`` (this
     shell's override, when ``session``), else the version files (or ``requires-python``, or the
     global pin) unless ``no_config``.  The first valid one is *the* Python; the others only add
@@ -66,8 +72,12 @@ def pinned_requests(cwd: str, settings: Settings, warn: Warn, *, session: bool =
             return [], None
         if global_file is DEFAULT_GLOBAL:
             global_file = vf.global_version_file()
-        found = vf.discover(cwd, ceilings=vf.ceiling_dirs(None if environ is None else dict(environ)),
-                            global_file=global_file, warn=warn)
+        found = vf.discover(
+            cwd,
+            ceilings=vf.ceiling_dirs(None if environ is None else dict(environ)),
+            global_file=global_file,
+            warn=warn,
+        )
     if found is None:
         return [], None
     out: list[PythonRequest] = []
@@ -90,14 +100,18 @@ def pinned_requests(cwd: str, settings: Settings, warn: Warn, *, session: bool =
     if not found.lines:
         warn(f"{found.describe()} holds no Python request; ignoring it")
     elif found.source != vf.SOURCE_REQUIRES_PYTHON:
-        raise NotFoundError(f"{found.describe()} holds no valid Python request",
-                            "replace it, e.g. with `shimkit pin 3.12`" if found.source != vf.SOURCE_SESSION
-                            else "change it with `shimkit shell 3.12`, or drop it with `shimkit shell --unset`")
+        raise NotFoundError(
+            f"{found.describe()} holds no valid Python request",
+            "replace it, e.g. with `shimkit pin 3.12`"
+            if found.source != vf.SOURCE_SESSION
+            else "change it with `shimkit shell 3.12`, or drop it with `shimkit shell --unset`",
+        )
     return [], found
 
 
-def pinned_request(cwd: str, settings: Settings, warn: Warn, *, session: bool = True
-                   ) -> tuple[Optional[PythonRequest], Optional[vf.Found]]:
+def pinned_request(
+    cwd: str, settings: Settings, warn: Warn, *, session: bool = True
+) -> tuple[Optional[PythonRequest], Optional[vf.Found]]:
     """The first of :func:`pinned_requests`: the request ``find`` resolves for ``cwd``."""
     reqs, found = pinned_requests(cwd, settings, warn, session=session)
     return (reqs[0] if reqs else None), found
@@ -117,15 +131,21 @@ def effective_preference(settings: Settings, *, managed_only: bool = False, no_m
 class Search:
     """One search over the sources in the order a preference gives."""
 
-    def __init__(self, settings: Settings, cwd: str, preference: str, system: bool,
-                 host: Optional[PlatformTriple] = None) -> None:
+    def __init__(
+        self, settings: Settings, cwd: str, preference: str, system: bool, host: Optional[PlatformTriple] = None
+    ) -> None:
         from .dirs import user_data_dir
 
         self.preference = preference
         self.system = system
-        self.sources = Sources(install_dir=str(settings.install_dir), cache_dir=str(settings.cache_dir),
-                               data_dir=str(user_data_dir()), host=host or settings.host, cwd=cwd,
-                               preference=preference)
+        self.sources = Sources(
+            install_dir=str(settings.install_dir),
+            cache_dir=str(settings.cache_dir),
+            data_dir=str(user_data_dir()),
+            host=host or settings.host,
+            cwd=cwd,
+            preference=preference,
+        )
 
     @property
     def skipped(self) -> list[tuple[str, str]]:
@@ -152,8 +172,10 @@ class Search:
         for c in self.candidates(req):
             # (managed candidates were already matched by their key)
             if c.key is None and not req.matches_interpreter(c.implementation, c.version, c.variant):
-                tracing.trace(f"{c.source}: {c.exe} is {c.implementation} {c.version}{c.variant and '+' + c.variant}; "
-                              f"does not satisfy {req}")
+                tracing.trace(
+                    f"{c.source}: {c.exe} is {c.implementation} {c.version}{c.variant and '+' + c.variant}; "
+                    f"does not satisfy {req}"
+                )
                 continue
             tracing.trace(f"{c.source}: {c.exe} ({c.implementation} {c.version}) satisfies {req}")
             cpython_ok = req.implementation is not None or c.implementation == "cpython"
@@ -169,16 +191,28 @@ class Outcome:
 
     __slots__ = ("candidate", "found", "request", "skipped")
 
-    def __init__(self, candidate: Optional[Candidate], request: PythonRequest, found: Optional[vf.Found],
-                 skipped: list[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        candidate: Optional[Candidate],
+        request: PythonRequest,
+        found: Optional[vf.Found],
+        skipped: list[tuple[str, str]],
+    ) -> None:
         self.candidate = candidate
         self.request = request
         self.found = found  # the version file the request came from, if it did
         self.skipped = skipped
 
 
-def locate(req: Optional[PythonRequest], settings: Settings, cwd: str, *, system: bool = False,
-           preference: Optional[str] = None, warn: Warn = _noop) -> Outcome:
+def locate(
+    req: Optional[PythonRequest],
+    settings: Settings,
+    cwd: str,
+    *,
+    system: bool = False,
+    preference: Optional[str] = None,
+    warn: Warn = _noop,
+) -> Outcome:
     """Search without downloading.  ``req=None`` means the pin for ``cwd`` (version files,
     ``requires-python``, the global pin), else any interpreter."""
     found = None
@@ -188,8 +222,10 @@ def locate(req: Optional[PythonRequest], settings: Settings, cwd: str, *, system
     if req is None:
         req = ANY
     search = Search(settings, cwd, preference or settings.python_preference, system)
-    tracing.debug(f"searching for {req} (python-preference {search.preference}"
-                  f"{', virtual environments skipped' if system else ''})")
+    tracing.debug(
+        f"searching for {req} (python-preference {search.preference}"
+        f"{', virtual environments skipped' if system else ''})"
+    )
     chosen = search.first(req)
     for path, reason in search.skipped:
         tracing.debug(f"skipped {path}: {reason}")
@@ -205,11 +241,9 @@ def not_found(outcome: Outcome, settings: Settings, preference: str) -> NotFound
         what += f" (requested by {outcome.found.describe()})"
     hints = []
     if preference == "only-managed":
-        hints.append("only managed installations were considered (python-preference only-managed or "
-                     "--managed-python)")
+        hints.append("only managed installations were considered (python-preference only-managed or --managed-python)")
     elif preference == "only-system":
-        hints.append("managed installations were not considered (python-preference only-system or "
-                     "--no-managed-python)")
+        hints.append("managed installations were not considered (python-preference only-system or --no-managed-python)")
     if preference != "only-system" and req.is_installable:
         missing = _no_download(req, settings)
         if missing is not None:  # `shimkit install` would fail: say why instead
@@ -251,13 +285,23 @@ class FoundInterpreter:
         self.key = key  # managed installations only (a PythonKey)
 
     def to_json(self) -> dict[str, Any]:
-        c = Candidate(str(self.path), self.source, self.info.implementation, self.info.parsed_version,
-                      self.info.variant, key=self.key)
+        c = Candidate(
+            str(self.path),
+            self.source,
+            self.info.implementation,
+            self.info.parsed_version,
+            self.info.variant,
+            key=self.key,
+        )
         return c.to_json()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FoundInterpreter) and (self.path, self.info, self.source, self.key) == (
-            other.path, other.info, other.source, other.key)
+            other.path,
+            other.info,
+            other.source,
+            other.key,
+        )
 
     def __hash__(self) -> int:
         return hash((self.path, self.source))

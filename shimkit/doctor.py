@@ -49,8 +49,17 @@ from .links import current_target, entry_names, is_managed, managed_entries
 from .settings import Settings
 from .store import Store
 
-__all__ = ["HOOK_SHELL_VAR", "HOOK_VAR", "STATUSES", "Context", "Finding", "check_hook", "check_python", "repair",
-           "run_checks"]
+__all__ = [
+    "HOOK_SHELL_VAR",
+    "HOOK_VAR",
+    "STATUSES",
+    "Context",
+    "Finding",
+    "check_hook",
+    "check_python",
+    "repair",
+    "run_checks",
+]
 
 
 # ---- checks ---------------------------------------------------------------------------------

@@ -133,8 +133,13 @@ def select_downloads(
 
     def rank(d: Download) -> tuple[bool, bool, Any, str, bool]:
         # a request that names no implementation prefers CPython, as the search does
-        return (not d.key.is_prerelease, d.key.implementation == "cpython", d.key.version, d.build,
-                d.key.platform.arch == host.arch)
+        return (
+            not d.key.is_prerelease,
+            d.key.implementation == "cpython",
+            d.key.version,
+            d.build,
+            d.key.platform.arch == host.arch,
+        )
 
     matches.sort(key=rank, reverse=True)
     return matches

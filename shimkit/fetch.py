@@ -77,8 +77,13 @@ class Body:
     """A non-seekable reader over a response body that hashes and counts what passes through."""
 
     def __init__(
-        self, chunks: Iterator[bytes], total: Optional[int], url: str, progress: Optional[ProgressCallback] = None,
-        *, limit: Optional[int] = None,
+        self,
+        chunks: Iterator[bytes],
+        total: Optional[int],
+        url: str,
+        progress: Optional[ProgressCallback] = None,
+        *,
+        limit: Optional[int] = None,
     ) -> None:
         self._chunks = chunks
         self._buffer = b""
@@ -263,8 +268,9 @@ def _open_local(url: str) -> tuple[IO[bytes], int]:
     parsed = urllib.parse.urlsplit(url)
     path = Path(urllib.parse.unquote(parsed.path))
     if parsed.query or parsed.fragment:
-        raise DownloadError(f"refusing {_short(url)}: a file: URL cannot have a query or fragment",
-                            "name the archive file itself")
+        raise DownloadError(
+            f"refusing {_short(url)}: a file: URL cannot have a query or fragment", "name the archive file itself"
+        )
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
@@ -277,8 +283,9 @@ def _open_local(url: str) -> tuple[IO[bytes], int]:
 
 
 @contextlib.contextmanager
-def open_body(url: str, options: FetchOptions, progress: Optional[ProgressCallback] = None,
-              *, limit: Optional[int] = None) -> Iterator[Body]:
+def open_body(
+    url: str, options: FetchOptions, progress: Optional[ProgressCallback] = None, *, limit: Optional[int] = None
+) -> Iterator[Body]:
     """Open ``url`` (http, https or file) as a hashed :class:`Body` of at most ``limit`` bytes;
     errors become DownloadErrors."""
     parsed = urllib.parse.urlsplit(url)
@@ -328,8 +335,10 @@ def _http_body(
     try:
         # a per-request timeout: the shared client may have been made with other options
         timeout = httpx.Timeout(options.timeout)
-        with client(options).stream("GET", url, headers=headers, timeout=timeout) as response, \
-                _deadline(response, options.deadline) as expired:
+        with (
+            client(options).stream("GET", url, headers=headers, timeout=timeout) as response,
+            _deadline(response, options.deadline) as expired,
+        ):
             status = response.status_code
             if (status >= 400 or status == 304) and status not in accept:
                 raise _status_error(status, response.reason_phrase, url)
@@ -344,8 +353,9 @@ def _http_body(
     except (httpx.TimeoutException, httpx.TransportError, httpx.StreamError) as exc:
         raise _transport_error(exc, url, "connection failed for") from None
     except httpx.InvalidURL as exc:
-        raise DownloadError(f"invalid URL {_short(repr(url)[1:-1])}: {exc}",
-                            "check the download list or mirror") from None
+        raise DownloadError(
+            f"invalid URL {_short(repr(url)[1:-1])}: {exc}", "check the download list or mirror"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -391,8 +401,9 @@ def _transport_error(exc: Exception, url: str, what: str) -> TransientError:
     return TransientError(f"{what} {_short(url)}: {detail}", "check your network or mirror and retry")
 
 
-def _guard(chunks: Iterator[bytes], url: str, expired: Optional[list[bool]] = None,
-           deadline: float = DEFAULT_DEADLINE) -> Iterator[bytes]:
+def _guard(
+    chunks: Iterator[bytes], url: str, expired: Optional[list[bool]] = None, deadline: float = DEFAULT_DEADLINE
+) -> Iterator[bytes]:
     """Turn httpx errors raised mid-body (inside a reader's read()) into TransientErrors, and a
     connection cut by :func:`_deadline` into a DownloadError saying so."""
     import httpx
@@ -479,8 +490,9 @@ def fetch_if_changed(
         headers["If-Modified-Since"] = last_modified
 
     def once(_: int) -> Fetched:
-        with _http_body(url, opts, headers=headers, accept=frozenset({304} if headers else ()),
-                        limit=MAX_DOCUMENT_BYTES) as (response, body):
+        with _http_body(
+            url, opts, headers=headers, accept=frozenset({304} if headers else ()), limit=MAX_DOCUMENT_BYTES
+        ) as (response, body):
             new_etag = response.headers.get("etag")
             new_lm = response.headers.get("last-modified")
             if response.status_code == 304:

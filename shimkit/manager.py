@@ -155,7 +155,12 @@ def install(
     if sources:
         options = fetch.FetchOptions.from_env(offline=settings.offline)
         report.outcomes = install_sources(
-            sources, store, reinstall=reinstall, options=options, reporter=reporter, on_committed=committed,
+            sources,
+            store,
+            reinstall=reinstall,
+            options=options,
+            reporter=reporter,
+            on_committed=committed,
             install_options=InstallOptions.from_settings(settings),
         )
     # installations made before shimkit marked them (PEP 668) get the marker now
@@ -189,6 +194,7 @@ def uninstall(
     An installation that running processes use (see :mod:`shimkit.liveprocs`) is left in place
     and reported in ``in_use``, unless ``force``."""
     from .liveprocs import processes_using
+
     store = Store(settings.install_dir)
     host = platform.host()
     if not targets and not all_:
@@ -284,13 +290,18 @@ class ListRow:
             "libc": k.platform.libc,
             "installed": self.installation is not None or self.system is not None,
             "source": self.source,
-            "path": str(self.installation.executable) if self.installation else (
-                self.system.exe if self.system else None),
+            "path": str(self.installation.executable)
+            if self.installation
+            else (self.system.exe if self.system else None),
             "minor_link": str(store.link_path(k)) if self.linked else None,
             "url": self.download.url if self.download else None,
             "sha256": self.download.sha256 if self.download else None,
-            "upgrade": None if upgrade is None else {
-                "key": upgrade.key_text, "version": str(upgrade.key.version), "url": upgrade.url,
+            "upgrade": None
+            if upgrade is None
+            else {
+                "key": upgrade.key_text,
+                "version": str(upgrade.key.version),
+                "url": upgrade.url,
                 "sha256": upgrade.sha256,
             },
         }
@@ -412,8 +423,11 @@ def _minor_request(text: str) -> PythonRequest:
         raise UsageError(
             f"`upgrade` takes minor versions such as 3.12 or 3.13t, not {text!r}",
             "upgrading moves a minor version to its newest patch; "
-            + (f"to install one exact patch use `shimkit install {text}`" if names_patch
-               else "`shimkit list --only-installed` shows the installed ones"),
+            + (
+                f"to install one exact patch use `shimkit install {text}`"
+                if names_patch
+                else "`shimkit list --only-installed` shows the installed ones"
+            ),
         )
     return req
 
@@ -464,6 +478,7 @@ def upgrade(
     """Install the newest patch of each item that needs it; links repoint, old patches stay."""
     from . import fetch
     from .installer import InstallOptions, Source, install_sources
+
     store = Store(settings.install_dir)
     links = LinkReport([], [], [], [])
 

@@ -25,10 +25,8 @@ class MirrorError(ShimkitError):
     """A mirror cannot be synced or read as asked."""
 
 
-
 class MirrorDamaged(MirrorError):
     """``verify`` found missing, corrupt or unlisted archives."""
-
 
 
 def is_pbs(d: Download) -> bool:

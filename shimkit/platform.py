@@ -10,6 +10,7 @@ from .model.key import ARCH_ALIASES, PlatformTriple
 
 _HOST: list[PlatformTriple] = []  # the cached answer of host()
 
+
 def normalize_arch(machine: str) -> str:
     """Map ``platform.machine()`` spellings onto PBS architecture families."""
     return ARCH_ALIASES.get(machine.lower(), machine.lower())

@@ -78,8 +78,9 @@ def _valid_info(info: Any) -> bool:
     )
 
 
-def interpreter_info(exe: str, cache_dir: str, *,
-                     timeout: Optional[float] = None) -> tuple[Optional[dict[str, Any]], str]:
+def interpreter_info(
+    exe: str, cache_dir: str, *, timeout: Optional[float] = None
+) -> tuple[Optional[dict[str, Any]], str]:
     """What ``exe`` reports about itself (:meth:`InterpreterInfo.to_json` shape) and "" — or None
     and the reason it cannot be used."""
     try:
@@ -98,8 +99,12 @@ def interpreter_info(exe: str, cache_dir: str, *,
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
-        if isinstance(data, dict) and data.get("v") == CACHE_FORMAT and data.get("path") == exe \
-                and data.get("stat") == key:
+        if (
+            isinstance(data, dict)
+            and data.get("v") == CACHE_FORMAT
+            and data.get("path") == exe
+            and data.get("stat") == key
+        ):
             if _valid_info(data.get("info")):
                 return data["info"], ""
             error = data.get("error")
@@ -141,8 +146,10 @@ def probe_cached(exe: StrPath, cache_dir: str) -> InterpreterInfo:
 
     info, reason = interpreter_info(os.fspath(exe), cache_dir)
     if info is None:
-        raise VerificationError(f"{os.fspath(exe)} cannot be used: {reason}",
-                                f"check that `{os.fspath(exe)} -c pass` runs, or name another interpreter")
+        raise VerificationError(
+            f"{os.fspath(exe)} cannot be used: {reason}",
+            f"check that `{os.fspath(exe)} -c pass` runs, or name another interpreter",
+        )
     return InterpreterInfo.from_json(info)
 
 

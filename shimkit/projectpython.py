@@ -47,8 +47,7 @@ def requirements(cwd: str) -> list[Requirement]:
         if spec is None:  # "==3.12" reads as the version request 3.12: the same constraint, as clauses
             from .model.specifier import Specifiers
 
-            spec = Specifiers.parse(f"=={'.'.join(map(str, req.version.release))}.*") if req.version.release \
-                else None
+            spec = Specifiers.parse(f"=={'.'.join(map(str, req.version.release))}.*") if req.version.release else None
         if spec is not None:
             out.append(Requirement(text, file, spec))
     return out

@@ -34,12 +34,24 @@ def _noop(_: str) -> None:
 
 def can_download(settings: Settings, preference: str, req: PythonRequest) -> bool:
     """Whether a missing request may be installed on the fly (``python-downloads = automatic``)."""
-    return (settings.python_downloads == "automatic" and not settings.offline and preference != "only-system"
-            and req.is_installable)
+    return (
+        settings.python_downloads == "automatic"
+        and not settings.offline
+        and preference != "only-system"
+        and req.is_installable
+    )
 
 
-def install_and_locate(outcome: Outcome, settings: Settings, cwd: str, *, system: bool, preference: str,
-                       reporter: Optional[Reporter] = None, warn: Warn = _noop) -> Outcome:
+def install_and_locate(
+    outcome: Outcome,
+    settings: Settings,
+    cwd: str,
+    *,
+    system: bool,
+    preference: str,
+    reporter: Optional[Reporter] = None,
+    warn: Warn = _noop,
+) -> Outcome:
     """Install what ``outcome`` looked for, as a plain ``shimkit install`` would, then search again."""
     from pathlib import Path
 
@@ -60,37 +72,69 @@ def install_and_locate(outcome: Outcome, settings: Settings, cwd: str, *, system
     return again
 
 
-def find_candidate(req: Optional[PythonRequest], settings: Settings, cwd: str, *, system: bool = False,
-                   preference: Optional[str] = None, allow_download: bool = True,
-                   reporter: Optional[Reporter] = None, warn: Warn = _noop) -> Candidate:
+def find_candidate(
+    req: Optional[PythonRequest],
+    settings: Settings,
+    cwd: str,
+    *,
+    system: bool = False,
+    preference: Optional[str] = None,
+    allow_download: bool = True,
+    reporter: Optional[Reporter] = None,
+    warn: Warn = _noop,
+) -> Candidate:
     """The candidate for ``req`` (None: the pin for ``cwd``); installs it first when nothing
     matches and downloads are allowed; :class:`NotFoundError` (exit 2) if there is still none."""
     preference = preference or settings.python_preference
     outcome = discovery.locate(req, settings, cwd, system=system, preference=preference, warn=warn)
     if outcome.candidate is None and allow_download and can_download(settings, preference, outcome.request):
-        outcome = install_and_locate(outcome, settings, cwd, system=system, preference=preference,
-                                     reporter=reporter, warn=warn)
+        outcome = install_and_locate(
+            outcome, settings, cwd, system=system, preference=preference, reporter=reporter, warn=warn
+        )
     if outcome.candidate is None:
         raise discovery.not_found(outcome, settings, preference)
     return outcome.candidate
 
 
-def find_interpreter(req: Optional[PythonRequest], settings: Settings, cwd: Path, *, system: bool = False,
-                     managed_only: bool = False, no_managed: bool = False, reporter: Optional[Reporter] = None,
-                     warn: Warn = _noop, allow_download: bool = True) -> FoundInterpreter:
+def find_interpreter(
+    req: Optional[PythonRequest],
+    settings: Settings,
+    cwd: Path,
+    *,
+    system: bool = False,
+    managed_only: bool = False,
+    no_managed: bool = False,
+    reporter: Optional[Reporter] = None,
+    warn: Warn = _noop,
+    allow_download: bool = True,
+) -> FoundInterpreter:
     """The probed interpreter for ``req`` (None: the pin for ``cwd``, else any), following
     :mod:`shimkit.discovery`'s order and ``python-preference``.  Managed installations come
     through their minor-version link unless the request names a patch."""
     preference = discovery.effective_preference(settings, managed_only=managed_only, no_managed=no_managed)
     if req is not None and req.kind in ("path", "name"):
         return discovery.explicit(req, settings, cwd)
-    c = find_candidate(req, settings, os.fspath(cwd), system=system, preference=preference,
-                       allow_download=allow_download, reporter=reporter, warn=warn)
+    c = find_candidate(
+        req,
+        settings,
+        os.fspath(cwd),
+        system=system,
+        preference=preference,
+        allow_download=allow_download,
+        reporter=reporter,
+        warn=warn,
+    )
     return discovery.to_found(c, settings)
 
 
-def venv_interpreter(request_text: Optional[str], settings: Settings, *, cwd: Path,
-                     reporter: Optional[Reporter] = None, warn: Warn = _noop) -> Path:
+def venv_interpreter(
+    request_text: Optional[str],
+    settings: Settings,
+    *,
+    cwd: Path,
+    reporter: Optional[Reporter] = None,
+    warn: Warn = _noop,
+) -> Path:
     """Which interpreter ``shimkit venv -p REQ`` runs: ``find``'s resolution, ignoring virtual
     environments (a venv is never the base of another), installing the version first when
     ``python-downloads`` is ``automatic``."""

@@ -35,8 +35,9 @@ class SettingSpec:
 
     __slots__ = ("attr", "choices", "default_doc", "env", "help", "key", "kind")
 
-    def __init__(self, attr: str, key: str, env: str, kind: str, help: str, choices: tuple[str, ...] = (),
-                 default_doc: str = "") -> None:
+    def __init__(
+        self, attr: str, key: str, env: str, kind: str, help: str, choices: tuple[str, ...] = (), default_doc: str = ""
+    ) -> None:
         self.attr = attr  # attribute of Settings
         self.key = key  # key in shimkit.toml ("" for environment-only settings)
         self.env = env  # environment variable
@@ -138,14 +139,36 @@ SETTINGS: tuple[SettingSpec, ...] = (
 class Settings:
     """Resolved settings, built once per command and passed explicitly to core functions."""
 
-    __slots__ = ("_host", "bin_dir", "compile_bytecode", "config_file", "downloads_json", "install_dir",
-                 "metadata_auto_refresh", "mirror", "no_config", "offline", "python_downloads", "python_preference")
+    __slots__ = (
+        "_host",
+        "bin_dir",
+        "compile_bytecode",
+        "config_file",
+        "downloads_json",
+        "install_dir",
+        "metadata_auto_refresh",
+        "mirror",
+        "no_config",
+        "offline",
+        "python_downloads",
+        "python_preference",
+    )
 
-    def __init__(self, *, install_dir: Optional[Path] = None, bin_dir: Optional[Path] = None,
-                 mirror: Optional[str] = None, downloads_json: Optional[str] = None, offline: bool = False,
-                 python_preference: str = "managed", python_downloads: str = "automatic", no_config: bool = False,
-                 metadata_auto_refresh: bool = False, compile_bytecode: bool = False,
-                 config_file: Optional[Path] = None) -> None:
+    def __init__(
+        self,
+        *,
+        install_dir: Optional[Path] = None,
+        bin_dir: Optional[Path] = None,
+        mirror: Optional[str] = None,
+        downloads_json: Optional[str] = None,
+        offline: bool = False,
+        python_preference: str = "managed",
+        python_downloads: str = "automatic",
+        no_config: bool = False,
+        metadata_auto_refresh: bool = False,
+        compile_bytecode: bool = False,
+        config_file: Optional[Path] = None,
+    ) -> None:
         self.install_dir = Path(os.path.abspath(install_dir if install_dir is not None else dirs.default_install_dir()))
         self.bin_dir = bin_dir if bin_dir is not None else dirs.default_bin_dir()
         self.mirror = mirror
@@ -214,6 +237,7 @@ def config_path() -> Path:
 def _convert(spec: SettingSpec, value: Any, origin: str, base: Optional[Path] = None) -> Any:
     """``value`` checked and converted for ``spec``; a relative path from a config file is taken
     relative to that file's directory (``base``), not to wherever the command happens to run."""
+
     def bad(expected: str) -> ConfigError:
         return ConfigError(
             f"{origin}: invalid value {value!r} for {spec.key or spec.env}",
@@ -290,7 +314,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, read_config: bool
 
     from . import tracing
 
-    tracing.debug(f"settings: config file {config_file or 'none (' + str(config_path()) + ' absent)'}"
-                  if read_config and not no_config else "settings: config file not read (--no-config)")
+    tracing.debug(
+        f"settings: config file {config_file or 'none (' + str(config_path()) + ' absent)'}"
+        if read_config and not no_config
+        else "settings: config file not read (--no-config)"
+    )
     return Settings(config_file=config_file, **values)
-

@@ -160,7 +160,6 @@ def session_command(value: Optional[str], shell: Optional[str] = None) -> str:
     return "unset SHIMKIT_PYTHON" if value is None else f"export SHIMKIT_PYTHON={shlex.quote(value)}"
 
 
-
 # ---- what a hook depends on ----------------------------------------------------------------
 def template_dirs(kind: str = "shells") -> list[Path]:
     """``shells/`` (or ``templates/``) inside the installed package (the wheel puts them there),
@@ -182,8 +181,16 @@ class HookInputs:
 
     FIELDS = ("shell", "install_dir", "bin_dir", "host", "global_file", "cmd", "preference")
 
-    def __init__(self, shell: str, install_dir: str, bin_dir: str, host: str, global_file: str,
-                 cmd: Sequence[str], preference: str = "managed") -> None:
+    def __init__(
+        self,
+        shell: str,
+        install_dir: str,
+        bin_dir: str,
+        host: str,
+        global_file: str,
+        cmd: Sequence[str],
+        preference: str = "managed",
+    ) -> None:
         self.shell = shell  # canonical name
         self.install_dir = install_dir
         self.bin_dir = bin_dir
@@ -330,15 +337,28 @@ def _environment_key(shell: str) -> str:
     env = os.environ
     names = sorted(k for k in env if k.startswith("SHIMKIT_") or k in _ENV_INPUTS)
     config = env.get("SHIMKIT_CONFIG_FILE") or os.path.join(
-        env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"), "shimkit", "shimkit.toml")
+        env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"), "shimkit", "shimkit.toml"
+    )
     try:
         st = os.stat(config)
         config_id = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
     except OSError:
         config_id = "-"
     machine = os.uname().machine if hasattr(os, "uname") else sys.platform
-    return repr(("env", __version__, shell, [(k, env[k]) for k in names], config, config_id, sys.executable,
-                 sys.argv[0] if sys.argv else "", machine, _templates_fingerprint()))
+    return repr(
+        (
+            "env",
+            __version__,
+            shell,
+            [(k, env[k]) for k in names],
+            config,
+            config_id,
+            sys.executable,
+            sys.argv[0] if sys.argv else "",
+            machine,
+            _templates_fingerprint(),
+        )
+    )
 
 
 def init_text(shell: str, *, cache_dir: Optional[Path] = None) -> str:

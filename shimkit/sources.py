@@ -42,8 +42,16 @@ class Candidate:
 
     __slots__ = ("exe", "implementation", "info", "key", "source", "variant", "version")
 
-    def __init__(self, exe: str, source: str, implementation: str, version: Version, variant: str,
-                 info: Optional[dict[str, Any]] = None, key: Optional[PythonKey] = None) -> None:
+    def __init__(
+        self,
+        exe: str,
+        source: str,
+        implementation: str,
+        version: Version,
+        variant: str,
+        info: Optional[dict[str, Any]] = None,
+        key: Optional[PythonKey] = None,
+    ) -> None:
         self.exe = exe
         self.source = source  # one of SOURCES
         self.implementation = implementation
@@ -62,9 +70,14 @@ class Candidate:
 
     def to_json(self) -> dict[str, Any]:
         """The ``find --output-format json`` object."""
-        return {"path": self.exe, "version": str(self.version), "implementation": self.implementation,
-                "variant": self.variant or None, "source": self.source,
-                "key": None if self.key is None else str(self.key)}
+        return {
+            "path": self.exe,
+            "version": str(self.version),
+            "implementation": self.implementation,
+            "variant": self.variant or None,
+            "source": self.source,
+            "key": None if self.key is None else str(self.key),
+        }
 
     def __repr__(self) -> str:
         return f"Candidate({self.exe!r}, {self.source!r}, {self.implementation} {self.version}{self.variant})"
@@ -120,7 +133,7 @@ def _path_names(d: str, req: PythonRequest, versioned: bool) -> Iterator[str]:
         stem = n[: -len(exe)] if exe and n.endswith(exe) else n
         if not stem.startswith("python3."):
             continue
-        minor = stem[len("python3."):]
+        minor = stem[len("python3.") :]
         gil = not minor.endswith("t")
         minor = minor if gil else minor[:-1]
         if minor and all(c in DIGITS for c in minor):
@@ -160,8 +173,9 @@ def _version_dirs(root: str) -> list[str]:
 class Sources:
     """The candidates of one search, probing lazily and remembering what was skipped."""
 
-    def __init__(self, *, install_dir: str, cache_dir: str, data_dir: str, host: PlatformTriple, cwd: str,
-                 preference: str) -> None:
+    def __init__(
+        self, *, install_dir: str, cache_dir: str, data_dir: str, host: PlatformTriple, cwd: str, preference: str
+    ) -> None:
         self.install_dir = os.path.abspath(install_dir)
         self.cache_dir = cache_dir
         self.data_dir = data_dir
@@ -204,9 +218,10 @@ class Sources:
 
                 from .errors import NotFoundError
 
-                raise NotFoundError(f"the active virtual environment {d} has no Python interpreter",
-                                    f"recreate it with `shimkit venv --clear {shlex.quote(d)}`, or leave it with "
-                                    "`deactivate`")
+                raise NotFoundError(
+                    f"the active virtual environment {d} has no Python interpreter",
+                    f"recreate it with `shimkit venv --clear {shlex.quote(d)}`, or leave it with `deactivate`",
+                )
             dirs.append(d)
         dirs.extend(project_venvs(self.cwd))
         for d in dirs:
@@ -268,8 +283,11 @@ class Sources:
         skip = self._shim_dirs()
         seen: set[str] = set()
         # a relative entry would let the current directory provide "python"
-        dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep)
-                if d and os.path.isabs(d) and os.path.normpath(d) not in skip]
+        dirs = [
+            d
+            for d in os.environ.get("PATH", "").split(os.pathsep)
+            if d and os.path.isabs(d) and os.path.normpath(d) not in skip
+        ]
         for versioned in (False, True):  # what `python`/`python3` run first, then versioned names
             for d in dirs:
                 for name in _path_names(d, req, versioned):

@@ -360,8 +360,7 @@ def write_version_file(path: StrPath, requests: Sequence[PythonRequest | str]) -
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         write_text_atomic(path, text)
     except OSError as exc:
-        raise StoreError(f"cannot write {path}: {exc.strerror or exc}",
-                         "check the directory's permissions") from None
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}", "check the directory's permissions") from None
 
 
 def remove_version_file(path: StrPath) -> None:
@@ -369,12 +368,19 @@ def remove_version_file(path: StrPath) -> None:
     try:
         os.unlink(path)
     except OSError as exc:
-        raise StoreError(f"cannot remove {os.fspath(path)}: {exc.strerror or exc}",
-                         "check the directory's permissions") from None
-
+        raise StoreError(
+            f"cannot remove {os.fspath(path)}: {exc.strerror or exc}", "check the directory's permissions"
+        ) from None
 
 
 __all__ = [
-    "MAX_PYPROJECT_BYTES", "PYPROJECT", "find_project_root", "glob_match", "project_requirements", "project_root",
-    "read_pyproject", "requires_python", "scan_requires_python",
+    "MAX_PYPROJECT_BYTES",
+    "PYPROJECT",
+    "find_project_root",
+    "glob_match",
+    "project_requirements",
+    "project_root",
+    "read_pyproject",
+    "requires_python",
+    "scan_requires_python",
 ]

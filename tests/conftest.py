@@ -51,8 +51,9 @@ def _one_per_version(sources: List[pbs.InterpreterSource]) -> List[pbs.Interpret
 
 
 @pytest.fixture(scope="session")
-def pbs_archives(real_sources: List[pbs.InterpreterSource],
-                 tmp_path_factory: pytest.TempPathFactory) -> Dict[str, pbs.BuiltArchive]:
+def pbs_archives(
+    real_sources: List[pbs.InterpreterSource], tmp_path_factory: pytest.TempPathFactory
+) -> Dict[str, pbs.BuiltArchive]:
     """version string -> tar.gz install_only archive, one per real interpreter (cached builds).
 
     Treat the files as read-only: the mirror serves them.  Copy one before damaging it."""
@@ -62,8 +63,9 @@ def pbs_archives(real_sources: List[pbs.InterpreterSource],
 
 
 @pytest.fixture(scope="session")
-def make_pbs_archive(real_sources: List[pbs.InterpreterSource],
-                     tmp_path_factory: pytest.TempPathFactory) -> Callable[..., pbs.BuiltArchive]:
+def make_pbs_archive(
+    real_sources: List[pbs.InterpreterSource], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., pbs.BuiltArchive]:
     """Factory: ``make_pbs_archive("3.12.1", fmt="tar.zst", layout="python/install", build=...,
     name=...)`` builds (cached) an archive of that real interpreter into a fresh directory."""
     by_version = {s.version: s for s in _one_per_version(real_sources)}
@@ -77,8 +79,9 @@ def make_pbs_archive(real_sources: List[pbs.InterpreterSource],
 
 
 @pytest.fixture(scope="session")
-def _mirror_session(pbs_archives: Dict[str, pbs.BuiltArchive],
-                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mirror]:
+def _mirror_session(
+    pbs_archives: Dict[str, pbs.BuiltArchive], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Mirror]:
     mirror = start_mirror(pbs_archives, tmp_path_factory.mktemp("mirror"))
     yield mirror
     mirror.server.stop()
@@ -124,8 +127,6 @@ def shimkit_env(tmp_path: Path, mirror: Mirror) -> Dict[str, str]:
 
 
 @pytest.fixture
-def run_shimkit(
-    shimkit_env: Dict[str, str], tmp_path: Path
-) -> Callable[..., subprocess.CompletedProcess[str]]:
+def run_shimkit(shimkit_env: Dict[str, str], tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """``run_shimkit(*args, env=shimkit_env, cwd=tmp_path, check=False)`` -> CompletedProcess (text)."""
     return functools.partial(cli.run_shimkit, env=shimkit_env, cwd=tmp_path)

@@ -59,7 +59,7 @@ class OneWayStream:
         if self._fail_after is not None and self._pos >= self._fail_after:
             raise DownloadError("connection reset by peer (test)")
         n = len(self._data) if n is None or n < 0 else n
-        chunk = self._data[self._pos:self._pos + min(n, self._step)]
+        chunk = self._data[self._pos : self._pos + min(n, self._step)]
         self._pos += len(chunk)
         self.sha256.update(chunk)
         return chunk
@@ -129,8 +129,16 @@ ARCHIVE_MODES = {
     "python/lib/python3.12/world-writable": 0o666,
     "python/bin/idle3.12": 0o700,  # owner-only execute still means executable
 }
-DIRS = ("python", "python/bin", "python/lib", "python/lib/python3.12", "python/lib/python3.12/encodings",
-        "python/include", "python/include/python3.12", "python/include/python3.12/internal")
+DIRS = (
+    "python",
+    "python/bin",
+    "python/lib",
+    "python/lib/python3.12",
+    "python/lib/python3.12/encodings",
+    "python/include",
+    "python/include/python3.12",
+    "python/include/python3.12/internal",
+)
 SYMLINKS = {"python/bin/python3": "python3.12", "python/bin/python": "python3"}
 HARDLINKS = {"python/bin/python3.12-copy": "python/bin/python3.12"}
 
@@ -217,8 +225,11 @@ def test_gzip_with_the_standard_zlib(dest: Path, monkeypatch: pytest.MonkeyPatch
     extract_stream(OneWayStream(tree_archive("tar.gz")), "tar.gz", dest)  # type: ignore[arg-type]
     assert_tree(dest, "tar.gz")
     with pytest.raises(ArchiveError, match="corrupted archive: invalid gzip data"):
-        extract_stream(OneWayStream(_flip(tree_archive("tar.gz"), 5000)), "tar.gz",  # type: ignore[arg-type]
-                       Path(tempfile.mkdtemp(dir=dest.parent)))
+        extract_stream(
+            OneWayStream(_flip(tree_archive("tar.gz"), 5000)),
+            "tar.gz",  # type: ignore[arg-type]
+            Path(tempfile.mkdtemp(dir=dest.parent)),
+        )
 
 
 @pytest.mark.parametrize("fmt", TAR_FORMATS)
@@ -231,15 +242,23 @@ def test_concatenated_compressed_streams_are_one_archive(fmt: str, dest: Path) -
 
 
 def test_full_archive_layout_is_found(dest: Path) -> None:
-    members = [directory("python/"), directory("python/install/"), file("python/install/bin/python3", b"x", 0o755),
-               file("python/PYTHON.json", b"{}"), file("python/build/x.o", b"o")]
+    members = [
+        directory("python/"),
+        directory("python/install/"),
+        file("python/install/bin/python3", b"x", 0o755),
+        file("python/PYTHON.json", b"{}"),
+        file("python/build/x.o", b"o"),
+    ]
     extract_stream(OneWayStream(compress(tar_bytes(members), "tar.gz")), "tar.gz", dest)  # type: ignore[arg-type]
     assert find_install_root(dest) == dest / "python" / "install"
 
 
 def test_archive_without_python_dir_has_no_install_root(dest: Path) -> None:
-    extract_stream(OneWayStream(compress(tar_bytes([file("pypy3.10/bin/pypy")]), "tar.gz")),  # type: ignore[arg-type]
-                   "tar.gz", dest)
+    extract_stream(
+        OneWayStream(compress(tar_bytes([file("pypy3.10/bin/pypy")]), "tar.gz")),  # type: ignore[arg-type]
+        "tar.gz",
+        dest,
+    )
     with pytest.raises(ArchiveError, match="no top-level python/ directory"):
         find_install_root(dest)
 
@@ -261,12 +280,17 @@ def test_zip_without_unix_modes_gives_plain_files(dest: Path, tmp_path: Path) ->
 # --- format names and arguments -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "fmt"), [
-    ("cpython-3.12.1+20240107-x86_64-unknown-linux-gnu-install_only.tar.gz", "tar.gz"),
-    ("cpython-3.13.0+20241016-aarch64-apple-darwin-freethreaded+pgo+lto-full.tar.zst", "tar.zst"),
-    ("cpython-3.12.1-x86_64-pc-windows-msvc-shared-install_only.ZIP", "zip"),
-    ("x.tgz", "tar.gz"), ("x.tar.xz", "tar.xz"), ("x.tar.bz2", "tar.bz2"),
-])
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("cpython-3.12.1+20240107-x86_64-unknown-linux-gnu-install_only.tar.gz", "tar.gz"),
+        ("cpython-3.13.0+20241016-aarch64-apple-darwin-freethreaded+pgo+lto-full.tar.zst", "tar.zst"),
+        ("cpython-3.12.1-x86_64-pc-windows-msvc-shared-install_only.ZIP", "zip"),
+        ("x.tgz", "tar.gz"),
+        ("x.tar.xz", "tar.xz"),
+        ("x.tar.bz2", "tar.bz2"),
+    ],
+)
 def test_archive_format_from_name(name: str, fmt: str) -> None:
     assert archive_format(name) == fmt
 
@@ -327,17 +351,35 @@ def test_hostile_archive_is_refused_from_a_stream(case_id: str, dest: Path, sent
 
 def test_every_kind_of_attack_is_covered() -> None:
     ids = set(CASE_IDS)
-    for needed in ("absolute-path", "dotdot-inner", "drive-letter", "backslash-rooted", "nul-in-pax-path",
-                   "symlink-escape-deep", "write-through-inner-symlink", "symlink-redefined-later",
-                   "hardlink-escape", "char-device", "fifo", "zip-symlink-escape", "zip-drive-letter",
-                   "symlink-case-confusion"):
+    for needed in (
+        "absolute-path",
+        "dotdot-inner",
+        "drive-letter",
+        "backslash-rooted",
+        "nul-in-pax-path",
+        "symlink-escape-deep",
+        "write-through-inner-symlink",
+        "symlink-redefined-later",
+        "hardlink-escape",
+        "char-device",
+        "fifo",
+        "zip-symlink-escape",
+        "zip-drive-letter",
+        "symlink-case-confusion",
+    ):
         assert needed in ids
 
 
 def test_symlink_pointing_inside_is_kept(dest: Path) -> None:
-    members = [directory("python/"), directory("python/lib/"), file("python/lib/libpython.so", b"so"),
-               symlink("python/lib/libpython3.so", "libpython.so"), symlink("python/lib64", "lib"),
-               symlink("python/top", "../python/lib/../lib/libpython.so"), symlink("python/self", "..")]
+    members = [
+        directory("python/"),
+        directory("python/lib/"),
+        file("python/lib/libpython.so", b"so"),
+        symlink("python/lib/libpython3.so", "libpython.so"),
+        symlink("python/lib64", "lib"),
+        symlink("python/top", "../python/lib/../lib/libpython.so"),
+        symlink("python/self", ".."),
+    ]
     extract_stream(OneWayStream(compress(tar_bytes(members), "tar.gz")), "tar.gz", dest)  # type: ignore[arg-type]
     assert (dest / "python" / "lib64" / "libpython3.so").read_bytes() == b"so"
     assert (dest / "python" / "top").read_bytes() == b"so"
@@ -361,11 +403,11 @@ def test_case_variant_of_a_symlink_is_not_written_through(dest: Path) -> None:
 
 
 def _flip(data: bytes, index: int) -> bytes:
-    return data[:index] + bytes([data[index] ^ 0x55]) + data[index + 1:]
+    return data[:index] + bytes([data[index] ^ 0x55]) + data[index + 1 :]
 
 
 _CORRUPTIONS = {
-    "truncated to half": lambda d: d[:len(d) // 2],
+    "truncated to half": lambda d: d[: len(d) // 2],
     "last bytes missing": lambda d: d[:-3],
     "byte flipped in the middle": lambda d: _flip(d, len(d) // 2),
     "empty": lambda d: b"",
@@ -379,10 +421,13 @@ _GZIP_CORRUPTIONS = {
 }
 
 
-@pytest.mark.parametrize(("fmt", "what"), [
-    *((fmt, what) for fmt in TAR_FORMATS for what in _CORRUPTIONS),
-    *(("tar.gz", what) for what in _GZIP_CORRUPTIONS),
-])
+@pytest.mark.parametrize(
+    ("fmt", "what"),
+    [
+        *((fmt, what) for fmt in TAR_FORMATS for what in _CORRUPTIONS),
+        *(("tar.gz", what) for what in _GZIP_CORRUPTIONS),
+    ],
+)
 def test_corrupted_streams_raise_archive_error(fmt: str, what: str, dest: Path) -> None:
     damage = {**_CORRUPTIONS, **_GZIP_CORRUPTIONS}[what]
     with pytest.raises(ArchiveError, match=r"^corrupted archive: ") as info:
@@ -413,7 +458,7 @@ def test_oversized_extended_header(dest: Path) -> None:
 def test_corrupted_zip(what: str, dest: Path, tmp_path: Path) -> None:
     data = tree_zip()
     # Inside the big member's compressed data, or cut before the central directory.
-    damaged = _flip(data, len(data) // 3) if what == "flipped" else data[:len(data) // 2]
+    damaged = _flip(data, len(data) // 3) if what == "flipped" else data[: len(data) // 2]
     path = tmp_path / "broken.zip"
     path.write_bytes(damaged)
     with pytest.raises(ArchiveError, match=r"^corrupted archive: "):
@@ -511,7 +556,7 @@ def test_zip_header_that_understates_the_size_is_caught(dest: Path, tmp_path: Pa
     local = data.find(b"PK\x03\x04")
     central = data.find(b"PK\x01\x02")
     for offset in (local + 22, central + 24):
-        data[offset:offset + 4] = (100).to_bytes(4, "little")
+        data[offset : offset + 4] = (100).to_bytes(4, "little")
     path = tmp_path / "liar.zip"
     path.write_bytes(bytes(data))
     with pytest.raises(ArchiveError, match="corrupted archive"):
@@ -530,7 +575,8 @@ _names = st.one_of(
 )
 _members = st.lists(
     st.tuples(st.sampled_from(["file", "dir", "symlink", "symlink", "hardlink"]), _names, _names),
-    min_size=1, max_size=6,
+    min_size=1,
+    max_size=6,
 )
 
 
@@ -539,8 +585,12 @@ def _inside(path: str, root: str) -> bool:
 
 
 def _build(spec: Sequence[Tuple[str, str, str]]) -> bytes:
-    makers = {"file": lambda n, t: file(n, b"data"), "dir": lambda n, t: directory(n),
-              "symlink": symlink, "hardlink": hardlink}
+    makers = {
+        "file": lambda n, t: file(n, b"data"),
+        "dir": lambda n, t: directory(n),
+        "symlink": symlink,
+        "hardlink": hardlink,
+    }
     return compress(tar_bytes([makers[kind](name, target) for kind, name, target in spec]), "tar.gz")
 
 

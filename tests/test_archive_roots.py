@@ -35,18 +35,27 @@ HOSTILE = {
         "python/install",
     ),
     "install dir is a link sideways": (
-        [directory("python/real/bin"), file("python/real/bin/python3.12", SCRIPT, 0o755),
-         symlink("python/install", "real")],
+        [
+            directory("python/real/bin"),
+            file("python/real/bin/python3.12", SCRIPT, 0o755),
+            symlink("python/install", "real"),
+        ],
         "python/install",
     ),
     "site-packages names the install dir": (
-        [directory("python/lib/python3.12"), file("python/bin/python3.12", SCRIPT, 0o755),
-         symlink("python/lib/python3.12/site-packages", "../../..")],
+        [
+            directory("python/lib/python3.12"),
+            file("python/bin/python3.12", SCRIPT, 0o755),
+            symlink("python/lib/python3.12/site-packages", "../../.."),
+        ],
         "python/lib/python3.12/site-packages",
     ),
     "link into the dropped part of a full archive": (
-        [file("python/build/secret", b"x"), file("python/install/bin/python3.12", SCRIPT, 0o755),
-         symlink("python/install/lib", "../build")],
+        [
+            file("python/build/secret", b"x"),
+            file("python/install/bin/python3.12", SCRIPT, 0o755),
+            symlink("python/install/lib", "../build"),
+        ],
         "python/install/lib",
     ),
     "link chain through a sibling": (
@@ -67,15 +76,18 @@ def test_links_leaving_the_installation_are_refused(case: str, tmp_path: Path) -
 
 
 def test_links_inside_the_installation_are_kept(tmp_path: Path) -> None:
-    dest = _unpack(tmp_path, [
-        file("python/bin/python3.12", SCRIPT, 0o755),
-        symlink("python/bin/python3", "python3.12"),
-        symlink("python/bin/python", "./python3"),
-        file("python/lib/libpython3.12.so.1.0", b"\x7fELF"),
-        symlink("python/lib/libpython3.12.so", "libpython3.12.so.1.0"),
-        symlink("python/share", "lib/../lib"),
-        symlink("python/self", "."),
-    ])
+    dest = _unpack(
+        tmp_path,
+        [
+            file("python/bin/python3.12", SCRIPT, 0o755),
+            symlink("python/bin/python3", "python3.12"),
+            symlink("python/bin/python", "./python3"),
+            file("python/lib/libpython3.12.so.1.0", b"\x7fELF"),
+            symlink("python/lib/libpython3.12.so", "libpython3.12.so.1.0"),
+            symlink("python/share", "lib/../lib"),
+            symlink("python/self", "."),
+        ],
+    )
     assert find_install_root(dest) == dest / "python"
 
 
@@ -83,11 +95,18 @@ def test_install_refuses_an_archive_whose_install_dir_is_a_link(tmp_path: Path) 
     """End to end: ``shimkit install ARCHIVE`` of such an archive installs nothing."""
     env = dict(cli.isolated_env(tmp_path), SHIMKIT_PYTHON_DOWNLOADS="never")
     archive = tmp_path / "cpython-3.12.9+20250101-x86_64-unknown-linux-gnu-install_only.tar.gz"
-    archive.write_bytes(compress(tar_bytes([
-        file("python/bin/python3.12", SCRIPT, 0o755),
-        symlink("python/lib", "."),
-        symlink("python/install", ".."),
-    ]), "tar.gz"))
+    archive.write_bytes(
+        compress(
+            tar_bytes(
+                [
+                    file("python/bin/python3.12", SCRIPT, 0o755),
+                    symlink("python/lib", "."),
+                    symlink("python/install", ".."),
+                ]
+            ),
+            "tar.gz",
+        )
+    )
     proc = cli.run_shimkit("install", archive, env=env, cwd=tmp_path)
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert proc.returncode != 0 and errors and "python/install" in errors[0], proc.stderr

@@ -70,9 +70,15 @@ def test_help_lists_every_declared_option(run: Run, path: tuple[str, ...], comma
     assert run("-h", *path).stdout == p.stdout  # -h anywhere, even before the command
 
 
-@pytest.mark.parametrize("args", [
-    ["-q", "pin", "3.12"], ["pin", "-q", "3.12"], ["pin", "3.12", "-q"], ["pin", "3.12", "--quiet"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-q", "pin", "3.12"],
+        ["pin", "-q", "3.12"],
+        ["pin", "3.12", "-q"],
+        ["pin", "3.12", "--quiet"],
+    ],
+)
 def test_quiet_anywhere_silences_confirmations(run: Run, tmp_path: Path, managed312: Path, args: List[str]) -> None:
     p = run(*args)
     assert (p.returncode, p.stdout, p.stderr) == (0, "", "")
@@ -144,15 +150,18 @@ def test_choices_are_case_insensitive(run: Run, managed312: Path, value: str) ->
     assert p.returncode == 0 and json.loads(p.stdout)["path"] == str(managed312)
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["find", "--output-format"], "option --output-format needs a value"),
-    (["find", "--system=yes"], "option --system takes no value"),
-    (["find", "-x"], "no such option: -x"),
-    (["pin", "3.12", "3.11"], "unexpected extra argument (3.11)"),
-    (["mirror", "sync"], "missing argument DIRECTORY"),
-    (["install", "--instal-dir", "x"], "did you mean --install-dir?"),
-    (["shims", "enabel"], "did you mean 'enable'?"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["find", "--output-format"], "option --output-format needs a value"),
+        (["find", "--system=yes"], "option --system takes no value"),
+        (["find", "-x"], "no such option: -x"),
+        (["pin", "3.12", "3.11"], "unexpected extra argument (3.11)"),
+        (["mirror", "sync"], "missing argument DIRECTORY"),
+        (["install", "--instal-dir", "x"], "did you mean --install-dir?"),
+        (["shims", "enabel"], "did you mean 'enable'?"),
+    ],
+)
 def test_usage_errors_name_the_problem_and_the_help(run: Run, args: List[str], needle: str) -> None:
     p = run(*args)
     assert p.returncode == 2 and p.stdout == ""
@@ -173,8 +182,7 @@ def test_version_and_bare_group(run: Run) -> None:
     assert "enable" in p.stdout and "disable" in p.stdout
 
 
-def test_completion_offers_installed_versions_and_shells(env: Dict[str, str], tmp_path: Path,
-                                                         managed312: Path) -> None:
+def test_completion_offers_installed_versions_and_shells(env: Dict[str, str], tmp_path: Path, managed312: Path) -> None:
     def complete(words: str) -> List[str]:
         e = dict(env, _SHIMKIT_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(len(words.split()) - 1))
         p = subprocess.run([sys.executable, "-m", "shimkit"], env=e, capture_output=True, text=True, check=True)

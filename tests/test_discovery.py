@@ -49,9 +49,13 @@ class World:
                 monkeypatch.delenv(var)
         monkeypatch.delenv("PWD", raising=False)
         env = {
-            "HOME": self.home, "XDG_DATA_HOME": self.home / "data", "XDG_CONFIG_HOME": self.home / "config",
-            "XDG_CACHE_HOME": self.home / "cache", "SHIMKIT_PYTHON_INSTALL_DIR": self.installs,
-            "PYENV_ROOT": self.pyenv, "UV_PYTHON_INSTALL_DIR": self.uv,
+            "HOME": self.home,
+            "XDG_DATA_HOME": self.home / "data",
+            "XDG_CONFIG_HOME": self.home / "config",
+            "XDG_CACHE_HOME": self.home / "cache",
+            "SHIMKIT_PYTHON_INSTALL_DIR": self.installs,
+            "PYENV_ROOT": self.pyenv,
+            "UV_PYTHON_INSTALL_DIR": self.uv,
         }
         for k, v in env.items():
             monkeypatch.setenv(k, str(v))
@@ -86,26 +90,43 @@ class World:
         exe.chmod(mode)
         return exe
 
-    def fake(self, dirname: str, name: str, version: str, implementation: str = "cpython",
-             prefix: str = "/fake", base_prefix: Optional[str] = None) -> Path:
-        report = {"version": version, "implementation": implementation, "freethreaded": False, "debug": False,
-                  "machine": "x86_64", "pointer_bits": 64, "prefix": prefix,
-                  "base_prefix": prefix if base_prefix is None else base_prefix, "executable": f"{prefix}/python"}
+    def fake(
+        self,
+        dirname: str,
+        name: str,
+        version: str,
+        implementation: str = "cpython",
+        prefix: str = "/fake",
+        base_prefix: Optional[str] = None,
+    ) -> Path:
+        report = {
+            "version": version,
+            "implementation": implementation,
+            "freethreaded": False,
+            "debug": False,
+            "machine": "x86_64",
+            "pointer_bits": 64,
+            "prefix": prefix,
+            "base_prefix": prefix if base_prefix is None else base_prefix,
+            "executable": f"{prefix}/python",
+        }
         return self.script(dirname, name, f"echo 'shimkit-probe: {json.dumps(report)}'\n")
 
     def probes(self) -> List[str]:
         return self.log.read_text().splitlines() if self.log.exists() else []
 
-    def managed(self, version: str, *, name_version: Optional[str] = None, implementation: str = "cpython",
-                link: bool = True) -> Installation:
+    def managed(
+        self, version: str, *, name_version: Optional[str] = None, implementation: str = "cpython", link: bool = True
+    ) -> Installation:
         """An installation whose interpreter is a real one (linked), named ``name_version`` if given."""
         key_text = f"{implementation}-{name_version or version}-{HOST}"
         root = self.installs / key_text
         mm = ".".join((name_version or version).split(".")[:2])
         (root / "bin").mkdir(parents=True)
         (root / "bin" / f"python{mm}").symlink_to(self.real(version))
-        inst = Installation(PythonKey(implementation, Version.parse(name_version or version), "",
-                                      shimkit_platform.host()), root)
+        inst = Installation(
+            PythonKey(implementation, Version.parse(name_version or version), "", shimkit_platform.host()), root
+        )
         if link:
             minor = self.installs / inst.key.minor_key
             if minor.is_symlink():
@@ -205,6 +226,7 @@ def test_managed_newest_first_stable_before_prerelease(world: World) -> None:
     world.managed("3.13.0", name_version="3.13.1rc1")
     world.managed("3.12.1")
     world.managed("3.12.1", name_version="3.12.0")
+
     def key(text: Optional[str]) -> Optional[str]:
         c = d.locate(None if text is None else parse_request(text), load_settings(), str(world.tmp)).candidate
         return None if c is None or c.key is None else str(c.key)
@@ -276,7 +298,10 @@ def test_broken_candidates_are_skipped_and_cached(world: World) -> None:
     assert f.path == world.tmp / "e" / "python3" and f.info.version == "3.11.2"
     assert 0.9 < time.monotonic() - started < 10  # waited for the hanging one once (timeout 1 s)
     assert sorted(Path(p).parent.name + "/" + Path(p).name for p in world.probes()) == [
-        "a/python", "a/python3", "b/python"]
+        "a/python",
+        "a/python3",
+        "b/python",
+    ]
     started = time.monotonic()
     assert world.find().path == f.path
     assert time.monotonic() - started < 0.9  # failures are cached: no second timeout
@@ -413,32 +438,37 @@ def test_an_unusable_pin_is_an_error_not_some_other_python(world: World) -> None
         world.find(warn=warnings.append)
     assert exc.value.message == f"{world.tmp / '.python-version'} holds no valid Python request"
     assert exc.value.exit_code == 2 and "shimkit pin 3.12" in (exc.value.hint or "")
-    assert warnings == [f"ignoring '../../bin/evil' in {world.tmp / '.python-version'}: invalid Python request "
-                        "'../../bin/evil' (paths are not accepted here)"]
+    assert warnings == [
+        f"ignoring '../../bin/evil' in {world.tmp / '.python-version'}: invalid Python request "
+        "'../../bin/evil' (paths are not accepted here)"
+    ]
     # a later valid line of .python-versions is used; an unusable requires-python is only a constraint
     (world.tmp / ".python-version").unlink()
     (world.tmp / ".python-versions").write_text("bogus!\n3.12\n")
     assert world.find(warn=warnings.append).info.version == "3.12.1"
 
 
-@pytest.mark.parametrize(("request_text", "expected"), [
-    (f"cpython-3.12.1-{HOST}", ("managed", "3.12.1", "patch")),
-    ("cpython-3.12-any-any-any", ("managed", "3.12.1", "link")),
-    ("cp311", ("managed", "3.11.7", "link")),
-    ("python3.11", ("managed", "3.11.7", "link")),
-    ("cpython@3.11", ("managed", "3.11.7", "link")),
-    ("==3.11.*", ("managed", "3.11.7", "link")),
-    ("~=3.11.0", ("managed", "3.11.7", "link")),
-    (">=3.11,<3.12", ("managed", "3.11.7", "link")),
-    ("3.11.2", ("path", "3.11.2", None)),
-    ("3", ("managed", "3.12.1", "link")),
-    ("any", ("managed", "3.12.1", "link")),
-    ("default", ("managed", "3.12.1", "link")),
-    ("cpython", ("managed", "3.12.1", "link")),
-    ("pypy", None),
-    ("3.12+debug", None),
-    ("<3", None),
-])
+@pytest.mark.parametrize(
+    ("request_text", "expected"),
+    [
+        (f"cpython-3.12.1-{HOST}", ("managed", "3.12.1", "patch")),
+        ("cpython-3.12-any-any-any", ("managed", "3.12.1", "link")),
+        ("cp311", ("managed", "3.11.7", "link")),
+        ("python3.11", ("managed", "3.11.7", "link")),
+        ("cpython@3.11", ("managed", "3.11.7", "link")),
+        ("==3.11.*", ("managed", "3.11.7", "link")),
+        ("~=3.11.0", ("managed", "3.11.7", "link")),
+        (">=3.11,<3.12", ("managed", "3.11.7", "link")),
+        ("3.11.2", ("path", "3.11.2", None)),
+        ("3", ("managed", "3.12.1", "link")),
+        ("any", ("managed", "3.12.1", "link")),
+        ("default", ("managed", "3.12.1", "link")),
+        ("cpython", ("managed", "3.12.1", "link")),
+        ("pypy", None),
+        ("3.12+debug", None),
+        ("<3", None),
+    ],
+)
 def test_requests_of_every_form(world: World, request_text: str, expected: Optional[tuple]) -> None:
     world.managed("3.11.7")
     world.managed("3.12.1")

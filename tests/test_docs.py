@@ -28,12 +28,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         import material  # noqa: F401
         import mkdocs  # noqa: F401
     except ImportError:
-        pytest.fail("mkdocs-material is missing: pip install -e '.[docs]' (scripts/test.sh installs it)",
-                    pytrace=False)
+        pytest.fail("mkdocs-material is missing: pip install -e '.[docs]' (scripts/test.sh installs it)", pytrace=False)
     out = tmp_path_factory.mktemp("site")
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -43,8 +45,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("script", ["gen_cli_docs.py", "gen_config_docs.py"])
 def test_generated_references_are_current(script: str) -> None:
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / script), "--check"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / script), "--check"], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -59,8 +62,9 @@ def test_every_cli_command_is_in_the_reference_and_the_guides(site: Path) -> Non
     reference = (site / "reference" / "cli" / "index.html").read_text()
     guides = "\n".join(p.read_text() for p in DOCS.glob("*.md"))
     commands = visible_commands()
-    assert {"install", "uninstall", "upgrade", "list", "find", "pin", "venv", "init", "update-shell",
-            "doctor"} <= set(commands)
+    assert {"install", "uninstall", "upgrade", "list", "find", "pin", "venv", "init", "update-shell", "doctor"} <= set(
+        commands
+    )
     for command in commands:
         anchor = "shimkit-" + command.replace(" ", "-")
         assert f'id="{anchor}"' in reference, command
@@ -93,8 +97,9 @@ def test_readme_opens_with_the_two_fresh_machine_commands() -> None:
     first_block = re.search(r"```\w*\n(.*?)```", readme, re.S)
     assert first_block is not None
     before = readme[: first_block.start()]
-    assert [line for line in before.splitlines() if line.strip() and not line.startswith("#")] == [], \
+    assert [line for line in before.splitlines() if line.strip() and not line.startswith("#")] == [], (
         "the README must open with the commands"
+    )
     commands = [line.split("#")[0].strip() for line in first_block.group(1).splitlines() if line.strip()]
     assert commands == ["sh install.sh --from . && ~/.local/bin/shimkit install 3.12", "bash scripts/test.sh"]
     assert "bash scripts/test.sh" in (ROOT / ".ci" / "run").read_text()

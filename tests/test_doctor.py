@@ -126,8 +126,14 @@ def test_pin_without_active_hook_is_an_error_and_a_real_hook_passes(env: dict, m
     # the real thing: bash loads the hook, which resolves the project's pin, then runs doctor
     shimkit = " ".join([sys.executable, "-m", "shimkit"])
     script = f'eval "$({shimkit} init bash)" && {shimkit} doctor --shell bash'
-    proc = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], cwd=project,
-                          env={**env, "PWD": str(project)}, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", script],
+        cwd=project,
+        env={**env, "PWD": str(project)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ok     the shell hook is active: python here is 3.12" in proc.stdout
 
@@ -191,15 +197,13 @@ def test_foreign_file_taking_an_entry_name_is_reported(env: dict, mirror) -> Non
     setup_bashrc(env)
     entry = bin_dir(env) / "python3.12"
     entry.unlink()
-    entry.write_text("#!/bin/sh\nexec /usr/bin/python3 \"$@\"\n")
+    entry.write_text('#!/bin/sh\nexec /usr/bin/python3 "$@"\n')
     entry.chmod(0o755)
     code, findings = doctor(env)
     assert code == 1
     [p] = problems(findings)
     assert p["check"] == "bin"
-    assert p["message"] == (
-        f"{entry} was not created by shimkit, so it does not run the managed 3.12"
-    )
+    assert p["message"] == (f"{entry} was not created by shimkit, so it does not run the managed 3.12")
     assert p["fix"] == "shimkit install 3.12 --force (replaces it)"
     run(env, "install", "3.12", "--force", check=True)
     assert problems(doctor(env)[1]) == []
@@ -224,8 +228,12 @@ def test_venv_pinned_to_a_removed_patch_is_broken_one_through_the_link_is_not(
     assert f"cpython-3.11.7-{HOST}" in p["message"]
     assert p["fix"] == f"shimkit venv --clear -p 3.11 {pinned}"
     # the venv that went through the minor-version link still runs (on 3.11.2 now)
-    out = subprocess.run([following / "bin" / "python", "-c", "import sys; print(sys.version.split()[0])"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [following / "bin" / "python", "-c", "import sys; print(sys.version.split()[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "3.11.2"
 
     # following the fix makes doctor happy again

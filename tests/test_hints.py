@@ -74,15 +74,19 @@ def test_embedded_list_hints_at_refresh_not_at_installing(shimkit_env: dict) -> 
     assert "`shimkit metadata refresh` fetches newer releases" in line
 
 
-@pytest.mark.parametrize(("request_text", "hint"), [
-    ("3.4", "ask for 3.6 or newer (e.g. 3.12)"),
-    ("3.5.9", "ask for 3.6 or newer (e.g. 3.12)"),
-    ("2.6", "ask for 2.7, or 3.6 or newer (e.g. 3.12)"),
-    ("3.12t", "ask for 3.12 (the regular build) or for 3.13t or newer"),
-])
+@pytest.mark.parametrize(
+    ("request_text", "hint"),
+    [
+        ("3.4", "ask for 3.6 or newer (e.g. 3.12)"),
+        ("3.5.9", "ask for 3.6 or newer (e.g. 3.12)"),
+        ("2.6", "ask for 2.7, or 3.6 or newer (e.g. 3.12)"),
+        ("3.12t", "ask for 3.12 (the regular build) or for 3.13t or newer"),
+    ],
+)
 @pytest.mark.parametrize("command", ["find", "install"])
-def test_an_unsupported_version_gets_a_hint_that_fits(shimkit_env: dict, command: str, request_text: str,
-                                                      hint: str) -> None:
+def test_an_unsupported_version_gets_a_hint_that_fits(
+    shimkit_env: dict, command: str, request_text: str, hint: str
+) -> None:
     line = one_line_error(run(shimkit_env, command, request_text))
     assert line.endswith(f"; hint: {hint}")
     assert "accepted forms" not in line

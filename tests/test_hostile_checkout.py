@@ -133,8 +133,18 @@ def test_workspace_globs_match_in_linear_time() -> None:
 
 @pytest.mark.parametrize(
     ("rel", "pattern"),
-    [("a/b/c", "**/c"), ("a/b/c", "a/**/**/c"), ("c", "**/**/c"), ("a/b", "**/b/**"), ("a", "a/**"),
-     ("a/b/c", "*/**/c"), ("a/b/c", "**/*/*/*/c"), ("x/a", "**/a/**/b"), ("", "**"), ("a", "")],
+    [
+        ("a/b/c", "**/c"),
+        ("a/b/c", "a/**/**/c"),
+        ("c", "**/**/c"),
+        ("a/b", "**/b/**"),
+        ("a", "a/**"),
+        ("a/b/c", "*/**/c"),
+        ("a/b/c", "**/*/*/*/c"),
+        ("x/a", "**/a/**/b"),
+        ("", "**"),
+        ("a", ""),
+    ],
 )
 def test_workspace_glob_semantics_agree_with_a_reference(rel: str, pattern: str) -> None:
     """The old recursive definition (memoized here, so it cannot blow up) is the reference."""

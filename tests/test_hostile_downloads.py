@@ -33,9 +33,18 @@ FILENAME = f"cpython-{VERSION}+20990101-x86_64-unknown-linux-gnu-install_only.ta
 
 def entry(url: str, sha256: str = "0" * 64) -> Dict[str, object]:
     return {
-        "name": "cpython", "arch": {"family": HOST.arch, "variant": None}, "os": HOST.os, "libc": HOST.libc,
-        "major": 3, "minor": 12, "patch": 9, "prerelease": "", "url": url, "sha256": sha256,
-        "variant": None, "build": "20990101",
+        "name": "cpython",
+        "arch": {"family": HOST.arch, "variant": None},
+        "os": HOST.os,
+        "libc": HOST.libc,
+        "major": 3,
+        "minor": 12,
+        "patch": 9,
+        "prerelease": "",
+        "url": url,
+        "sha256": sha256,
+        "variant": None,
+        "build": "20990101",
     }
 
 
@@ -50,8 +59,9 @@ def env(tmp_path: Path) -> Dict[str, str]:
 
 
 def install(env: Dict[str, str], tmp_path: Path, listing: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return cli.run_shimkit("install", VERSION, "--downloads-json", listing, env=dict(env, **extra), cwd=tmp_path,
-                           timeout=90)
+    return cli.run_shimkit(
+        "install", VERSION, "--downloads-json", listing, env=dict(env, **extra), cwd=tmp_path, timeout=90
+    )
 
 
 def one_error(proc: subprocess.CompletedProcess[str]) -> str:
@@ -246,8 +256,13 @@ def test_escape_sequences_in_directory_names_are_shown_as_question_marks(tmp_pat
     d.mkdir()
     (d / ".python-version").write_text("3.12\n")
     shown: List[str] = []
-    for args in (["pin"], ["pin", "3.11"], ["doctor"], ["find", "3.99"],
-                 ["install", "--downloads-json", str(d / "none.json"), "3.12"]):
+    for args in (
+        ["pin"],
+        ["pin", "3.11"],
+        ["doctor"],
+        ["find", "3.99"],
+        ["install", "--downloads-json", str(d / "none.json"), "3.12"],
+    ):
         proc = cli.run_shimkit(*args, env=dict(env, PWD=str(d), SHIMKIT_PYTHON_DOWNLOADS="never"), cwd=d)
         text = proc.stdout + proc.stderr
         assert "\x1b" not in text and "\x07" not in text, (args, text)

@@ -236,7 +236,9 @@ def test_list_and_dir(env: dict, v312: str, mirror) -> None:
     for extra in ([], ["--output-format", "json"], ["3.11"], ["3.12"], ["--all-platforms"]):
         fast = run(env, "list", "--only-installed", *extra, check=True)
         assert (fast.stdout, fast.stderr) == (
-            run(env, "-q", "list", "--only-installed", *extra, check=True).stdout, fast.stderr), extra
+            run(env, "-q", "list", "--only-installed", *extra, check=True).stdout,
+            fast.stderr,
+        ), extra
     assert all("<download available>" in line for line in run(env, "list", "--only-downloads").stdout.splitlines())
     every = run(env, "list", "--all-versions", "--only-downloads", check=True).stdout
     assert key("3.11.2") in every and key("3.11.7") in every
@@ -262,8 +264,10 @@ def test_list_shows_interpreters_on_path_and_of_other_managers(env: dict, tmp_pa
     (onpath / "python3.12").symlink_to(next(s for s in real_sources if s.version.startswith("3.12.")).executable)
     env = {**env, "PYENV_ROOT": str(pyenv), "PATH": f"{onpath}{os.pathsep}{env['PATH']}"}
     lines = run(env, "list", "--only-installed", check=True).stdout.splitlines()
-    assert any(line.startswith(key("3.11.7")) and line.endswith(f"{pyenv}/versions/3.11.7/bin/python3  (pyenv)")
-               for line in lines), lines
+    assert any(
+        line.startswith(key("3.11.7")) and line.endswith(f"{pyenv}/versions/3.11.7/bin/python3  (pyenv)")
+        for line in lines
+    ), lines
     assert any(line.endswith(f"{onpath}/python3.12  (path)") for line in lines)
     rows = json.loads(run(env, "list", "--only-installed", "3.11", "--output-format", "json", check=True).stdout)
     assert {(r["source"], r["version"], r["installed"]) for r in rows} >= {("pyenv", "3.11.7", True)}
@@ -297,15 +301,18 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str,
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize(("args", "needles"), [
-    (["install", "--bogus"], ["no such option: --bogus", "shimkit install --help"]),
-    (["instal", "3.12"], ["no such command 'instal'", "did you mean 'install'"]),
-    (["list", "--output-format", "yaml"], ["--output-format", "text or json", "shimkit list --help"]),
-    (["venv", "a", "b"], ["unexpected extra argument", "shimkit venv --help"]),
-    (["uninstall", "--outdated", "3.12"], ["--outdated takes no versions"]),
-    (["install", "3.12", "--default", "--no-bin"], ["--no-bin excludes --default"]),
-    (["install", "3.11", "3.12", "--default"], ["--default takes one version"]),
-])
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["install", "--bogus"], ["no such option: --bogus", "shimkit install --help"]),
+        (["instal", "3.12"], ["no such command 'instal'", "did you mean 'install'"]),
+        (["list", "--output-format", "yaml"], ["--output-format", "text or json", "shimkit list --help"]),
+        (["venv", "a", "b"], ["unexpected extra argument", "shimkit venv --help"]),
+        (["uninstall", "--outdated", "3.12"], ["--outdated takes no versions"]),
+        (["install", "3.12", "--default", "--no-bin"], ["--no-bin excludes --default"]),
+        (["install", "3.11", "3.12", "--default"], ["--default takes one version"]),
+    ],
+)
 def test_usage_errors_are_one_line(env: dict, args: list, needles: list) -> None:
     # click's own usage errors (typer) are reported like shimkit's: one line, exit 2, no box
     proc = run(env, *args)
@@ -531,7 +538,10 @@ def _hold_lock_with_a_slow_install(env: dict, v312: str, mirror) -> subprocess.P
     mirror.server.slow(mirror.archive_path(mirror.archives[v312]), 0.2, chunk=16 * 1024)
     holder = subprocess.Popen(
         [sys.executable, "-m", "shimkit", "install", "3.12"],
-        env=env, cwd=env["HOME"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=env["HOME"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     owner = installs(env) / ".temp" / "lock-owner"
     deadline = time.monotonic() + 60

@@ -58,8 +58,9 @@ def tools_dir(tmp_path: Path, shell: str) -> Path:
     return d
 
 
-def run_sh(shell: str, args: List[str], env: Dict[str, str], cwd: Optional[Path] = None,
-           timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_sh(
+    shell: str, args: List[str], env: Dict[str, str], cwd: Optional[Path] = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     prefix, package = SHELLS[shell]
     argv = [need(prefix[0], package), *prefix[1:], str(INSTALL_SH), *args]
     return subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
@@ -79,8 +80,9 @@ def test_install_sh_is_shellcheck_clean_posix_sh() -> None:
 @pytest.mark.parametrize("shell", sorted(SHELLS))
 def test_install_sh_parses_in_every_shell(shell: str) -> None:
     prefix, package = SHELLS[shell]
-    proc = subprocess.run([need(prefix[0], package), *prefix[1:], "-n", str(INSTALL_SH)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [need(prefix[0], package), *prefix[1:], "-n", str(INSTALL_SH)], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -97,18 +99,31 @@ def test_help_lists_every_option(sh: tuple[str, Path, Path]) -> None:
     shell, home, tools = sh
     proc = run_sh(shell, ["--help"], base_env(home, str(tools)))
     assert proc.returncode == 0, proc.stderr
-    for option in ("--from PATH", "--version X", "--python PATH", "--no-modify-path", "--uninstall", "--quiet",
-                   "--help", "SHIMKIT_INSTALL_DIR", "SHIMKIT_BIN_DIR", "NO_COLOR"):
+    for option in (
+        "--from PATH",
+        "--version X",
+        "--python PATH",
+        "--no-modify-path",
+        "--uninstall",
+        "--quiet",
+        "--help",
+        "SHIMKIT_INSTALL_DIR",
+        "SHIMKIT_BIN_DIR",
+        "NO_COLOR",
+    ):
         assert option in proc.stdout
     assert list(home.iterdir()) == []
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--bogus"], "unknown option: --bogus"),
-    (["--from"], "--from needs a value"),
-    (["--from", ".", "--version", "1.0"], "--from and --version exclude each other"),
-    (["--version=1.0;rm"], "--version takes a version number"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--bogus"], "unknown option: --bogus"),
+        (["--from"], "--from needs a value"),
+        (["--from", ".", "--version", "1.0"], "--from and --version exclude each other"),
+        (["--version=1.0;rm"], "--version takes a version number"),
+    ],
+)
 def test_usage_errors_exit_2_and_touch_nothing(sh: tuple[str, Path, Path], args: List[str], message: str) -> None:
     shell, home, tools = sh
     proc = run_sh(shell, args, base_env(home, str(tools)))
@@ -154,8 +169,10 @@ def test_no_write_access_names_the_directory(sh: tuple[str, Path, Path], tmp_pat
     proc = run_sh(shell, ["--python", sys.executable], env)
     assert proc.returncode == 1
     # one line, problem and hint (docs/installing-shimkit.md says so)
-    assert proc.stderr == (f"error: cannot create {blocker}/env (no write access?); "
-                           "hint: choose another location with SHIMKIT_INSTALL_DIR\n")
+    assert proc.stderr == (
+        f"error: cannot create {blocker}/env (no write access?); "
+        "hint: choose another location with SHIMKIT_INSTALL_DIR\n"
+    )
 
 
 def test_what_fails_without_a_download_fails_before_anything_is_created(
@@ -169,14 +186,23 @@ def test_what_fails_without_a_download_fails_before_anything_is_created(
     blocker.write_text("")
     from_hint = "; hint: point --from at a shimkit checkout or a wheel file\n"
     cases = [
-        ([], {"SHIMKIT_BIN_DIR": str(blocker / "bin")},
-         f"error: cannot create {blocker}/bin (no write access?); "
-         "hint: choose another location with SHIMKIT_BIN_DIR\n"),
+        (
+            [],
+            {"SHIMKIT_BIN_DIR": str(blocker / "bin")},
+            f"error: cannot create {blocker}/bin (no write access?); "
+            "hint: choose another location with SHIMKIT_BIN_DIR\n",
+        ),
         (["--from", str(tmp_path / "nope")], {}, f"error: {tmp_path}/nope does not exist" + from_hint),
-        (["--from", str(tmp_path / "no-project")], {},
-         f"error: {tmp_path}/no-project is a directory without pyproject.toml" + from_hint),
-        (["--from", str(tmp_path / "notes.txt")], {},
-         f"error: {tmp_path}/notes.txt is not a wheel (.whl) or an sdist (.tar.gz, .zip)" + from_hint),
+        (
+            ["--from", str(tmp_path / "no-project")],
+            {},
+            f"error: {tmp_path}/no-project is a directory without pyproject.toml" + from_hint,
+        ),
+        (
+            ["--from", str(tmp_path / "notes.txt")],
+            {},
+            f"error: {tmp_path}/notes.txt is not a wheel (.whl) or an sdist (.tar.gz, .zip)" + from_hint,
+        ),
     ]
     for args, extra, expected in cases:
         env = {**base_env(home, str(tools)), **extra}
@@ -215,14 +241,18 @@ def test_quiet_and_no_color(sh: tuple[str, Path, Path]) -> None:
     cmd = " ".join([need(prefix[0], package), *prefix[1:], str(INSTALL_SH), "--bogus"])
     on_tty = subprocess.run([script, "-qec", cmd, "/dev/null"], env=env, capture_output=True, text=True)
     assert "\x1b[1;31merror\x1b[0m: unknown option" in on_tty.stdout
-    no_color = subprocess.run([script, "-qec", cmd, "/dev/null"], env={**env, "NO_COLOR": "1"},
-                              capture_output=True, text=True)
+    no_color = subprocess.run(
+        [script, "-qec", cmd, "/dev/null"], env={**env, "NO_COLOR": "1"}, capture_output=True, text=True
+    )
     assert "error: unknown option" in no_color.stdout and "\x1b[" not in no_color.stdout
 
 
 # ---- completion scripts (`shimkit --install-completion`, docs/shells.md) ---------------------------
-COMPLETION_FILES = {"bash": ".bash_completions/shimkit.sh", "zsh": ".zfunc/_shimkit",
-                    "fish": ".config/fish/completions/shimkit.fish"}
+COMPLETION_FILES = {
+    "bash": ".bash_completions/shimkit.sh",
+    "zsh": ".zfunc/_shimkit",
+    "fish": ".config/fish/completions/shimkit.fish",
+}
 
 
 def install_completions(home: Path) -> None:
@@ -231,8 +261,13 @@ def install_completions(home: Path) -> None:
     shimkit = Path(sys.executable).parent / "shimkit"
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb"}
     for shell in COMPLETION_FILES:
-        proc = subprocess.run([need(shell, shell), "-c", f"'{shimkit}' --install-completion; true"], env=env,
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [need(shell, shell), "-c", f"'{shimkit}' --install-completion; true"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert f"{shell} completion installed" in proc.stdout, proc.stdout + proc.stderr
         assert "_SHIMKIT_COMPLETE=" in (home / COMPLETION_FILES[shell]).read_text()
 
@@ -241,16 +276,29 @@ def fake_installation(home: Path) -> None:
     """The manifest install.sh leaves (its shimkit no longer runs): what --uninstall reads."""
     manifest = home / ".local/share/shimkit/env/shimkit-installer.txt"
     manifest.parent.mkdir(parents=True)
-    created = [".local/share/shimkit", ".bash_completions", ".bash_completions/shimkit.sh", ".zfunc",
-               ".zfunc/_shimkit", ".config/fish/completions", ".config/fish/completions/shimkit.fish"]
+    created = [
+        ".local/share/shimkit",
+        ".bash_completions",
+        ".bash_completions/shimkit.sh",
+        ".zfunc",
+        ".zfunc/_shimkit",
+        ".config/fish/completions",
+        ".config/fish/completions/shimkit.fish",
+    ]
     manifest.write_text("# written by shimkit's install.sh\n" + "".join(f"created {home / c}\n" for c in created))
 
 
 def bash_completes_shimkit(home: Path) -> subprocess.CompletedProcess[str]:
     """`complete -p shimkit` in a new interactive bash: what Tab after `shimkit ` would run."""
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb", "HISTFILE": "/dev/null"}
-    return subprocess.run([need("bash", "bash"), "-i", "-c", "complete -p shimkit"], env=env, capture_output=True,
-                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [need("bash", "bash"), "-i", "-c", "complete -p shimkit"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_uninstall_removes_the_completion_scripts_and_their_lines(sh: tuple[str, Path, Path]) -> None:
@@ -279,9 +327,11 @@ def test_uninstall_leaves_completion_files_and_lines_that_are_not_shimkits(sh: t
     shell, home, tools = sh
     install_completions(home)
     fake_installation(home)
-    own = {".bash_completions/shimkit.sh": "complete -W 'install list' shimkit  # my own\n",
-           ".config/fish/completions/shimkit.fish": "complete -c shimkit -a 'install list'\n",
-           ".zfunc/_other": "#compdef other\n"}
+    own = {
+        ".bash_completions/shimkit.sh": "complete -W 'install list' shimkit  # my own\n",
+        ".config/fish/completions/shimkit.fish": "complete -c shimkit -a 'install list'\n",
+        ".zfunc/_other": "#compdef other\n",
+    }
     for rel, text in own.items():
         (home / rel).write_text(text)
     bashrc, zshrc = (home / ".bashrc").read_text(), (home / ".zshrc").read_text()
@@ -300,20 +350,21 @@ def test_no_network_is_a_clear_error(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     env = base_env(home, f"{tools_dir(tmp_path, 'dash')}:{os.path.dirname(sys.executable)}")
-    env.update({
-        "PIP_CONFIG_FILE": os.devnull,  # no find-links or extra indexes from the machine's pip.conf
-        "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
-        "PIP_RETRIES": "1",  # pip reports connection failures as it retries (it retries 5 times by default)
-        "PIP_TIMEOUT": "5",
-        "PIP_NO_CACHE_DIR": "1",
-    })
+    env.update(
+        {
+            "PIP_CONFIG_FILE": os.devnull,  # no find-links or extra indexes from the machine's pip.conf
+            "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+            "PIP_RETRIES": "1",  # pip reports connection failures as it retries (it retries 5 times by default)
+            "PIP_TIMEOUT": "5",
+            "PIP_NO_CACHE_DIR": "1",
+        }
+    )
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env["TMPDIR"] = str(tmp)
     proc = run_sh("dash", ["--version", "0.1.0", "--python", sys.executable, "--no-modify-path"], env)
     assert proc.returncode == 1, proc.stderr
-    assert "error: cannot reach the package index to download shimkit or its dependencies (no network?)" \
-        in proc.stderr
+    assert "error: cannot reach the package index to download shimkit or its dependencies (no network?)" in proc.stderr
     # the new environment is removed again; pip's log is kept in TMPDIR
     (log,) = tmp.glob("shimkit-install.*.log")
     assert f"full log: {log}\n" in proc.stderr
@@ -360,17 +411,24 @@ def test_shell_lines_name_the_link_even_when_path_finds_it(tmp_path: Path) -> No
     q = f"'{link}'"
     assert (home / ".bashrc").read_text() == f'eval "$({q} init bash)"  # shimkit: shell integration\n'
     assert (home / ".zshrc").read_text() == f'eval "$({q} init zsh)"  # shimkit: shell integration\n'
-    assert (home / ".config/fish/conf.d/shimkit.fish").read_text() == \
-        f"{q} init fish | source  # shimkit: shell integration\n"
+    assert (
+        home / ".config/fish/conf.d/shimkit.fish"
+    ).read_text() == f"{q} init fish | source  # shimkit: shell integration\n"
     # no ~/.profile, ~/.bash_profile or ~/.bash_login: bash login shells would not read ~/.bashrc
     assert "bash login shells (ssh, macOS Terminal) read ~/.profile, not ~/.bashrc" in proc.stderr
 
-    shell_env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb",
-                 "HISTFILE": "/dev/null"}
+    shell_env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb", "HISTFILE": "/dev/null"}
     for shell in ("bash", "zsh", "fish"):
         if shell == "bash":  # not a login shell: without ~/.profile, that would not read ~/.bashrc (above)
-            started = subprocess.run([need("bash", "bash"), "-i"], input='echo "@@path $PATH"\n', env=shell_env,
-                                     cwd=tmp_path, capture_output=True, text=True, timeout=600)
+            started = subprocess.run(
+                [need("bash", "bash"), "-i"],
+                input='echo "@@path $PATH"\n',
+                env=shell_env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
         else:
             started = login_shell(shell, 'echo "@@path $PATH"\n', shell_env, cwd=tmp_path)
         assert "not found" not in started.stderr, f"{shell}: {started.stderr}"
@@ -399,14 +457,20 @@ def test_first_run_messages_say_each_thing_once_and_only_what_is_true(tmp_path: 
     for rc in (home / ".bashrc", home / ".zshrc", home / ".config/fish/conf.d/shimkit.fish"):
         assert f"Added to {rc}:" in proc.stderr  # still says what it changed, once each
         assert proc.stderr.count(str(rc)) == 1
-    assert proc.stderr.splitlines()[-1] == \
-        "Open a new shell (or source your shell's startup file) to use shimkit, then:  shimkit install 3.12"
+    assert (
+        proc.stderr.splitlines()[-1]
+        == "Open a new shell (or source your shell's startup file) to use shimkit, then:  shimkit install 3.12"
+    )
 
     # a Python installed; re-running the installer (an upgrade) has nothing new to ask for
     link = home / ".local" / "bin" / "shimkit"
-    subprocess.run([str(link), "install", "3.12", "--no-bin"], check=True, capture_output=True, timeout=600,
-                   env={**env, "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL": mirror.downloads_json_url,
-                        "SHIMKIT_NO_COMPILE": "1"})
+    subprocess.run(
+        [str(link), "install", "3.12", "--no-bin"],
+        check=True,
+        capture_output=True,
+        timeout=600,
+        env={**env, "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL": mirror.downloads_json_url, "SHIMKIT_NO_COMPILE": "1"},
+    )
     proc = run_sh("dash", ["--from", str(ROOT)], env)
     assert proc.returncode == 0, proc.stderr
     assert "Upgrading shimkit" in proc.stderr
@@ -416,8 +480,13 @@ def test_first_run_messages_say_each_thing_once_and_only_what_is_true(tmp_path: 
 
     # uninstalling: a venv on the removed 3.12 breaks; the hint must not need shimkit, which goes too
     venv = tmp_path / "project venv"
-    made = subprocess.run([str(link), "venv", "-p", "3.12", str(venv)], capture_output=True, text=True, timeout=600,
-                          env={**env, "SHIMKIT_OFFLINE": "1"})
+    made = subprocess.run(
+        [str(link), "venv", "-p", "3.12", str(venv)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**env, "SHIMKIT_OFFLINE": "1"},
+    )
     assert made.returncode == 0, made.stderr
     proc = run_sh("dash", ["--uninstall"], env)
     assert proc.returncode == 0, proc.stderr
@@ -436,17 +505,29 @@ def test_bin_dir_advice_says_open_a_new_shell_once_update_shell_ran(tmp_path: Pa
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "SHELL": "/bin/bash"}
 
     def advice() -> str:  # asked from inside bash, as a command typed there would be
-        proc = subprocess.run([need("bash", "bash"), "-c", f"'{sys.executable}' -c \"{code}\"; true"], env=env,
-                              capture_output=True, text=True, timeout=120, check=True)
+        proc = subprocess.run(
+            [need("bash", "bash"), "-c", f"'{sys.executable}' -c \"{code}\"; true"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         return proc.stdout.strip()
 
     assert advice() == f"{bin_dir} is not on PATH; run `shimkit update-shell` to add it"
-    proc = subprocess.run([sys.executable, "-m", "shimkit", "update-shell", "bash"], env=env, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "shimkit", "update-shell", "bash"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert advice() == f"{bin_dir} is not on PATH in this shell yet; open a new shell ({home / '.bashrc'} sets it up)"
-    on_path = subprocess.run([sys.executable, "-c", code], env={**env, "PATH": f"{bin_dir}:/usr/bin"},
-                             capture_output=True, text=True, check=True)
+    on_path = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "PATH": f"{bin_dir}:/usr/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert on_path.stdout.strip() == "None"  # nothing to advise
 
 
@@ -469,8 +550,10 @@ def snapshot(home: Path) -> Dict[str, str]:
 
 
 # What the shells themselves write into HOME (fish's universal variables and data dir); not ours.
-SHELL_OWNED = re.compile(r"^(\.local/share/fish(/.*)?|\.config/fish/fish_variables|\.local/share|\.local|"
-                         r"\.config/fish|\.config|\.bash_history|\.zsh_history)$")
+SHELL_OWNED = re.compile(
+    r"^(\.local/share/fish(/.*)?|\.config/fish/fish_variables|\.local/share|\.local|"
+    r"\.config/fish|\.config|\.bash_history|\.zsh_history)$"
+)
 
 
 def login_shell(shell: str, script: str, env: Dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -494,9 +577,7 @@ def marked(output: str) -> Dict[str, str]:
 
 
 @pytest.mark.slow
-def test_newcomer_journey_install_shells_upgrade_uninstall(
-    tmp_path: Path, mirror, pbs_archives: dict
-) -> None:
+def test_newcomer_journey_install_shells_upgrade_uninstall(tmp_path: Path, mirror, pbs_archives: dict) -> None:
     v312 = next(v for v in pbs_archives if v.startswith("3.12."))
     home = tmp_path / "home"
     home.mkdir()
@@ -526,7 +607,11 @@ def test_newcomer_journey_install_shells_upgrade_uninstall(
 
     # 2. new login shells of each kind
     shell_env = {
-        "HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "dumb", "HISTFILE": "/dev/null",
+        "HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        "HISTFILE": "/dev/null",
         "SHIMKIT_PYTHON_DOWNLOADS_JSON_URL": mirror.downloads_json_url,
     }
     project = work / "project"
@@ -537,7 +622,7 @@ def test_newcomer_journey_install_shells_upgrade_uninstall(
         "{pin}"
         'echo "@@python $(python --version 2>&1)"\n'
         'echo "@@which $(command -v python)"\n'
-        "shimkit doctor >doctor-$SHIMKIT_TEST_SHELL.txt 2>&1; echo \"@@doctor $?\"\n"
+        'shimkit doctor >doctor-$SHIMKIT_TEST_SHELL.txt 2>&1; echo "@@doctor $?"\n'
         "cd /\n"
         'echo "@@outside $(command -v python || echo none)"\n'
     )
@@ -550,13 +635,13 @@ def test_newcomer_journey_install_shells_upgrade_uninstall(
                 + f"cd {project}; "
                 + 'echo "@@python "(python --version 2>&1); '
                 + 'echo "@@which "(command -v python); '
-                + "shimkit doctor >doctor-fish.txt 2>&1; echo \"@@doctor $status\"; "
+                + 'shimkit doctor >doctor-fish.txt 2>&1; echo "@@doctor $status"; '
                 + 'cd /; echo "@@outside "(command -v python; or echo none)'
             )
         else:
             script = posix_script.format(
-                install="shimkit install 3.12; echo \"@@install $?\"\n" if first else "",
-                pin="shimkit pin 3.12; echo \"@@pin $?\"\n" if first else "",
+                install='shimkit install 3.12; echo "@@install $?"\n' if first else "",
+                pin='shimkit pin 3.12; echo "@@pin $?"\n' if first else "",
             )
         proc = login_shell(shell, script, {**shell_env, "SHIMKIT_TEST_SHELL": shell}, cwd=home)
         got = marked(proc.stdout)
@@ -566,8 +651,7 @@ def test_newcomer_journey_install_shells_upgrade_uninstall(
             assert got.get("pin") == "0", detail
         assert got.get("py312") == f"Python {v312}", detail
         assert got.get("python") == f"Python {v312}", detail
-        assert got.get("which") == str(home / ".local/share/shimkit/python" / f"cpython-3.12-{HOST}/bin/python"), \
-            detail
+        assert got.get("which") == str(home / ".local/share/shimkit/python" / f"cpython-3.12-{HOST}/bin/python"), detail
         doctor_out = (project / f"doctor-{shell}.txt").read_text()
         assert got.get("doctor") == "0", detail + doctor_out
         assert "ok     the shell hook is active: python here is 3.12" in doctor_out
@@ -576,13 +660,22 @@ def test_newcomer_journey_install_shells_upgrade_uninstall(
 
     # 3. re-running upgrades in place: a newer release from a local index (deps are already there)
     newer = tmp_path / "newer"
-    shutil.copytree(ROOT, newer, ignore=shutil.ignore_patterns(
-        ".git", ".venv", ".*_cache", ".hypothesis", "site", "build", "dist", "tests", "benchmarks", "__pycache__"))
+    shutil.copytree(
+        ROOT,
+        newer,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", ".*_cache", ".hypothesis", "site", "build", "dist", "tests", "benchmarks", "__pycache__"
+        ),
+    )
     init = newer / "shimkit" / "__init__.py"
     init.write_text(re.sub(r'__version__ = "[^"]+"', '__version__ = "99.0.0"', init.read_text()))
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(newer)],
-                   check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(newer)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     rc_before = {name: path.read_text() for name, path in rc.items()}
     upgrade_env = {**env, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels)}
     proc = run_sh("dash", ["--version", "99.0.0"], upgrade_env, cwd=work)
@@ -590,8 +683,9 @@ def test_newcomer_journey_install_shells_upgrade_uninstall(
     assert f"Upgrading shimkit in {env_dir}" in proc.stderr
     assert "shimkit 99.0.0 is installed" in proc.stderr
     assert {name: path.read_text() for name, path in rc.items()} == rc_before  # no second line anywhere
-    proc = login_shell("bash", 'echo "@@version $(shimkit --version)"; echo "@@py312 $(python3.12 --version)"\n',
-                       shell_env, cwd=home)
+    proc = login_shell(
+        "bash", 'echo "@@version $(shimkit --version)"; echo "@@py312 $(python3.12 --version)"\n', shell_env, cwd=home
+    )
     assert marked(proc.stdout).get("version") == "shimkit 99.0.0", proc.stdout + proc.stderr
     assert marked(proc.stdout).get("py312") == f"Python {v312}"  # the Pythons were not touched
 
@@ -624,12 +718,42 @@ def test_newcomer_journey_install_shells_upgrade_uninstall(
 # variables of install.sh and install.ps1.
 
 PS_BUILTIN_CMDLETS = {
-    "Copy-Item", "ForEach-Object", "Get-ChildItem", "Get-Command", "Get-Help", "Get-Item", "Get-Location",
-    "Get-Variable", "Join-Path", "Move-Item", "New-Item", "New-Object", "Out-Host", "Out-Null", "Remove-Item",
-    "Select-Object", "Set-StrictMode", "Split-Path", "Test-Path", "Where-Object", "Write-Host",
+    "Copy-Item",
+    "ForEach-Object",
+    "Get-ChildItem",
+    "Get-Command",
+    "Get-Help",
+    "Get-Item",
+    "Get-Location",
+    "Get-Variable",
+    "Join-Path",
+    "Move-Item",
+    "New-Item",
+    "New-Object",
+    "Out-Host",
+    "Out-Null",
+    "Remove-Item",
+    "Select-Object",
+    "Set-StrictMode",
+    "Split-Path",
+    "Test-Path",
+    "Where-Object",
+    "Write-Host",
 }
-PS_AUTOMATIC = {"_", "true", "false", "null", "PID", "Host", "LASTEXITCODE", "ErrorActionPreference", "args",
-                "PSCommandPath", "this", "input"}
+PS_AUTOMATIC = {
+    "_",
+    "true",
+    "false",
+    "null",
+    "PID",
+    "Host",
+    "LASTEXITCODE",
+    "ErrorActionPreference",
+    "args",
+    "PSCommandPath",
+    "this",
+    "input",
+}
 
 
 def ps_tokens(text: str) -> List[tuple[str, str, int]]:
@@ -689,7 +813,7 @@ def ps_tokens(text: str) -> List[tuple[str, str, int]]:
                         k += 1
                     if level:
                         raise AssertionError(f"line {text.count(chr(10), 0, i) + 1}: unterminated $( in string")
-                    out.extend(ps_tokens(text[j + 2:k - 1]))
+                    out.extend(ps_tokens(text[j + 2 : k - 1]))
                     j = k
                     continue
                 if text[j] == '"':
@@ -699,13 +823,18 @@ def ps_tokens(text: str) -> List[tuple[str, str, int]]:
                     break
                 j += 1
             if j >= n or depth:
-                raise AssertionError(f"line {text.count(chr(10), 0, i) + 1}: unterminated \"-string")
+                raise AssertionError(f'line {text.count(chr(10), 0, i) + 1}: unterminated "-string')
             emit("dstring", i, j + 1)
             i = j + 1
         else:
             j = i
-            while j < n and text[j] not in "'\"#" and not text.startswith("<#", j) \
-                    and not text.startswith("@'", j) and not text.startswith('@"', j):
+            while (
+                j < n
+                and text[j] not in "'\"#"
+                and not text.startswith("<#", j)
+                and not text.startswith("@'", j)
+                and not text.startswith('@"', j)
+            ):
                 if text[j] == "`":
                     j += 1
                 j += 1
@@ -774,7 +903,7 @@ def test_ps1_reads_no_variable_it_never_assigns(ps1: str) -> None:
 
 def test_ps1_and_sh_take_the_same_options_and_variables(ps1: str) -> None:
     sh_text = INSTALL_SH.read_text()
-    parse_args = sh_text[sh_text.index("parse_args() {"):sh_text.index("set_opt() {")]
+    parse_args = sh_text[sh_text.index("parse_args() {") : sh_text.index("set_opt() {")]
     sh_options = set(re.findall(r"(--[a-z][a-z-]*)(?==\*|\||\))", parse_args))
     param_block = re.search(r"^param\((.*?)^\)", ps1, re.S | re.M)
     assert param_block is not None

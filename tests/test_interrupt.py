@@ -49,8 +49,12 @@ def test_interrupted_installs_stop_at_once_clean_up_and_the_retry_succeeds(
         env = {**shimkit_env, "SHIMKIT_PYTHON_INSTALL_DIR": str(install_dir)}
         mirror.server.slow(path, **THROTTLE)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "shimkit", "install", "--no-bin", "3.12"], env=env, cwd=tmp_path,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_default_sigint,
+            [sys.executable, "-m", "shimkit", "install", "--no-bin", "3.12"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=_default_sigint,
         )
         # from the moment the command holds the lock (a signal that arrives before the interpreter
         # runs shimkit's code at all cannot be handled by it): a random moment of the install

@@ -46,14 +46,22 @@ def key(text: str):
         ("313b1", "3.13b1", ["cpython-3.13.0b1-linux-x86_64-gnu"], ["cpython-3.13.0-linux-x86_64-gnu"]),
         ("313rc4", "3.13rc4", ["cpython-3.13.0rc4-linux-x86_64-gnu"], []),
         ("3.14.5rc1", "3.14.5rc1", ["cpython-3.14.5rc1-linux-x86_64-gnu"], ["cpython-3.14.0rc1-linux-x86_64-gnu"]),
-        ("3.13t", "3.13+freethreaded", ["cpython-3.13.1+freethreaded-linux-x86_64-gnu"],
-         ["cpython-3.13.1-linux-x86_64-gnu"]),
+        (
+            "3.13t",
+            "3.13+freethreaded",
+            ["cpython-3.13.1+freethreaded-linux-x86_64-gnu"],
+            ["cpython-3.13.1-linux-x86_64-gnu"],
+        ),
         ("3.13+freethreaded", "3.13+freethreaded", ["cpython-3.13.1+freethreaded-linux-x86_64-gnu"], []),
         ("313t", "3.13+freethreaded", ["cpython-3.13.1+freethreaded-linux-x86_64-gnu"], []),
         ("3t", "3+freethreaded", ["cpython-3.13.1+freethreaded-linux-x86_64-gnu"], ["cpython-3.13.1-linux-x86_64-gnu"]),
         # a lone == is a version request (uv: version_request_from_specifiers): ==3.12 is the series
-        ("==3.12", "3.12", ["cpython-3.12.1-linux-x86_64-gnu", "cpython-3.12.0-linux-x86_64-gnu"],
-         ["cpython-3.13.0-linux-x86_64-gnu"]),
+        (
+            "==3.12",
+            "3.12",
+            ["cpython-3.12.1-linux-x86_64-gnu", "cpython-3.12.0-linux-x86_64-gnu"],
+            ["cpython-3.13.0-linux-x86_64-gnu"],
+        ),
         ("==3.12.1", "3.12.1", ["cpython-3.12.1-linux-x86_64-gnu"], ["cpython-3.12.2-linux-x86_64-gnu"]),
         (">=3.12, <3.13", ">=3.12,<3.13", ["cpython-3.12.1-linux-x86_64-gnu"], ["cpython-3.13.0-linux-x86_64-gnu"]),
         ("3.12+debug", "3.12+debug", ["cpython-3.12.1+debug-linux-x86_64-gnu"], ["cpython-3.12.1-linux-x86_64-gnu"]),
@@ -81,17 +89,37 @@ def key(text: str):
         ("gp310", "graalpy@3.10", ["graalpy-3.10.0-linux-x86_64-gnu"], []),
         ("3100", "3.100", [], ["cpython-3.10.0-linux-x86_64-gnu"]),
         # keys with trailing parts left out, or any (uv: interpreter_request_from_str, downloads.rs)
-        ("cpython-3.12", "cpython-3.12-any-any-any", ["cpython-3.12.3-linux-x86_64-gnu"],
-         ["pypy-3.12.3-linux-x86_64-gnu"]),
+        (
+            "cpython-3.12",
+            "cpython-3.12-any-any-any",
+            ["cpython-3.12.3-linux-x86_64-gnu"],
+            ["pypy-3.12.3-linux-x86_64-gnu"],
+        ),
         ("any-3.12-any", "any-3.12-any-any-any", ["pypy-3.12.3-linux-x86_64-gnu"], ["cpython-3.11.3-linux-x86_64-gnu"]),
-        ("cpython-3.12-linux-x86_64", "cpython-3.12-linux-x86_64-any", ["cpython-3.12.3-linux-x86_64-musl"],
-         ["cpython-3.12.3-linux-aarch64-gnu"]),
-        ("any-3.13.2-any-aarch64", "any-3.13.2-any-aarch64-any", ["cpython-3.13.2-darwin-aarch64-none"],
-         ["cpython-3.13.2-linux-x86_64-gnu"]),
-        ("pypy-linux", "pypy-any-linux-any-any", ["pypy-3.10.14-linux-x86_64-gnu"],
-         ["pypy-3.10.14-darwin-x86_64-none"]),
-        ("cpython-3.13.0rc1", "cpython-3.13rc1-any-any-any", ["cpython-3.13.0rc1-linux-x86_64-gnu"],
-         ["cpython-3.13.0-linux-x86_64-gnu"]),
+        (
+            "cpython-3.12-linux-x86_64",
+            "cpython-3.12-linux-x86_64-any",
+            ["cpython-3.12.3-linux-x86_64-musl"],
+            ["cpython-3.12.3-linux-aarch64-gnu"],
+        ),
+        (
+            "any-3.13.2-any-aarch64",
+            "any-3.13.2-any-aarch64-any",
+            ["cpython-3.13.2-darwin-aarch64-none"],
+            ["cpython-3.13.2-linux-x86_64-gnu"],
+        ),
+        (
+            "pypy-linux",
+            "pypy-any-linux-any-any",
+            ["pypy-3.10.14-linux-x86_64-gnu"],
+            ["pypy-3.10.14-darwin-x86_64-none"],
+        ),
+        (
+            "cpython-3.13.0rc1",
+            "cpython-3.13rc1-any-any-any",
+            ["cpython-3.13.0rc1-linux-x86_64-gnu"],
+            ["cpython-3.13.0-linux-x86_64-gnu"],
+        ),
         ("cpython-3.12-macos-arm64", "cpython-3.12-darwin-aarch64-any", ["cpython-3.12.3-darwin-aarch64-none"], []),
         ("pypy@3.10", "pypy@3.10", ["pypy-3.10.14-linux-x86_64-gnu"], ["cpython-3.10.14-linux-x86_64-gnu"]),
         ("pp310", "pypy@3.10", ["pypy-3.10.14-linux-x86_64-gnu"], []),
@@ -194,16 +222,24 @@ def test_prerelease_ordering_of_keys() -> None:
 
 # ---- the model against packaging ------------------------------------------------------------
 PRE = st.sampled_from(["", "", "", "a1", "b2", "rc1", "rc2", "rc10"])
-versions = st.builds(lambda a, b, c, pre: f"{a}.{b}.{c}{pre}", st.sampled_from([2, 3, 4]), st.integers(0, 14),
-                     st.integers(0, 12), PRE) | st.builds(lambda a, b: f"{a}.{b}", st.sampled_from([2, 3]),
-                                                          st.integers(0, 14))
+versions = st.builds(
+    lambda a, b, c, pre: f"{a}.{b}.{c}{pre}", st.sampled_from([2, 3, 4]), st.integers(0, 14), st.integers(0, 12), PRE
+) | st.builds(lambda a, b: f"{a}.{b}", st.sampled_from([2, 3]), st.integers(0, 14))
 # a small space, so that specifiers and versions meet at their boundaries (3.12 vs 3.12.0rc1 …)
-spec_versions = st.builds(lambda *p: ".".join(map(str, p)), st.just(3), st.integers(11, 13), st.integers(0, 1)) \
-    | st.builds(lambda b: f"3.{b}", st.integers(11, 13)) | st.sampled_from(["3", "4", "2.7", "3.13.0rc1", "3.12.0b1"])
+spec_versions = (
+    st.builds(lambda *p: ".".join(map(str, p)), st.just(3), st.integers(11, 13), st.integers(0, 1))
+    | st.builds(lambda b: f"3.{b}", st.integers(11, 13))
+    | st.sampled_from(["3", "4", "2.7", "3.13.0rc1", "3.12.0b1"])
+)
 near_versions = st.builds(lambda b, c, pre: f"3.{b}.{c}{pre}", st.integers(11, 13), st.integers(0, 1), PRE) | versions
-clauses = st.builds(lambda op, sp1, v, sp2, wild: f"{sp1}{op}{sp2}{v}{'.*' if wild else ''}",
-                    st.sampled_from(["~=", "==", "!=", "<=", ">=", "<", ">", "==="]), st.sampled_from(["", " "]),
-                    spec_versions, st.sampled_from(["", "", " "]), st.booleans())
+clauses = st.builds(
+    lambda op, sp1, v, sp2, wild: f"{sp1}{op}{sp2}{v}{'.*' if wild else ''}",
+    st.sampled_from(["~=", "==", "!=", "<=", ">=", "<", ">", "==="]),
+    st.sampled_from(["", " "]),
+    spec_versions,
+    st.sampled_from(["", "", " "]),
+    st.booleans(),
+)
 
 
 @settings(max_examples=600, deadline=None)
@@ -216,14 +252,17 @@ def test_versions_order_like_packaging(a: str, b: str) -> None:
     assert (va.major, va.minor, va.micro) == (pa.major, pa.minor, pa.micro)
 
 
-@pytest.mark.parametrize("text", ["3.13.0-rc1", "3.13.0.rc1", "3.13.0c1", "3.13.0RC1", "3.13.0alpha1", "3.13.0b",
-                                  "3.13.0-beta.2", "3.13.0preview1"])
+@pytest.mark.parametrize(
+    "text",
+    ["3.13.0-rc1", "3.13.0.rc1", "3.13.0c1", "3.13.0RC1", "3.13.0alpha1", "3.13.0b", "3.13.0-beta.2", "3.13.0preview1"],
+)
 def test_version_spellings_normalize_like_packaging(text: str) -> None:
     assert str(Version.parse(text)) == str(PackagingVersion(text))
 
 
-@pytest.mark.parametrize("text", ["", "3.", ".3", "3..1", "3.x", "3.12.1.post1", "3.12.dev1", "1!3.12", "3.12+local",
-                                  "v3.12", "3.12rc1x"])
+@pytest.mark.parametrize(
+    "text", ["", "3.", ".3", "3..1", "3.x", "3.12.1.post1", "3.12.dev1", "1!3.12", "3.12+local", "v3.12", "3.12rc1x"]
+)
 def test_versions_outside_the_subset_are_refused(text: str) -> None:
     assert Version.try_parse(text) is None
 
@@ -252,8 +291,10 @@ def test_specifiers_match_like_packaging(spec: str, version: str) -> None:
         # as a request, a lone "==3.12" is the version request "3.12" (the series), as in uv
         assert req.version.specifiers is None and req == parse_request(str(ours.clauses[0].version))
         return
-    key = parse_key(f"cpython-{Version.parse(version).padded(3)[0]}.{Version.parse(version).padded(3)[1]}."
-                    f"{Version.parse(version).padded(3)[2]}{Version.parse(version).pre_text}-linux-x86_64-gnu")
+    key = parse_key(
+        f"cpython-{Version.parse(version).padded(3)[0]}.{Version.parse(version).padded(3)[1]}."
+        f"{Version.parse(version).padded(3)[2]}{Version.parse(version).pre_text}-linux-x86_64-gnu"
+    )
     expected = oracle.contains(PackagingVersion(str(key.version)), prereleases=True)
     assert req.matches_key(key, HOST) == expected
     assert not req.matches_key(parse_key(f"pypy-{key.version}-linux-x86_64-gnu"), HOST)
@@ -262,12 +303,21 @@ def test_specifiers_match_like_packaging(spec: str, version: str) -> None:
     assert not req.matches_interpreter("cpython", str(key.version), "debug")
 
 
-keys = st.builds(lambda impl, v, variant, plat: f"{impl}-{v}{variant}-{plat}",
-                 st.sampled_from(["cpython", "pypy", "graalpy"]),
-                 st.builds(lambda b, c, pre: f"3.{b}.{c}{pre}", st.integers(8, 14), st.integers(0, 20), PRE),
-                 st.sampled_from(["", "", "+freethreaded", "+debug", "+freethreaded+debug"]),
-                 st.sampled_from(["linux-x86_64-gnu", "linux-x86_64_v3-musl", "darwin-aarch64-none",
-                                  "windows-x86_64-none", "linux-armv7-gnueabihf"]))
+keys = st.builds(
+    lambda impl, v, variant, plat: f"{impl}-{v}{variant}-{plat}",
+    st.sampled_from(["cpython", "pypy", "graalpy"]),
+    st.builds(lambda b, c, pre: f"3.{b}.{c}{pre}", st.integers(8, 14), st.integers(0, 20), PRE),
+    st.sampled_from(["", "", "+freethreaded", "+debug", "+freethreaded+debug"]),
+    st.sampled_from(
+        [
+            "linux-x86_64-gnu",
+            "linux-x86_64_v3-musl",
+            "darwin-aarch64-none",
+            "windows-x86_64-none",
+            "linux-armv7-gnueabihf",
+        ]
+    ),
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -291,19 +341,31 @@ def test_keys_round_trip_and_order(text: str, other: str) -> None:
     assert req.matches_key(k, host) == (k.implementation == "cpython")
 
 
-@pytest.mark.parametrize("text", ["cpython-3.12-linux-x86_64-gnu", "cpython-3.12.1-linux-x86_64",
-                                  "CPython-3.12.1-x-y-z",
-                                  "cpython-3.12.01-linux-x86_64-gnu", "cpython-3.12.1+gil-linux-x86_64-gnu",
-                                  "cpython-3.12.1-linux-x86-64-gnu", "cpython-3.12.1-lin$ux-x86_64-gnu",
-                                  "jython-3.12.1-linux-x86_64-gnu", "cpython-3.12.1rc-linux-x86_64-gnu"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cpython-3.12-linux-x86_64-gnu",
+        "cpython-3.12.1-linux-x86_64",
+        "CPython-3.12.1-x-y-z",
+        "cpython-3.12.01-linux-x86_64-gnu",
+        "cpython-3.12.1+gil-linux-x86_64-gnu",
+        "cpython-3.12.1-linux-x86-64-gnu",
+        "cpython-3.12.1-lin$ux-x86_64-gnu",
+        "jython-3.12.1-linux-x86_64-gnu",
+        "cpython-3.12.1rc-linux-x86_64-gnu",
+    ],
+)
 def test_non_keys(text: str) -> None:
     k = PythonKey.try_parse(text)
     assert k is None or str(k) != text
 
 
 @settings(max_examples=300, deadline=None)
-@given(impl=st.sampled_from(["cpython", "pypy", "graalpy"]), version=versions,
-       variant=st.sampled_from(["", "freethreaded", "debug", "freethreaded+debug"]))
+@given(
+    impl=st.sampled_from(["cpython", "pypy", "graalpy"]),
+    version=versions,
+    variant=st.sampled_from(["", "freethreaded", "debug", "freethreaded+debug"]),
+)
 def test_exact_requests_round_trip(impl: str, version: str, variant: str) -> None:
     v = Version.parse(version)
     if v.padded(2) < ((2, 7) if v.major == 2 else (3, 6)) or ("freethreaded" in variant and v.padded(2) < (3, 13)):

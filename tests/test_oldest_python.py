@@ -21,8 +21,9 @@ HOST = "linux-x86_64-gnu"
 
 
 @pytest.mark.slow
-def test_shimkit_on_python_3_9(tmp_path: Path, mirror, pbs_archives: dict,
-                               real_sources: List[pbs.InterpreterSource]) -> None:
+def test_shimkit_on_python_3_9(
+    tmp_path: Path, mirror, pbs_archives: dict, real_sources: List[pbs.InterpreterSource]
+) -> None:
     oldest = [s for s in real_sources if (s.major, s.minor) == (3, 9)]
     if not oldest:
         pytest.fail("no CPython 3.9 here: the suite needs one (pyenv install 3.9.18)", pytrace=False)
@@ -30,20 +31,34 @@ def test_shimkit_on_python_3_9(tmp_path: Path, mirror, pbs_archives: dict,
     env["PATH"] = "/usr/bin:/bin"  # not the test runner's venv
     home = Path(env["HOME"])
     proc = subprocess.run(
-        ["sh", str(ROOT / "install.sh"), "--from", str(ROOT), "--python", str(oldest[0].executable),
-         "--no-modify-path"],
-        env=env, capture_output=True, text=True, timeout=900,
+        [
+            "sh",
+            str(ROOT / "install.sh"),
+            "--from",
+            str(ROOT),
+            "--python",
+            str(oldest[0].executable),
+            "--no-modify-path",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     shimkit = Path(env["SHIMKIT_BIN_DIR"]) / "shimkit"  # install.sh and shimkit share SHIMKIT_BIN_DIR
-    runtime = subprocess.run([str(home / ".local/share/shimkit/env/bin/python"), "-c",
-                              "import sys; print('%d.%d' % sys.version_info[:2])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    runtime = subprocess.run(
+        [str(home / ".local/share/shimkit/env/bin/python"), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert runtime == "3.9"
 
     def sk(*args: str, cwd: Path = tmp_path) -> subprocess.CompletedProcess[str]:
-        p = subprocess.run([str(shimkit), *args], env=dict(env, PWD=str(cwd)), cwd=cwd,
-                           capture_output=True, text=True, timeout=300)
+        p = subprocess.run(
+            [str(shimkit), *args], env=dict(env, PWD=str(cwd)), cwd=cwd, capture_output=True, text=True, timeout=300
+        )
         assert p.returncode == 0, f"shimkit {' '.join(args)} exited {p.returncode}\n{p.stdout}{p.stderr}"
         return p
 
@@ -64,8 +79,9 @@ def test_shimkit_on_python_3_9(tmp_path: Path, mirror, pbs_archives: dict,
     venv_python = project / ".venv" / "bin" / "python"
 
     def version(exe: Path) -> str:
-        return subprocess.run([str(exe), "-c", "import sys; print(sys.version.split()[0])"],
-                              capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            [str(exe), "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, check=True
+        ).stdout.strip()
 
     assert version(venv_python) == "3.11.2"
     assert "3.11.2 -> 3.11.7" in sk("upgrade").stdout

@@ -42,9 +42,20 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("clean") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=120)
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(root / "bin" / "python"), "install", "-q",
-         "--disable-pip-version-check", str(wheel)],
-        capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(root / "bin" / "python"),
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root
@@ -104,8 +115,11 @@ def test_installed_wheel_runs_from_its_own_files(env: Dict[str, str], venv: Path
     version = f"shimkit {shimkit.__version__}"
     assert run("--version").stdout.strip() == version
     assert run("-m", "shimkit", "--version", exe=str(venv / "bin" / "python")).stdout.strip() == version
-    where = run("-c", "import importlib.metadata as m, shimkit; print(m.version('shimkit')); print(shimkit.__file__)",
-                exe=str(venv / "bin" / "python")).stdout.split()
+    where = run(
+        "-c",
+        "import importlib.metadata as m, shimkit; print(m.version('shimkit')); print(shimkit.__file__)",
+        exe=str(venv / "bin" / "python"),
+    ).stdout.split()
     assert where[0] == shimkit.__version__
     assert where[1].startswith(str(venv)), "shimkit must be imported from the wheel, not the checkout"
 
@@ -119,8 +133,11 @@ def smoke_steps(project: Path) -> List[tuple[str, List[str], Callable[[subproces
         ("dir", ["dir", "--bin"], lambda p: p.stdout.strip().endswith("/bin")),
         ("find", ["find", "3.12"], lambda p: f"cpython-3.12-{HOST}/bin/python3.12" in p.stdout),
         ("pin", ["pin", "3.12"], lambda p: (project / ".python-version").read_text() == "3.12\n"),
-        ("exec", ["exec", "python", "-c", "import sys; print(sys.version_info[:2])"],
-         lambda p: p.stdout.strip() == "(3, 12)"),
+        (
+            "exec",
+            ["exec", "python", "-c", "import sys; print(sys.version_info[:2])"],
+            lambda p: p.stdout.strip() == "(3, 12)",
+        ),
         ("venv", ["venv", "-p", "3.12", str(project / ".venv")], lambda p: (project / ".venv/pyvenv.cfg").is_file()),
         ("upgrade", ["upgrade"], lambda p: "up to date" in p.stderr),
         ("init", ["init", "bash"], lambda p: "_shimkit_hook" in p.stdout),
@@ -132,12 +149,18 @@ def smoke_steps(project: Path) -> List[tuple[str, List[str], Callable[[subproces
         ("shims disable", ["shims", "disable"], lambda p: "removed" in p.stderr),
         ("metadata", ["metadata", "--help"], lambda p: "refresh" in p.stdout),
         ("metadata show", ["metadata", "show"], lambda p: p.stdout.strip() != ""),
-        ("metadata refresh", ["metadata", "refresh", "--offline"],
-         lambda p: p.returncode == 1 and p.stderr.startswith("error: ")),
+        (
+            "metadata refresh",
+            ["metadata", "refresh", "--offline"],
+            lambda p: p.returncode == 1 and p.stderr.startswith("error: "),
+        ),
         ("doctor", ["doctor", "--shell", "bash"], lambda p: f"shimkit {shimkit.__version__}" in p.stdout),
         ("mirror", ["mirror", "--help"], lambda p: "sync" in p.stdout),
-        ("mirror sync", ["mirror", "sync", str(project / "mirror"), "3.12"],
-         lambda p: p.returncode == 0 and (project / "mirror" / "SHA256SUMS").is_file()),
+        (
+            "mirror sync",
+            ["mirror", "sync", str(project / "mirror"), "3.12"],
+            lambda p: p.returncode == 0 and (project / "mirror" / "SHA256SUMS").is_file(),
+        ),
         ("mirror verify", ["mirror", "verify", str(project / "mirror")], lambda p: p.returncode == 0),
         ("uninstall", ["uninstall", "3.12"], lambda p: "Uninstalled cpython-3.12" in p.stderr),
     ]

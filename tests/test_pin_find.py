@@ -32,8 +32,9 @@ def env(shimkit_env: Dict[str, str]) -> Dict[str, str]:
 
 @pytest.fixture
 def run(env: Dict[str, str], tmp_path: Path) -> Run:
-    def go(*args: str, cwd: Path = tmp_path,
-           extra: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess[str]:
+    def go(
+        *args: str, cwd: Path = tmp_path, extra: Optional[Dict[str, str]] = None
+    ) -> subprocess.CompletedProcess[str]:
         return cli.run_shimkit(*args, env=dict(env, PWD=str(cwd), **(extra or {})), cwd=cwd)
 
     return go
@@ -86,12 +87,20 @@ def test_pin_outside_a_project_writes_the_working_directory(run: Run, tmp_path: 
     assert (tmp_path / "scratch" / ".python-version").read_text() == "3.12\n"
 
 
-@pytest.mark.parametrize(("typed", "canonical"), [
-    ("cp312", "cpython@3.12"), ("CPython@3.12", "cpython@3.12"), ("~=3.11.0", "~=3.11.0"), ("python3.11", "3.11"),
-    (">=3.11, <3.13", ">=3.11,<3.13"), ("<3.13,>=3.11", "<3.13,>=3.11"),
-    ("pypy3.10", "pypy@3.10"), ("3.13+freethreaded", "3.13+freethreaded"), ("cpython-3.12.1-linux-x86_64-gnu",
-                                                                   "cpython-3.12.1-linux-x86_64-gnu"),
-])
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("cp312", "cpython@3.12"),
+        ("CPython@3.12", "cpython@3.12"),
+        ("~=3.11.0", "~=3.11.0"),
+        ("python3.11", "3.11"),
+        (">=3.11, <3.13", ">=3.11,<3.13"),
+        ("<3.13,>=3.11", "<3.13,>=3.11"),
+        ("pypy3.10", "pypy@3.10"),
+        ("3.13+freethreaded", "3.13+freethreaded"),
+        ("cpython-3.12.1-linux-x86_64-gnu", "cpython-3.12.1-linux-x86_64-gnu"),
+    ],
+)
 def test_pin_writes_the_canonical_form(run: Run, tmp_path: Path, typed: str, canonical: str) -> None:
     p = run("pin", typed)
     assert p.returncode == 0, p.stderr
@@ -99,8 +108,9 @@ def test_pin_writes_the_canonical_form(run: Run, tmp_path: Path, typed: str, can
     assert run("pin").stdout == canonical + "\n"
 
 
-@pytest.mark.parametrize("bad", ["3.x", "../../bin/sh", "/usr/bin/python3", "./venv", "mypython", "3.12; rm -rf ~",
-                                 ">=3.11,<", "", "99.1"])
+@pytest.mark.parametrize(
+    "bad", ["3.x", "../../bin/sh", "/usr/bin/python3", "./venv", "mypython", "3.12; rm -rf ~", ">=3.11,<", "", "99.1"]
+)
 def test_malformed_pins_are_refused_and_never_written(run: Run, tmp_path: Path, bad: str) -> None:
     (tmp_path / ".python-version").write_text("3.11\n")
     p = run("pin", bad)
@@ -109,8 +119,9 @@ def test_malformed_pins_are_refused_and_never_written(run: Run, tmp_path: Path, 
     assert (tmp_path / ".python-version").read_text() == "3.11\n"
 
 
-def test_pin_warns_when_nothing_satisfies_the_request(run: Run, tmp_path: Path, env: Dict[str, str],
-                                                       sources: Dict[str, Path]) -> None:
+def test_pin_warns_when_nothing_satisfies_the_request(
+    run: Run, tmp_path: Path, env: Dict[str, str], sources: Dict[str, Path]
+) -> None:
     p = run("pin", "3.8")
     assert p.returncode == 0 and (tmp_path / ".python-version").read_text() == "3.8\n"
     assert "warning: no installed, downloadable or system Python satisfies 3.8" in p.stderr
@@ -143,8 +154,9 @@ def test_pin_global(run: Run, tmp_path: Path, env: Dict[str, str], project: Path
     assert p.returncode == 2 and p.stderr.startswith("error: no global pin")
 
 
-def test_pin_resolved_writes_the_installed_patch(run: Run, tmp_path: Path, env: Dict[str, str],
-                                                 sources: Dict[str, Path]) -> None:
+def test_pin_resolved_writes_the_installed_patch(
+    run: Run, tmp_path: Path, env: Dict[str, str], sources: Dict[str, Path]
+) -> None:
     managed(env, sources, "3.11.2")
     managed(env, sources, "3.11.7")
     p = run("pin", "--resolved", "3.11")
@@ -185,23 +197,31 @@ def test_pin_show_drops_untrusted_garbage_with_a_warning(run: Run, tmp_path: Pat
 
 
 # ---- find ------------------------------------------------------------------------------------
-def test_find_prints_the_pinned_managed_interpreter(run: Run, tmp_path: Path, env: Dict[str, str],
-                                                    sources: Dict[str, Path], project: Path) -> None:
+def test_find_prints_the_pinned_managed_interpreter(
+    run: Run, tmp_path: Path, env: Dict[str, str], sources: Dict[str, Path], project: Path
+) -> None:
     through = managed(env, sources, "3.12.1")
     managed(env, sources, "3.11.7")
     (project / ".python-version").write_text("3.12\n")
     p = run("find", cwd=project / "src" / "pkg")
     assert (p.returncode, p.stdout, p.stderr) == (0, f"{through}\n", "")
     p = run("find", "--output-format", "json", cwd=project)
-    assert json.loads(p.stdout) == {"path": str(through), "version": "3.12.1", "implementation": "cpython",
-                                    "variant": None, "source": "managed", "key": f"cpython-3.12.1-{HOST}"}
+    assert json.loads(p.stdout) == {
+        "path": str(through),
+        "version": "3.12.1",
+        "implementation": "cpython",
+        "variant": None,
+        "source": "managed",
+        "key": f"cpython-3.12.1-{HOST}",
+    }
     p = run("find", "3.11.7", "--output-format=json")
     row = json.loads(p.stdout)
     assert row["path"] == str(Path(env["SHIMKIT_PYTHON_INSTALL_DIR"]) / f"cpython-3.11.7-{HOST}" / "bin" / "python3.11")
 
 
 def test_the_shell_session_override_wins_for_find_but_is_never_written(
-        run: Run, tmp_path: Path, env: Dict[str, str], sources: Dict[str, Path], project: Path) -> None:
+    run: Run, tmp_path: Path, env: Dict[str, str], sources: Dict[str, Path], project: Path
+) -> None:
     # `shimkit shell 3.11` sets SHIMKIT_PYTHON; `python` then runs 3.11, so `find` must agree
     v312 = managed(env, sources, "3.12.1")
     v311 = managed(env, sources, "3.11.7")
@@ -226,8 +246,9 @@ def test_the_shell_session_override_wins_for_find_but_is_never_written(
 
 
 @pytest.mark.parametrize("pin", ["3.12-dev", "system", "3.12-dev # comment"])
-def test_an_unusable_pin_fails_find_venv_and_pin_resolved(run: Run, env: Dict[str, str], sources: Dict[str, Path],
-                                                         project: Path, tmp_path: Path, pin: str) -> None:
+def test_an_unusable_pin_fails_find_venv_and_pin_resolved(
+    run: Run, env: Dict[str, str], sources: Dict[str, Path], project: Path, tmp_path: Path, pin: str
+) -> None:
     managed(env, sources, "3.12.1")
     (project / ".python-version").write_text(pin + "\n")
     for args in (["find"], ["venv", str(tmp_path / "v")], ["pin", "--resolved"]):
@@ -239,30 +260,35 @@ def test_an_unusable_pin_fails_find_venv_and_pin_resolved(run: Run, env: Dict[st
     assert p.returncode == 2 and "shimkit shell --unset" in p.stderr
 
 
-def test_a_venv_made_from_a_bin_entry_counts_as_managed(run: Run, env: Dict[str, str], sources: Dict[str, Path],
-                                                         project: Path) -> None:
+def test_a_venv_made_from_a_bin_entry_counts_as_managed(
+    run: Run, env: Dict[str, str], sources: Dict[str, Path], project: Path
+) -> None:
     # `python3.12 -m venv` through a bin entry records home = the bin dir, not the install dir
     exe = managed(env, sources, "3.12.1")
     bindir = Path(env["SHIMKIT_BIN_DIR"])
     bindir.mkdir(parents=True, exist_ok=True)
     (bindir / "python3.12").symlink_to(exe)
-    subprocess.run([str(bindir / "python3.12"), "-m", "venv", "--without-pip", str(project / ".venv")], check=True,
-                   env={"PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [str(bindir / "python3.12"), "-m", "venv", "--without-pip", str(project / ".venv")],
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert f"home = {bindir}" in (project / ".venv" / "pyvenv.cfg").read_text()
     venv_python = f"{project / '.venv' / 'bin' / 'python'}\n"
     assert run("find", "3.12", "--managed-python", cwd=project).stdout == venv_python
     assert run("find", "3.12", "--no-managed-python", cwd=project).stdout != venv_python
 
 
-def test_find_system_and_managed_flags(run: Run, tmp_path: Path, env: Dict[str, str],
-                                       sources: Dict[str, Path]) -> None:
+def test_find_system_and_managed_flags(run: Run, tmp_path: Path, env: Dict[str, str], sources: Dict[str, Path]) -> None:
     managed(env, sources, "3.12.1")
     venv = tmp_path / "venv"
     subprocess.run([str(sources["3.10.13"]), "-m", "venv", "--without-pip", str(venv)], check=True)
     active = {"VIRTUAL_ENV": str(venv)}
     assert run("find", extra=active).stdout == f"{venv / 'bin' / 'python'}\n"
-    assert json.loads(run("find", ">=3.11", "--system", "--output-format", "json", extra=active).stdout)["source"] \
+    assert (
+        json.loads(run("find", ">=3.11", "--system", "--output-format", "json", extra=active).stdout)["source"]
         == "managed"
+    )
     # Debian's python3.11 (3.11.2) is on PATH in the isolated environment
     p = run("find", "3.11", "--no-managed-python")
     assert (p.returncode, json.loads(run("find", "3.11", "--output-format", "json").stdout)["version"]) == (0, "3.11.2")
@@ -274,8 +300,9 @@ def test_find_system_and_managed_flags(run: Run, tmp_path: Path, env: Dict[str, 
     assert p.returncode == 2 and "exclude each other" in p.stderr
 
 
-def test_find_honours_python_preference_from_env_and_config_file(run: Run, env: Dict[str, str],
-                                                                 sources: Dict[str, Path]) -> None:
+def test_find_honours_python_preference_from_env_and_config_file(
+    run: Run, env: Dict[str, str], sources: Dict[str, Path]
+) -> None:
     managed(env, sources, "3.11.7")
     assert json.loads(run("find", "3.11", "--output-format", "json").stdout)["version"] == "3.11.7"
     config = Path(env["XDG_CONFIG_HOME"]) / "shimkit" / "shimkit.toml"
@@ -285,16 +312,24 @@ def test_find_honours_python_preference_from_env_and_config_file(run: Run, env: 
     # env beats the file, the flag beats both
     p = run("find", "3.11", "--output-format", "json", extra={"SHIMKIT_PYTHON_PREFERENCE": "managed"})
     assert json.loads(p.stdout)["version"] == "3.11.7"
-    p = run("find", "3.11", "--no-managed-python", "--output-format", "json",
-            extra={"SHIMKIT_PYTHON_PREFERENCE": "only-managed"})
+    p = run(
+        "find",
+        "3.11",
+        "--no-managed-python",
+        "--output-format",
+        "json",
+        extra={"SHIMKIT_PYTHON_PREFERENCE": "only-managed"},
+    )
     assert json.loads(p.stdout)["version"] == "3.11.2"
 
 
 def test_find_nothing_matches_exit_2_one_line(run: Run) -> None:
     p = run("find", "3.8")
     assert (p.returncode, p.stdout) == (2, "")
-    assert p.stderr == ("error: no Python interpreter satisfies 3.8; hint: install it with `shimkit install 3.8` "
-                        "(python-downloads is never)\n")
+    assert p.stderr == (
+        "error: no Python interpreter satisfies 3.8; hint: install it with `shimkit install 3.8` "
+        "(python-downloads is never)\n"
+    )
     p = run("find", "not a request/..")
     assert p.returncode == 2 and p.stderr.startswith("error:")
 
@@ -306,17 +341,26 @@ def test_find_never_downloads_and_venv_installs_like_install(run: Run, env: Dict
     root = Path(env["SHIMKIT_PYTHON_INSTALL_DIR"])
     p = run("find", "3.10", extra=auto)
     assert (p.returncode, p.stdout) == (2, "")
-    assert p.stderr.startswith("error: no Python interpreter satisfies 3.10; hint: install it with "
-                               "`shimkit install 3.10`")
+    assert p.stderr.startswith(
+        "error: no Python interpreter satisfies 3.10; hint: install it with `shimkit install 3.10`"
+    )
     assert not root.exists() or not any(n.startswith("cpython-3.10") for n in os.listdir(root))
     # a command that creates something may download, and installs as `shimkit install` would: bin entry too
     p = run("venv", "-p", "3.10", str(tmp_path / "v"), extra=auto)
     assert p.returncode == 0, p.stderr
     assert (root / f"cpython-3.10-{HOST}").is_symlink()
     assert os.path.realpath(Path(env["SHIMKIT_BIN_DIR"]) / "python3.10") == os.path.realpath(
-        root / f"cpython-3.10.13-{HOST}" / "bin" / "python3.10")
-    assert subprocess.run([str(tmp_path / "v" / "bin" / "python"), "-c", "import sys; print(sys.version_info[:2])"],
-                          capture_output=True, text=True, check=True).stdout == "(3, 10)\n"
+        root / f"cpython-3.10.13-{HOST}" / "bin" / "python3.10"
+    )
+    assert (
+        subprocess.run(
+            [str(tmp_path / "v" / "bin" / "python"), "-c", "import sys; print(sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        == "(3, 10)\n"
+    )
     # manual: only `install` downloads
     p = run("venv", "-p", "3.9", str(tmp_path / "w"), extra={"SHIMKIT_PYTHON_DOWNLOADS": "manual"})
     assert p.returncode == 2 and "(python-downloads is manual)" in p.stderr
@@ -334,12 +378,15 @@ def test_find_an_explicit_interpreter_that_does_not_run(run: Run, tmp_path: Path
     broken.chmod(0o755)
     p = run("find", str(broken))
     assert (p.returncode, p.stdout) == (2, "")
-    assert p.stderr == (f"error: {broken} cannot be used: failed to start: exit code 3; "
-                        f"hint: check that `{broken} -c pass` runs, or name another interpreter\n")
+    assert p.stderr == (
+        f"error: {broken} cannot be used: failed to start: exit code 3; "
+        f"hint: check that `{broken} -c pass` runs, or name another interpreter\n"
+    )
 
 
-def test_typer_definitions_match_the_fast_lane(run: Run, env: Dict[str, str], sources: Dict[str, Path],
-                                               tmp_path: Path) -> None:
+def test_typer_definitions_match_the_fast_lane(
+    run: Run, env: Dict[str, str], sources: Dict[str, Path], tmp_path: Path
+) -> None:
     through = managed(env, sources, "3.12.1")
     assert run("-q", "find").stdout == run("find").stdout == f"{through}\n"  # -q goes through typer
     for cmd in ("find", "pin"):
@@ -352,34 +399,58 @@ def test_typer_definitions_match_the_fast_lane(run: Run, env: Dict[str, str], so
     assert p.returncode == 2 and "text or json" in p.stderr
 
 
-@pytest.mark.parametrize(("args", "pin", "allowed"), [
-    (["find"], "3.12", set()),
-    (["pin"], "3.12", set()),
-    (["find", ">=3.11"], None, set()),  # specifiers are shimkit.model's, not packaging's
-    (["find"], ">=3.11,<3.13", set()),
-    (["find"], "requires-python", set()),  # read without the TOML parser
-    (["pin"], "requires-python", set()),
-    (["find", "cpython>=3.11"], None, set()),
-    # the hooks' helper, with the flags the hooks pass: for a cd into a requires-python project
-    (["hook-resolve", "--host", HOST, "--install-dir", "{installs}", "--global-file", ""], "requires-python", set()),
-    (["hook-resolve", "--host", HOST, "--install-dir", "{installs}", "--global-file", ""], ">=3.11,<3.13", set()),
-])
-def test_fast_lane_imports_nothing_heavy(env: Dict[str, str], sources: Dict[str, Path], tmp_path: Path,
-                                         args: List[str], pin: str, allowed: set) -> None:
+@pytest.mark.parametrize(
+    ("args", "pin", "allowed"),
+    [
+        (["find"], "3.12", set()),
+        (["pin"], "3.12", set()),
+        (["find", ">=3.11"], None, set()),  # specifiers are shimkit.model's, not packaging's
+        (["find"], ">=3.11,<3.13", set()),
+        (["find"], "requires-python", set()),  # read without the TOML parser
+        (["pin"], "requires-python", set()),
+        (["find", "cpython>=3.11"], None, set()),
+        # the hooks' helper, with the flags the hooks pass: for a cd into a requires-python project
+        (
+            ["hook-resolve", "--host", HOST, "--install-dir", "{installs}", "--global-file", ""],
+            "requires-python",
+            set(),
+        ),
+        (["hook-resolve", "--host", HOST, "--install-dir", "{installs}", "--global-file", ""], ">=3.11,<3.13", set()),
+    ],
+)
+def test_fast_lane_imports_nothing_heavy(
+    env: Dict[str, str], sources: Dict[str, Path], tmp_path: Path, args: List[str], pin: str, allowed: set
+) -> None:
     managed(env, sources, "3.12.1")
     if pin == "requires-python":
         (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nrequires-python = ">=3.11"\n')
     elif pin:
         (tmp_path / ".python-version").write_text(pin + "\n")
     args = [a.format(installs=env["SHIMKIT_PYTHON_INSTALL_DIR"]) for a in args]
-    code = ("import sys; from shimkit.entry import main; code = main(sys.argv[1:]); "
-            "sys.stdout.flush(); sys.stderr.write(' '.join(sorted(sys.modules)) + '\\n'); sys.exit(code)")
-    p = subprocess.run([sys.executable, "-c", code, *args], env=env, cwd=tmp_path, capture_output=True, text=True,
-                       check=False)
+    code = (
+        "import sys; from shimkit.entry import main; code = main(sys.argv[1:]); "
+        "sys.stdout.flush(); sys.stderr.write(' '.join(sorted(sys.modules)) + '\\n'); sys.exit(code)"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, cwd=tmp_path, capture_output=True, text=True, check=False
+    )
     assert p.returncode == 0, p.stderr
     modules = set(p.stderr.split())
-    heavy = {"typer", "rich", "httpx", "jinja2", "platformdirs", "click", "packaging", "packaging.specifiers",
-             "dataclasses", "typing", "subprocess", "tomllib", "json"} - allowed
+    heavy = {
+        "typer",
+        "rich",
+        "httpx",
+        "jinja2",
+        "platformdirs",
+        "click",
+        "packaging",
+        "packaging.specifiers",
+        "dataclasses",
+        "typing",
+        "subprocess",
+        "tomllib",
+        "json",
+    } - allowed
     assert not heavy & modules
 
 
@@ -388,24 +459,31 @@ def test_a_deleted_working_directory_is_one_line(env: Dict[str, str], tmp_path: 
     gone = tmp_path / "gone"
     gone.mkdir()
     script = 'cd "$1" && rmdir "$1" && shift && exec "$@"'
-    p = subprocess.run(["sh", "-c", script, "sh", str(gone), sys.executable, "-m", "shimkit", *args],
-                       env=env, capture_output=True, text=True)
+    p = subprocess.run(
+        ["sh", "-c", script, "sh", str(gone), sys.executable, "-m", "shimkit", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 1 and "Traceback" not in p.stderr
     assert p.stderr == "error: the working directory no longer exists; hint: cd to an existing directory\n"
 
 
 # ---- agreeing with uv and pyenv (cases from their test suites) ------------------------------
-@pytest.mark.parametrize(("typed", "written"), [
-    ("3.13.0rc1", "3.13rc1"),  # uv: python_pin.rs / discovery.rs interpreter_request_to_canonical_string
-    ("3.13t", "3.13+freethreaded"),  # uv: python_pin.rs python_pin_compatible_with_requires_python
-    ("cpython@3.11", "cpython@3.11"),
-    ("cp311", "cpython@3.11"),
-    ("==3.11", "3.11"),  # uv: discovery.rs version_request_from_specifiers
-    (">=3.11, <3.13", ">=3.11,<3.13"),  # shimkit keeps ranges one word (see docs/migrating.md)
-    ("cpython-3.11", "cpython-3.11-any-any-any"),  # a partial key (uv: interpreter_request_from_str)
-    ("any-3.11-any", "any-3.11-any-any-any"),
-    ("pypy-linux", "pypy-any-linux-any-any"),
-])
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("3.13.0rc1", "3.13rc1"),  # uv: python_pin.rs / discovery.rs interpreter_request_to_canonical_string
+        ("3.13t", "3.13+freethreaded"),  # uv: python_pin.rs python_pin_compatible_with_requires_python
+        ("cpython@3.11", "cpython@3.11"),
+        ("cp311", "cpython@3.11"),
+        ("==3.11", "3.11"),  # uv: discovery.rs version_request_from_specifiers
+        (">=3.11, <3.13", ">=3.11,<3.13"),  # shimkit keeps ranges one word (see docs/migrating.md)
+        ("cpython-3.11", "cpython-3.11-any-any-any"),  # a partial key (uv: interpreter_request_from_str)
+        ("any-3.11-any", "any-3.11-any-any-any"),
+        ("pypy-linux", "pypy-any-linux-any-any"),
+    ],
+)
 def test_pin_accepts_uv_spellings_and_writes_uv_forms(run: Run, tmp_path: Path, typed: str, written: str) -> None:
     p = run("pin", typed)
     assert p.returncode == 0, p.stderr
@@ -415,12 +493,15 @@ def test_pin_accepts_uv_spellings_and_writes_uv_forms(run: Run, tmp_path: Path, 
     assert (p.returncode, p.stdout) == (0, written + "\n")
 
 
-@pytest.mark.parametrize(("request_text", "why"), [
-    ("3.5", "Python 3.5 is not supported"),  # uv: python_find.rs python_find_unsupported_version
-    ("3.5.9", "Python 3.5 is not supported"),
-    ("2.6", "Python 2.6 is not supported"),
-    ("3.12t", "free-threaded builds exist from Python 3.13 on"),
-])
+@pytest.mark.parametrize(
+    ("request_text", "why"),
+    [
+        ("3.5", "Python 3.5 is not supported"),  # uv: python_find.rs python_find_unsupported_version
+        ("3.5.9", "Python 3.5 is not supported"),
+        ("2.6", "Python 2.6 is not supported"),
+        ("3.12t", "free-threaded builds exist from Python 3.13 on"),
+    ],
+)
 @pytest.mark.parametrize("command", ["find", "list", "pin", "install"])
 def test_requests_no_python_can_satisfy_are_invalid(run: Run, command: str, request_text: str, why: str) -> None:
     p = run(command, request_text)
@@ -434,8 +515,9 @@ def test_a_satisfiable_but_missing_request_says_so(run: Run) -> None:
     assert p.returncode == 2 and p.stderr.startswith("error: no Python interpreter satisfies 4.2;")
 
 
-def test_pin_refuses_a_version_requires_python_excludes(run: Run, env: Dict[str, str], sources: Dict[str, Path],
-                                                        tmp_path: Path) -> None:
+def test_pin_refuses_a_version_requires_python_excludes(
+    run: Run, env: Dict[str, str], sources: Dict[str, Path], tmp_path: Path
+) -> None:
     # uv: python_pin.rs python_pin_compatible_with_requires_python
     managed(env, sources, "3.10.13")
     managed(env, sources, "3.12.1")
@@ -443,9 +525,11 @@ def test_pin_refuses_a_version_requires_python_excludes(run: Run, env: Dict[str,
     for typed in ("3.10", "cpython@3.10", "3.10.13"):
         p = run("pin", typed)
         assert p.returncode == 2, p.stderr
-        assert p.stderr == (f"error: the requested Python version `{typed}` is incompatible with the project's "
-                            f"requires-python `>=3.11` ({tmp_path / 'pyproject.toml'}); hint: pin a version it "
-                            "allows, or pass --no-config to pin it anyway\n")
+        assert p.stderr == (
+            f"error: the requested Python version `{typed}` is incompatible with the project's "
+            f"requires-python `>=3.11` ({tmp_path / 'pyproject.toml'}); hint: pin a version it "
+            "allows, or pass --no-config to pin it anyway\n"
+        )
         assert not (tmp_path / ".python-version").exists()
     assert run("pin", "--no-config", "3.10").returncode == 0  # as uv's --no-project
     # a range is judged by what it resolves to: a warning, the pin is written
@@ -463,8 +547,9 @@ def test_pin_refuses_a_version_requires_python_excludes(run: Run, env: Dict[str,
     assert "resolved to Python 3.12.1, which is incompatible with the project's requires-python `>=3.13`" in p.stderr
 
 
-def test_workspace_members_are_checked_against_the_root_pin(run: Run, env: Dict[str, str], sources: Dict[str, Path],
-                                                            tmp_path: Path) -> None:
+def test_workspace_members_are_checked_against_the_root_pin(
+    run: Run, env: Dict[str, str], sources: Dict[str, Path], tmp_path: Path
+) -> None:
     managed(env, sources, "3.12.1")
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "root"\n[tool.uv.workspace]\nmembers = ["lib"]\n')
     (tmp_path / "lib").mkdir()
@@ -476,8 +561,9 @@ def test_workspace_members_are_checked_against_the_root_pin(run: Run, env: Dict[
     assert run("pin", "3.12", cwd=tmp_path / "lib").returncode == 2
 
 
-def test_an_active_venv_without_its_interpreter_is_an_error(run: Run, env: Dict[str, str], sources: Dict[str, Path],
-                                                             tmp_path: Path) -> None:
+def test_an_active_venv_without_its_interpreter_is_an_error(
+    run: Run, env: Dict[str, str], sources: Dict[str, Path], tmp_path: Path
+) -> None:
     # uv: python_find.rs, "Failed to inspect Python interpreter from active virtual environment"
     managed(env, sources, "3.12.1")
     venv = tmp_path / ".venv"
@@ -486,8 +572,10 @@ def test_an_active_venv_without_its_interpreter_is_an_error(run: Run, env: Dict[
     (venv / "bin" / "python3").unlink()
     p = run("find", extra={"VIRTUAL_ENV": str(venv)})
     assert (p.returncode, p.stdout) == (2, "")
-    assert p.stderr.startswith(f"error: the active virtual environment {venv} has no Python interpreter; hint: "
-                               f"recreate it with `shimkit venv --clear {venv}`")
+    assert p.stderr.startswith(
+        f"error: the active virtual environment {venv} has no Python interpreter; hint: "
+        f"recreate it with `shimkit venv --clear {venv}`"
+    )
     assert run("find", "--system", extra={"VIRTUAL_ENV": str(venv)}).returncode == 0
 
 

@@ -32,23 +32,31 @@ def config(home: Path, text: str) -> Path:
 
 def test_defaults(home: Path) -> None:
     st = s.load_settings()
-    assert (st.python_preference, st.python_downloads, st.offline, st.no_config) == ("managed", "automatic", False,
-                                                                                      False)
+    assert (st.python_preference, st.python_downloads, st.offline, st.no_config) == (
+        "managed",
+        "automatic",
+        False,
+        False,
+    )
     assert st.install_dir == home / ".local" / "share" / "shimkit" / "python"
     assert st.bin_dir == home / ".local" / "bin"
     assert st.config_file is None
 
 
-@pytest.mark.parametrize(("key", "attr", "file_value", "env_value", "flag_value"), [
-    ("python-preference", "python_preference", "system", "only-managed", "only-system"),
-    ("python-downloads", "python_downloads", "never", "manual", "automatic"),
-    ("install-dir", "install_dir", "/from/file", "/from/env", "/from/flag"),
-    ("bin-dir", "bin_dir", "/from/file", "/from/env", "/from/flag"),
-    ("mirror", "mirror", "http://127.0.0.1:1/file", "http://127.0.0.1:1/env", "http://127.0.0.1:1/flag"),
-    ("downloads-json", "downloads_json", "/file.json", "/env.json", "/flag.json"),
-])
-def test_flags_beat_env_beat_file(home: Path, monkeypatch: pytest.MonkeyPatch, key: str, attr: str,
-                                  file_value: str, env_value: str, flag_value: str) -> None:
+@pytest.mark.parametrize(
+    ("key", "attr", "file_value", "env_value", "flag_value"),
+    [
+        ("python-preference", "python_preference", "system", "only-managed", "only-system"),
+        ("python-downloads", "python_downloads", "never", "manual", "automatic"),
+        ("install-dir", "install_dir", "/from/file", "/from/env", "/from/flag"),
+        ("bin-dir", "bin_dir", "/from/file", "/from/env", "/from/flag"),
+        ("mirror", "mirror", "http://127.0.0.1:1/file", "http://127.0.0.1:1/env", "http://127.0.0.1:1/flag"),
+        ("downloads-json", "downloads_json", "/file.json", "/env.json", "/flag.json"),
+    ],
+)
+def test_flags_beat_env_beat_file(
+    home: Path, monkeypatch: pytest.MonkeyPatch, key: str, attr: str, file_value: str, env_value: str, flag_value: str
+) -> None:
     spec = next(x for x in s.SETTINGS if x.key == key)
 
     def value(st: s.Settings) -> str:
@@ -73,21 +81,30 @@ def test_invalid_value_in_config_file_names_file_key_and_accepted_values(home: P
     path = config(home, 'python-downloads = "sometimes"\n')
     with pytest.raises(ConfigError) as exc:
         s.load_settings()
-    assert exc.value.one_line() == (f"{path}: invalid value 'sometimes' for python-downloads; "
-                                    "hint: expected one of automatic, manual, never")
+    assert exc.value.one_line() == (
+        f"{path}: invalid value 'sometimes' for python-downloads; hint: expected one of automatic, manual, never"
+    )
     assert exc.value.exit_code == 2
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("python-preference = 3\n", "invalid value 3 for python-preference; hint: expected one of only-managed, "
-                                "managed, system, only-system"),
-    ("offline = \"perhaps\"\n", "invalid value 'perhaps' for offline; hint: expected true or false"),
-    ("install-dir = \"\"\n", "invalid value '' for install-dir; hint: expected a path"),
-    ("mirror = [1]\n", "invalid value [1] for mirror; hint: expected a string"),
-    ("python_preference = \"system\"\n", "unknown setting 'python_preference'; hint: accepted settings: bin-dir, "
-                                         "compile-bytecode, downloads-json, install-dir, metadata-auto-refresh, "
-                                         "mirror, offline, python-downloads, python-preference"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "python-preference = 3\n",
+            "invalid value 3 for python-preference; hint: expected one of only-managed, managed, system, only-system",
+        ),
+        ('offline = "perhaps"\n', "invalid value 'perhaps' for offline; hint: expected true or false"),
+        ('install-dir = ""\n', "invalid value '' for install-dir; hint: expected a path"),
+        ("mirror = [1]\n", "invalid value [1] for mirror; hint: expected a string"),
+        (
+            'python_preference = "system"\n',
+            "unknown setting 'python_preference'; hint: accepted settings: bin-dir, "
+            "compile-bytecode, downloads-json, install-dir, metadata-auto-refresh, "
+            "mirror, offline, python-downloads, python-preference",
+        ),
+    ],
+)
 def test_config_file_errors(home: Path, text: str, expected: str) -> None:
     path = config(home, text)
     with pytest.raises(ConfigError) as exc:
@@ -116,8 +133,9 @@ def test_env_values_are_case_and_space_insensitive(home: Path, monkeypatch: pyte
     assert (st.python_preference, st.offline) == ("only-system", True)
 
 
-def test_relative_paths_in_the_config_file_are_relative_to_it(home: Path, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_paths_in_the_config_file_are_relative_to_it(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = config(home, 'install-dir = "pythons"\nbin-dir = "~/mybin"\n')
     monkeypatch.chdir(tmp_path)
     st = s.load_settings()
@@ -148,8 +166,10 @@ def test_cli_reports_a_bad_config_file_in_one_line(tmp_path: Path) -> None:
     for args in (["find"], ["pin"], ["list", "--only-installed"]):
         p = cli.run_shimkit(*args, env=env, cwd=tmp_path)
         assert p.returncode == 2, (args, p.stderr)
-        assert p.stderr == (f"error: {path}: invalid value 'newest' for python-preference; hint: expected one of "
-                            "only-managed, managed, system, only-system\n")
+        assert p.stderr == (
+            f"error: {path}: invalid value 'newest' for python-preference; hint: expected one of "
+            "only-managed, managed, system, only-system\n"
+        )
     # --no-config skips the file entirely
     assert cli.run_shimkit("find", "--no-config", env=env, cwd=tmp_path).returncode == 0
     assert cli.run_shimkit("find", env=dict(env, SHIMKIT_NO_CONFIG="1"), cwd=tmp_path).returncode == 0

@@ -107,9 +107,7 @@ def _debris(root: Path) -> Path:
     return trash
 
 
-@pytest.mark.parametrize(
-    "args", [["uninstall", "3.99"], ["uninstall", "--outdated", "--yes"], ["uninstall", "--all"]]
-)
+@pytest.mark.parametrize("args", [["uninstall", "3.99"], ["uninstall", "--outdated", "--yes"], ["uninstall", "--all"]])
 def test_every_uninstall_clears_what_a_killed_one_left(tmp_path: Path, env: Dict[str, str], args: List[str]) -> None:
     root = installs(env)
     _debris(root)
@@ -266,12 +264,20 @@ def test_venv_with_a_read_only_install_dir_creates_it_and_exits_0(
     )
     proc = subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "sh", "-euc", script],
-        env=env, cwd=str(venv.parent), capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=str(venv.parent),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "read-only" in warnings[0].lower(), proc.stderr
-    out = subprocess.run([str(venv / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == str(venv)
     assert not (root / ".venvs.json").exists()

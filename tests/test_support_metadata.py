@@ -12,8 +12,20 @@ import pytest
 from support import cli, metadata
 
 # The fields of one entry in the project's python-downloads.json.
-ENTRY_FIELDS = {"name", "arch", "os", "libc", "major", "minor", "patch", "prerelease", "url", "sha256",
-                "variant", "build"}
+ENTRY_FIELDS = {
+    "name",
+    "arch",
+    "os",
+    "libc",
+    "major",
+    "minor",
+    "patch",
+    "prerelease",
+    "url",
+    "sha256",
+    "variant",
+    "build",
+}
 
 
 def _v312(archives):
@@ -27,30 +39,46 @@ def test_entry_has_the_shared_shape(pbs_archives):
     assert key == f"cpython-3.11.7-linux-{archive.arch}-gnu" == archive.key
     assert entry["arch"] == {"family": archive.arch, "variant": None}
     assert (entry["major"], entry["minor"], entry["patch"], entry["prerelease"]) == (3, 11, 7, "")
-    assert entry["url"] == (f"http://127.0.0.1:1/m/20990101/cpython-3.11.7%2B20990101-{archive.arch}"
-                            "-unknown-linux-gnu-install_only.tar.gz")
+    assert entry["url"] == (
+        f"http://127.0.0.1:1/m/20990101/cpython-3.11.7%2B20990101-{archive.arch}-unknown-linux-gnu-install_only.tar.gz"
+    )
     assert (entry["sha256"], entry["variant"], entry["build"], entry["os"], entry["libc"], entry["name"]) == (
-        archive.sha256, None, "20990101", "linux", "gnu", "cpython")
-    assert metadata.key_for({**entry, "prerelease": "rc1", "variant": "freethreaded",
-                             "arch": {"family": "x86_64", "variant": "v3"}}) == \
-        "cpython-3.11.7rc1+freethreaded-linux-x86_64_v3-gnu"
+        archive.sha256,
+        None,
+        "20990101",
+        "linux",
+        "gnu",
+        "cpython",
+    )
+    assert (
+        metadata.key_for(
+            {**entry, "prerelease": "rc1", "variant": "freethreaded", "arch": {"family": "x86_64", "variant": "v3"}}
+        )
+        == "cpython-3.11.7rc1+freethreaded-linux-x86_64_v3-gnu"
+    )
 
 
 def test_write_downloads_json_with_overrides(pbs_archives, tmp_path):
     path = tmp_path / "d" / "downloads.json"
     v312 = _v312(pbs_archives)
-    doc = metadata.write_downloads_json(path, pbs_archives.values(), "http://127.0.0.1:1", overrides={
-        v312: {"sha256": "0" * 64},
-        "3.11.2": {"patch": 9},  # relabel: the 3.11.2 archive claims to be 3.11.9
-        "3.11.7": {"sha256": metadata.DELETE},
-    })
+    doc = metadata.write_downloads_json(
+        path,
+        pbs_archives.values(),
+        "http://127.0.0.1:1",
+        overrides={
+            v312: {"sha256": "0" * 64},
+            "3.11.2": {"patch": 9},  # relabel: the 3.11.2 archive claims to be 3.11.9
+            "3.11.7": {"sha256": metadata.DELETE},
+        },
+    )
     assert json.loads(path.read_text()) == doc
     arch = pbs_archives["3.11.2"].arch
     assert doc[f"cpython-{v312}-linux-{arch}-gnu"]["sha256"] == "0" * 64
     assert f"cpython-3.11.2-linux-{arch}-gnu" not in doc
     relabeled = doc[f"cpython-3.11.9-linux-{arch}-gnu"]
-    assert relabeled["patch"] == 9 and relabeled["url"].endswith("cpython-3.11.2%2B20990101-" + arch
-                                                                 + "-unknown-linux-gnu-install_only.tar.gz")
+    assert relabeled["patch"] == 9 and relabeled["url"].endswith(
+        "cpython-3.11.2%2B20990101-" + arch + "-unknown-linux-gnu-install_only.tar.gz"
+    )
     assert "sha256" not in doc[f"cpython-3.11.7-linux-{arch}-gnu"]
     versions = [(e["major"], e["minor"], e["patch"]) for e in doc.values()]
     assert versions == sorted(versions, reverse=True)  # newest first, like upstream
@@ -107,20 +135,38 @@ def test_mirror_fixture_starts_each_test_clean(mirror, round_, http):
 
 
 def test_isolated_env_leaks_nothing_from_the_developer_shell(tmp_path, monkeypatch):
-    for name, value in [("PYTHONPATH", "/nope"), ("PYTHONHOME", "/nope"), ("VIRTUAL_ENV", "/nope"),
-                        ("PYENV_VERSION", "3.9"), ("PYENV_ROOT", "/nope"), ("SHIMKIT_BIN_DIR", "/nope"),
-                        ("XDG_DATA_HOME", "/nope")]:
+    for name, value in [
+        ("PYTHONPATH", "/nope"),
+        ("PYTHONHOME", "/nope"),
+        ("VIRTUAL_ENV", "/nope"),
+        ("PYENV_VERSION", "3.9"),
+        ("PYENV_ROOT", "/nope"),
+        ("SHIMKIT_BIN_DIR", "/nope"),
+        ("XDG_DATA_HOME", "/nope"),
+    ]:
         monkeypatch.setenv(name, value)
     env = cli.isolated_env(tmp_path, downloads_json_url="http://127.0.0.1:9/downloads.json")
     assert not [k for k in env if k.startswith(("PYTHON", "PYENV", "VIRTUAL_ENV", "CONDA"))]
-    for name in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_BIN_HOME",
-                 "SHIMKIT_PYTHON_INSTALL_DIR", "SHIMKIT_BIN_DIR"):
+    for name in (
+        "HOME",
+        "XDG_DATA_HOME",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_BIN_HOME",
+        "SHIMKIT_PYTHON_INSTALL_DIR",
+        "SHIMKIT_BIN_DIR",
+    ):
         assert env[name].startswith(str(tmp_path) + os.sep), name
     assert env["SHIMKIT_PYTHON_DOWNLOADS_JSON_URL"] == "http://127.0.0.1:9/downloads.json"
     assert env["PATH"].split(os.pathsep) == [os.path.dirname(sys.executable), "/usr/bin", "/bin"]
     # A child sees exactly that: the venv's python first on PATH, HOME under tmp_path.
-    out = subprocess.run(["/bin/sh", "-c", 'command -v python; echo "$HOME"; echo "${PYTHONPATH-unset}"'],
-                         env=env, capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        ["/bin/sh", "-c", 'command -v python; echo "$HOME"; echo "${PYTHONPATH-unset}"'],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert out == [os.path.join(os.path.dirname(sys.executable), "python"), env["HOME"], "unset"]
 
 

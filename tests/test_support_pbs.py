@@ -46,8 +46,7 @@ def _under(path: str, dirs: List[str]) -> bool:
 
 
 def _run(*cmd: object, **kwargs: object) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(c) for c in cmd], env=CLEAN_ENV, capture_output=True, text=True,
-                          timeout=120, **kwargs)  # type: ignore[call-overload]
+    proc = subprocess.run([str(c) for c in cmd], env=CLEAN_ENV, capture_output=True, text=True, timeout=120, **kwargs)  # type: ignore[call-overload]
     assert proc.returncode == 0, f"{cmd} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc
 
@@ -80,7 +79,7 @@ def test_sources_include_the_runner_base_pyenv_versions_and_debian_python(real_s
         elif len(parts) == 3 and all(p.isdigit() for p in parts):
             assert d.name not in {s.version for s in real_sources}, f"pyenv {d.name} < 3.9 was taken"
     for exe in Path("/usr/bin").glob("python3.*"):
-        if exe.name[len("python3."):].isdigit() and int(exe.name[len("python3."):]) >= 9:
+        if exe.name[len("python3.") :].isdigit() and int(exe.name[len("python3.") :]) >= 9:
             assert Path(os.path.realpath(exe)) in executables, exe
 
 
@@ -107,7 +106,11 @@ def test_install_only_archive_has_the_pbs_shape(version, pbs_archives, real_sour
     assert archive.path.name == archive.filename
     assert archive.sha256 == hashlib.sha256(archive.path.read_bytes()).hexdigest()
     assert (archive.version, archive.major, archive.minor, archive.patch) == (
-        version, source.major, source.minor, source.patch)
+        version,
+        source.major,
+        source.minor,
+        source.patch,
+    )
     facts = (archive.implementation, archive.os, archive.arch, archive.libc, archive.variant, archive.build)
     assert facts == ("cpython", "linux", arch, "gnu", None, "20990101")
     assert archive.key == f"cpython-{version}-linux-{arch}-gnu"
@@ -174,8 +177,9 @@ def test_archive_runs_from_a_new_location(version, pbs_archives, real_sources, t
 
     venv_dir = tmp_path / "venv"
     _run(root / "bin" / f"python{mm}", "-m", "venv", "--without-pip", venv_dir)
-    out = _run(venv_dir / "bin" / "python", "-c",
-               "import sys, ssl; print(sys.base_prefix); print(sys.prefix)").stdout.split("\n")
+    out = _run(
+        venv_dir / "bin" / "python", "-c", "import sys, ssl; print(sys.base_prefix); print(sys.prefix)"
+    ).stdout.split("\n")
     assert out[:2] == [str(root), str(venv_dir)]
     cfg = (venv_dir / "pyvenv.cfg").read_text()
     assert f"home = {root / 'bin'}" in cfg
@@ -202,9 +206,15 @@ def _python312(real_sources: List[pbs.InterpreterSource]) -> str:
 MAGIC = {"tar.gz": b"\x1f\x8b", "tar.zst": b"\x28\xb5\x2f\xfd", "zip": b"PK\x03\x04"}
 
 
-@pytest.mark.parametrize(("fmt", "layout"), [
-    ("tar.zst", "python/install"), ("tar.zst", "python"), ("zip", "python"), ("tar.gz", "python/install"),
-])
+@pytest.mark.parametrize(
+    ("fmt", "layout"),
+    [
+        ("tar.zst", "python/install"),
+        ("tar.zst", "python"),
+        ("zip", "python"),
+        ("tar.gz", "python/install"),
+    ],
+)
 def test_other_formats_and_layouts_extract_and_run(fmt, layout, make_pbs_archive, real_sources, tmp_path):
     version = _python312(real_sources)
     archive = make_pbs_archive(version, fmt=fmt, layout=layout)
@@ -237,18 +247,27 @@ def test_name_and_build_tag(make_pbs_archive, pbs_archives, real_sources):
 
 def test_archive_filenames_follow_pbs():
     f = pbs.archive_filename
-    assert f("3.12.1", "20990101", arch="x86_64") == \
-        "cpython-3.12.1+20990101-x86_64-unknown-linux-gnu-install_only.tar.gz"
-    assert f("3.12.1", "20990101", arch="x86_64", layout="python/install", fmt="tar.zst") == \
-        "cpython-3.12.1+20990101-x86_64-unknown-linux-gnu-pgo+lto-full.tar.zst"
+    assert (
+        f("3.12.1", "20990101", arch="x86_64") == "cpython-3.12.1+20990101-x86_64-unknown-linux-gnu-install_only.tar.gz"
+    )
+    assert (
+        f("3.12.1", "20990101", arch="x86_64", layout="python/install", fmt="tar.zst")
+        == "cpython-3.12.1+20990101-x86_64-unknown-linux-gnu-pgo+lto-full.tar.zst"
+    )
     # Shapes of real names in PBS release 20241016:
-    assert f("3.13.0", "20241016", arch="x86_64", variant="freethreaded") == \
-        "cpython-3.13.0+20241016-x86_64-unknown-linux-gnu-freethreaded-install_only.tar.gz"
+    assert (
+        f("3.13.0", "20241016", arch="x86_64", variant="freethreaded")
+        == "cpython-3.13.0+20241016-x86_64-unknown-linux-gnu-freethreaded-install_only.tar.gz"
+    )
     full = {"layout": "python/install", "fmt": "tar.zst"}
-    assert f("3.13.0", "20241016", arch="x86_64", variant="freethreaded", **full) == \
-        "cpython-3.13.0+20241016-x86_64-unknown-linux-gnu-freethreaded+pgo+lto-full.tar.zst"
-    assert f("3.13.0", "20241016", arch="aarch64", variant="debug", **full) == \
-        "cpython-3.13.0+20241016-aarch64-unknown-linux-gnu-debug-full.tar.zst"
+    assert (
+        f("3.13.0", "20241016", arch="x86_64", variant="freethreaded", **full)
+        == "cpython-3.13.0+20241016-x86_64-unknown-linux-gnu-freethreaded+pgo+lto-full.tar.zst"
+    )
+    assert (
+        f("3.13.0", "20241016", arch="aarch64", variant="debug", **full)
+        == "cpython-3.13.0+20241016-aarch64-unknown-linux-gnu-debug-full.tar.zst"
+    )
 
 
 def test_read_elf_agrees_with_readelf(real_sources):
@@ -259,8 +278,7 @@ def test_read_elf_agrees_with_readelf(real_sources):
         elf = pbs.read_elf(s.executable)
         assert elf is not None
         for tag, values in (("NEEDED", elf.needed), ("RUNPATH", elf.runpath), ("RPATH", elf.rpath)):
-            want = [line.split("[", 1)[1].rstrip("]").split(":") for line in out.splitlines()
-                    if f"({tag})" in line]
+            want = [line.split("[", 1)[1].rstrip("]").split(":") for line in out.splitlines() if f"({tag})" in line]
             assert list(values) == [p for group in want for p in group], (s.executable, tag)
     assert pbs.read_elf(Path(pbs.__file__)) is None
 

@@ -171,8 +171,12 @@ def test_etag_and_last_modified_give_304(body_server, http):
     url = s.url("/files/body.bin")
     r = http.get(url)
     etag, last_modified = r.headers["etag"], r.headers["last-modified"]
-    for headers in ({"If-None-Match": etag}, {"If-None-Match": f'"other", W/{etag}'}, {"If-None-Match": "*"},
-                    {"If-Modified-Since": last_modified}):
+    for headers in (
+        {"If-None-Match": etag},
+        {"If-None-Match": f'"other", W/{etag}'},
+        {"If-None-Match": "*"},
+        {"If-Modified-Since": last_modified},
+    ):
         r = http.get(url, headers=headers)
         assert r.status_code == 304 and r.content == b"", headers
         assert r.headers["etag"] == etag

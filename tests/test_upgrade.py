@@ -312,9 +312,25 @@ def test_reinstall_swaps_the_installation_in_one_step(env: dict, tmp_path: Path,
     marker.write_text("")
     log = tmp_path / "renames.strace"
     proc = subprocess.run(
-        ["strace", "-f", "-qq", "-e", "trace=rename,renameat,renameat2", "-o", str(log),
-         sys.executable, "-m", "shimkit", "install", "--reinstall", OLD],
-        env=env, capture_output=True, text=True, timeout=300,
+        [
+            "strace",
+            "-f",
+            "-qq",
+            "-e",
+            "trace=rename,renameat,renameat2",
+            "-o",
+            str(log),
+            sys.executable,
+            "-m",
+            "shimkit",
+            "install",
+            "--reinstall",
+            OLD,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     dest = str(installs / key(OLD))

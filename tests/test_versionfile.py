@@ -93,8 +93,19 @@ def test_huge_file_is_read_only_partially(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["../../../../bin/sh", "/usr/bin/python3", "~/evil", "./python", "mypython", "$(rm -rf ~)", "3.12; rm -rf /",
-     "`id`", "3.12\x00", "C:\\python\\python.exe", "x" * 300],
+    [
+        "../../../../bin/sh",
+        "/usr/bin/python3",
+        "~/evil",
+        "./python",
+        "mypython",
+        "$(rm -rf ~)",
+        "3.12; rm -rf /",
+        "`id`",
+        "3.12\x00",
+        "C:\\python\\python.exe",
+        "x" * 300,
+    ],
 )
 def test_untrusted_lines_never_become_paths_or_commands(tmp_path: Path, line: str) -> None:
     write(tmp_path / ".python-version", raw=line.encode() + b"\n")
@@ -112,8 +123,10 @@ def test_valid_lines_parse_and_bad_ones_are_dropped_with_a_warning(tmp_path: Pat
     warnings: List[str] = []
     # cp313 keeps the implementation it names (uv's canonical form)
     assert [str(r) for r in vf.requests_from(found, warnings.append)] == ["3.12", ">=3.10,<3.12", "cpython@3.13"]
-    assert warnings == [f"ignoring 'bin/python' in {tmp_path / '.python-versions'}: "
-                        "invalid Python request 'bin/python' (paths are not accepted here)"]
+    assert warnings == [
+        f"ignoring 'bin/python' in {tmp_path / '.python-versions'}: "
+        "invalid Python request 'bin/python' (paths are not accepted here)"
+    ]
 
 
 # ---- the walk --------------------------------------------------------------------------------
@@ -153,8 +166,12 @@ def test_project_boundary_stops_the_walk_and_requires_python_applies(tmp_path: P
     write(tmp_path / "proj" / "pyproject.toml", '[project]\nname = "p"\nrequires-python = ">=3.11"\n')
     write(tmp_path / "proj" / "src" / "pkg" / "__init__.py")
     f = vf.discover(tmp_path / "proj" / "src" / "pkg")
-    assert found_tuple(f) == (str(tmp_path / "proj" / "pyproject.toml"), "requires-python", (">=3.11",),
-                              str(tmp_path / "proj"))
+    assert found_tuple(f) == (
+        str(tmp_path / "proj" / "pyproject.toml"),
+        "requires-python",
+        (">=3.11",),
+        str(tmp_path / "proj"),
+    )
 
 
 def test_project_without_pin_or_requires_python_falls_back_to_global(tmp_path: Path) -> None:
@@ -171,8 +188,12 @@ def test_version_file_in_project_beats_requires_python(tmp_path: Path) -> None:
     write(tmp_path / "proj" / ".python-version", "3.12")
     (tmp_path / "proj" / "sub").mkdir()
     f = vf.discover(tmp_path / "proj" / "sub")
-    assert found_tuple(f) == (str(tmp_path / "proj" / ".python-version"), "version-file", ("3.12",),
-                              str(tmp_path / "proj"))
+    assert found_tuple(f) == (
+        str(tmp_path / "proj" / ".python-version"),
+        "version-file",
+        ("3.12",),
+        str(tmp_path / "proj"),
+    )
 
 
 def test_outside_projects_the_walk_goes_to_the_root(tmp_path: Path) -> None:
@@ -192,8 +213,10 @@ def test_nested_projects_inner_one_is_the_boundary(tmp_path: Path) -> None:
     assert vf.find_project_root(tmp_path / "outer" / "inner") == str(tmp_path / "outer" / "inner")
 
 
-WORKSPACE = '[project]\nname = "root"\nrequires-python = ">=3.10"\n\n[tool.uv.workspace]\nmembers = ["packages/*"]\n' \
-            'exclude = ["packages/skip"]\n'
+WORKSPACE = (
+    '[project]\nname = "root"\nrequires-python = ">=3.10"\n\n[tool.uv.workspace]\nmembers = ["packages/*"]\n'
+    'exclude = ["packages/skip"]\n'
+)
 
 
 def test_workspace_member_walks_to_the_workspace_root(tmp_path: Path) -> None:
@@ -203,16 +226,19 @@ def test_workspace_member_walks_to_the_workspace_root(tmp_path: Path) -> None:
     write(tmp_path / "ws" / "packages" / "skip" / "pyproject.toml", '[project]\nname = "skip"\n')
     write(tmp_path / "ws" / "packages" / "a" / "deep" / "x" / "pyproject.toml", '[project]\nname = "x"\n')
     f = vf.discover(tmp_path / "ws" / "packages" / "a" / "src")
-    assert found_tuple(f) == (str(tmp_path / "ws" / ".python-version"), "version-file", ("3.12",),
-                              str(tmp_path / "ws"))
+    assert found_tuple(f) == (str(tmp_path / "ws" / ".python-version"), "version-file", ("3.12",), str(tmp_path / "ws"))
     # an excluded member and a project nested deeper than the glob are their own roots
     assert vf.discover(tmp_path / "ws" / "packages" / "skip") is None
     assert vf.discover(tmp_path / "ws" / "packages" / "a" / "deep" / "x") is None
     # a member without a pin of its own or of the root falls back to requires-python: its own, then the root's
     (tmp_path / "ws" / ".python-version").unlink()
     f = vf.discover(tmp_path / "ws" / "packages" / "a")
-    assert found_tuple(f) == (str(tmp_path / "ws" / "pyproject.toml"), "requires-python", (">=3.10",),
-                              str(tmp_path / "ws"))
+    assert found_tuple(f) == (
+        str(tmp_path / "ws" / "pyproject.toml"),
+        "requires-python",
+        (">=3.10",),
+        str(tmp_path / "ws"),
+    )
     write(tmp_path / "ws" / "packages" / "a" / "pyproject.toml", '[project]\nname = "a"\nrequires-python = ">=3.12"\n')
     f = vf.discover(tmp_path / "ws" / "packages" / "a")
     assert f is not None and f.lines == (">=3.12",) and f.root_dir() == str(tmp_path / "ws")
@@ -229,9 +255,17 @@ def test_shimkit_workspace_table_and_double_star_globs(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("rel", "pattern", "expected"),
-    [("packages/a", "packages/*", True), ("packages/a/b", "packages/*", False), ("a", "*", True),
-     ("x/y/z", "**", True), ("x/y/z", "x/**/z", True), ("x/z", "x/**/z", True), ("x/y", "x/**/z", False),
-     ("lib-a", "lib-?", True), ("libs/a", "./libs/a", True)],
+    [
+        ("packages/a", "packages/*", True),
+        ("packages/a/b", "packages/*", False),
+        ("a", "*", True),
+        ("x/y/z", "**", True),
+        ("x/y/z", "x/**/z", True),
+        ("x/z", "x/**/z", True),
+        ("x/y", "x/**/z", False),
+        ("lib-a", "lib-?", True),
+        ("libs/a", "./libs/a", True),
+    ],
 )
 def test_workspace_glob_semantics(rel: str, pattern: str, expected: bool) -> None:
     assert vf.glob_match(rel, pattern) is expected
@@ -265,13 +299,25 @@ def test_symlinked_directory_walks_logical_parents(tmp_path: Path) -> None:
     os.symlink(tmp_path / "physical" / "proj", tmp_path / "logical" / "link")
     code = "from shimkit import versionfile as vf; f = vf.discover(vf.logical_cwd()); print(f.file)"
     env = dict(os.environ, PWD=str(tmp_path / "logical" / "link"), PYTHONPATH=str(Path(shimkit.__file__).parents[1]))
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path / "logical" / "link", env=env,
-                         capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path / "logical" / "link",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert out == str(tmp_path / "logical" / ".python-version")
     # a stale PWD (another directory) is not trusted: the physical directory is used
     env["PWD"] = str(tmp_path)
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path / "logical" / "link", env=env,
-                         capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path / "logical" / "link",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert out == str(tmp_path / "physical" / ".python-version")
 
 
@@ -331,8 +377,9 @@ def test_write_version_file_is_atomic_and_reports_errors(tmp_path: Path) -> None
 
 
 # ---- property: the walk equals a straightforward reference on random trees --------------------
-def reference_discover(start: Path, ceilings: List[Path], global_file: Optional[Path],
-                       multiple: bool) -> Optional[Tuple[str, str, Tuple[str, ...], Optional[str]]]:
+def reference_discover(
+    start: Path, ceilings: List[Path], global_file: Optional[Path], multiple: bool
+) -> Optional[Tuple[str, str, Tuple[str, ...], Optional[str]]]:
     """The contract of design §4, written as plainly as possible with pathlib and Path.glob."""
 
     def lines_of(path: Path) -> List[str]:
@@ -351,8 +398,9 @@ def reference_discover(start: Path, ceilings: List[Path], global_file: Optional[
                 return project
             if (parent / "pyproject.toml").exists():
                 data = tomllib.loads((parent / "pyproject.toml").read_text())
-                ws = data.get("tool", {}).get("shimkit", {}).get("workspace") or \
-                    data.get("tool", {}).get("uv", {}).get("workspace")
+                ws = data.get("tool", {}).get("shimkit", {}).get("workspace") or data.get("tool", {}).get("uv", {}).get(
+                    "workspace"
+                )
                 if isinstance(ws, dict):
                     members = {p for m in ws.get("members", []) for p in parent.glob(m) if p.is_dir()}
                     excluded = {p for m in ws.get("exclude", []) for p in parent.glob(m) if p.is_dir()}
@@ -380,14 +428,18 @@ def reference_discover(start: Path, ceilings: List[Path], global_file: Optional[
             if f.is_file():
                 lines = lines_of(f)
                 root = boundary if boundary is not None else project_root(d)
-                return (str(f), "version-file" if name == ".python-version" else "versions-file", tuple(lines),
-                        None if root is None else str(root))
+                return (
+                    str(f),
+                    "version-file" if name == ".python-version" else "versions-file",
+                    tuple(lines),
+                    None if root is None else str(root),
+                )
         if boundary is None and (d / "pyproject.toml").exists():
             first, boundary = d, workspace_root(d)
         if d == boundary:
             break
     if first is not None:
-        for p in ([first] if boundary == first else [first, boundary]):
+        for p in [first] if boundary == first else [first, boundary]:
             assert p is not None
             spec = tomllib.loads((p / "pyproject.toml").read_text()).get("project", {}).get("requires-python")
             if spec:
@@ -404,7 +456,8 @@ pyprojects = st.one_of(
     st.just('[project]\nname = "p"\n'),
     st.just('[project]\nrequires-python = ">=3.11"\n'),
     st.sampled_from(["*", "a", "b/*", "**", "a/b"]).map(
-        lambda m: f'[project]\nrequires-python = "~=3.12"\n[tool.uv.workspace]\nmembers = ["{m}"]\n'),
+        lambda m: f'[project]\nrequires-python = "~=3.12"\n[tool.uv.workspace]\nmembers = ["{m}"]\n'
+    ),
     st.sampled_from(["*", "c"]).map(lambda m: f'[tool.shimkit.workspace]\nmembers = ["{m}"]\nexclude = ["b"]\n'),
 )
 entries = st.tuples(dir_paths, st.sampled_from([".python-version", ".python-versions", "pyproject.toml"]))
@@ -418,9 +471,13 @@ entries = st.tuples(dir_paths, st.sampled_from([".python-version", ".python-vers
     with_global=st.booleans(),
     multiple=st.booleans(),
 )
-def test_walk_matches_reference_on_random_trees(files: Dict[Tuple[Tuple[str, ...], str], str],
-                                               start: Tuple[str, ...], ceiling: Optional[Tuple[str, ...]],
-                                               with_global: bool, multiple: bool) -> None:
+def test_walk_matches_reference_on_random_trees(
+    files: Dict[Tuple[Tuple[str, ...], str], str],
+    start: Tuple[str, ...],
+    ceiling: Optional[Tuple[str, ...]],
+    with_global: bool,
+    multiple: bool,
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         top = Path(tmp) / "top"
         for (parts, name), text in files.items():
@@ -456,7 +513,7 @@ PYPROJECT_PARTS = [
     '[project.urls]\nrequires-python = "https://x"\n',
     '[[tool.envs]]\nrequires-python = ">=3"\n[project]\n',
     '# requires-python = ">=3.1"\n[project]\nname = "z"\n',
-    '[project]\nrequires-python = 3\n',
+    "[project]\nrequires-python = 3\n",
     '[project]\nrequires-python = ">=3.9"\nrequires-python = ">=3.10"\n',
     '[tool.uv.workspace]\nmembers = ["a"]\n',
     '[project]\r\nrequires-python = ">=3.11"\r\n',

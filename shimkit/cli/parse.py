@@ -51,8 +51,18 @@ class Invocation:
 
     __slots__ = ("args", "command", "help", "path", "quiet", "raw", "verbose", "version")
 
-    def __init__(self, command: Command, path: list[str], args: Args, *, help: bool = False, version: bool = False,
-                 quiet: int = 0, verbose: int = 0, raw: Optional[list[str]] = None) -> None:
+    def __init__(
+        self,
+        command: Command,
+        path: list[str],
+        args: Args,
+        *,
+        help: bool = False,
+        version: bool = False,
+        quiet: int = 0,
+        verbose: int = 0,
+        raw: Optional[list[str]] = None,
+    ) -> None:
         self.command = command
         self.path = path
         self.args = args
@@ -138,7 +148,7 @@ class _Parser:
             if opt is None:
                 raise self.fail(f"no such option: {flag}")
             if opt.takes_value:
-                rest = arg[pos + 1:]
+                rest = arg[pos + 1 :]
                 if not rest:
                     rest = self.take_value(flag, i)
                     i += 1
@@ -198,9 +208,9 @@ class _Parser:
         args: tuple[Arg, ...] = self.command.args
         for n, arg in enumerate(args):
             if arg.nargs in ("*", "..."):
-                later = sum(1 for a in args[n + 1:] if a.nargs == "1")
-                self.values[arg.dest] = words[:len(words) - later]
-                words = words[len(words) - later:]
+                later = sum(1 for a in args[n + 1 :] if a.nargs == "1")
+                self.values[arg.dest] = words[: len(words) - later]
+                words = words[len(words) - later :]
             elif words:
                 self.values[arg.dest] = words.pop(0)
             elif arg.nargs == "1":

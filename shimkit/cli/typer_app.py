@@ -63,13 +63,13 @@ def _argument(arg: Arg) -> inspect.Parameter:
         default, annotation = typer.Argument(..., **extra), str
     else:
         default, annotation = typer.Argument(arg.default, **extra), Optional[str]
-    return inspect.Parameter(arg.dest, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default,
-                             annotation=annotation)
+    return inspect.Parameter(arg.dest, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation)
 
 
 def _callback(command: Command) -> Callable[..., None]:
     lists = {a.dest for a in command.args if a.nargs in ("*", "...")} | {
-        o.dest for o in command.options if o.kind == "multi"}
+        o.dest for o in command.options if o.kind == "multi"
+    }
 
     def callback(**values: Any) -> None:
         quiet, verbose = values.pop("quiet", 0), values.pop("verbose", 0)
@@ -90,15 +90,22 @@ def _callback(command: Command) -> Callable[..., None]:
 
 
 def _group(command: Command, root: bool = False) -> typer.Typer:
-    group = typer.Typer(name=command.name, help=command.help, no_args_is_help=True, add_completion=root,
-                        pretty_exceptions_enable=False, context_settings=_CONTEXT)
+    group = typer.Typer(
+        name=command.name,
+        help=command.help,
+        no_args_is_help=True,
+        add_completion=root,
+        pretty_exceptions_enable=False,
+        context_settings=_CONTEXT,
+    )
     for sub in command.subcommands:
         if sub.subcommands:
             group.add_typer(_group(sub), name=sub.name)
             continue
         for name in (sub.name, *sub.aliases):
-            group.command(name, help=sub.help, hidden=sub.hidden or name != sub.name,
-                          context_settings=_CONTEXT)(_callback(sub))
+            group.command(name, help=sub.help, hidden=sub.hidden or name != sub.name, context_settings=_CONTEXT)(
+                _callback(sub)
+            )
     return group
 
 
@@ -115,8 +122,9 @@ def build() -> typer.Typer:
     def main_options(
         quiet: int = typer.Option(0, *GLOBAL_OPTIONS[0].flags, count=True, help=GLOBAL_OPTIONS[0].help),
         verbose: int = typer.Option(0, *GLOBAL_OPTIONS[1].flags, count=True, help=GLOBAL_OPTIONS[1].help),
-        version: Optional[bool] = typer.Option(None, *VERSION_FLAGS, callback=_version, is_eager=True,
-                                               help="Print shimkit's version and exit."),
+        version: Optional[bool] = typer.Option(
+            None, *VERSION_FLAGS, callback=_version, is_eager=True, help="Print shimkit's version and exit."
+        ),
     ) -> None:
         pass
 

@@ -68,8 +68,10 @@ def doctor(a: Args) -> int:
             output.out(f"{' ' * width}  fix: {for_terminal(f.fix)}")
     if problems:
         fixable = any(f.fixable for f in problems)
-        output.status(f"\n{len(problems)} problem{'s' if len(problems) != 1 else ''} found"
-                      + ("; `shimkit doctor --fix` repairs the ones marked so" if fixable and not a.fix else ""))
+        output.status(
+            f"\n{len(problems)} problem{'s' if len(problems) != 1 else ''} found"
+            + ("; `shimkit doctor --fix` repairs the ones marked so" if fixable and not a.fix else "")
+        )
         return 1
     output.status("\nNo problems found")
     return 0

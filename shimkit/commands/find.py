@@ -19,8 +19,7 @@ def find(a: Args) -> int:
     from ..model.request import PythonRequest
 
     settings = a.settings()
-    preference = discovery.effective_preference(settings, managed_only=a.managed_python,
-                                                no_managed=a.no_managed_python)
+    preference = discovery.effective_preference(settings, managed_only=a.managed_python, no_managed=a.no_managed_python)
     cwd = vf.logical_cwd()
     req = None if a.request is None else PythonRequest.parse(a.request)
     if req is not None and req.kind in ("path", "name"):
@@ -39,8 +38,10 @@ def find(a: Args) -> int:
         conflict = projectpython.violated_by(c.version, cwd)
         if conflict is not None:  # uv: python_find.rs, "resolved to Python 3.10.x, which is incompatible"
             origin = "the request" if outcome.found is None else f"the pin in {outcome.found.describe()}"
-            output.warn(f"{origin} resolved to Python {c.version}, which is incompatible with the project's "
-                        f"{conflict.describe()}")
+            output.warn(
+                f"{origin} resolved to Python {c.version}, which is incompatible with the project's "
+                f"{conflict.describe()}"
+            )
     _print(c.to_json(), a.output_format)
     return 0
 

@@ -27,13 +27,19 @@ def install(a: Args) -> int:
     if a.no_bin and (a.default or a.force or a.bin_dir is not None):
         raise UsageError("--no-bin excludes --default, --force and --bin-dir", "drop one of them")
     if a.default and len(a.targets) > 1:
-        raise UsageError("--default takes one version (python and python3 can name only one)",
-                         "install the others without --default")
+        raise UsageError(
+            "--default takes one version (python and python3 can name only one)", "install the others without --default"
+        )
     settings = a.settings()
     started = time.monotonic()
     with output.CliReporter() as reporter:
         report = manager.install(
-            a.targets, settings, cwd=Path(logical_cwd()), reinstall=a.reinstall, reporter=reporter, warn=output.warn,
+            a.targets,
+            settings,
+            cwd=Path(logical_cwd()),
+            reinstall=a.reinstall,
+            reporter=reporter,
+            warn=output.warn,
             bin_options=manager.BinOptions(enabled=not a.no_bin, default=a.default, force=a.force),
         )
     for req, inst, newest in report.satisfied:
@@ -132,8 +138,10 @@ def uninstall(a: Args) -> int:
         for line in kept:
             output.warn(f"{line}; left in place until they exit (or pass --force)")
     elif kept:
-        raise InUseError(f"{'; '.join(kept)}; left in place",
-                         "run the command again once they have exited, or pass --force to remove it anyway")
+        raise InUseError(
+            f"{'; '.join(kept)}; left in place",
+            "run the command again once they have exited, or pass --force to remove it anyway",
+        )
     return 0
 
 
@@ -146,8 +154,10 @@ def _warn_broken_venvs(store: Store, doomed: list[Installation]) -> None:
     from .. import venv as venv_mod
 
     for v, uses in manager.venvs_broken_by(store, doomed):
-        output.warn(f"virtual environment {v.path} uses {uses} and will stop working; "
-                    f"recreate it afterwards with `{venv_mod.recreate_command(v.path, v.home)}`")
+        output.warn(
+            f"virtual environment {v.path} uses {uses} and will stop working; "
+            f"recreate it afterwards with `{venv_mod.recreate_command(v.path, v.home)}`"
+        )
 
 
 def upgrade(a: Args) -> int:
@@ -162,15 +172,17 @@ def upgrade(a: Args) -> int:
         return 0
     for i in items:
         if i.newest is not None:
-            output.out(f"{i.current.version} -> {i.newest.key.version}  ({i.minor_key})"
-                       + ("  [dry run]" if a.dry_run else ""))
+            output.out(
+                f"{i.current.version} -> {i.newest.key.version}  ({i.minor_key})" + ("  [dry run]" if a.dry_run else "")
+            )
         else:
             output.note(f"{i.current.version} is up to date  ({i.minor_key})")
     if a.dry_run:
         return 0
     with output.CliReporter() as reporter:
-        outcomes, links = manager.upgrade(items, settings, reporter=reporter,
-                                          bin_options=manager.BinOptions(enabled=not a.no_bin))
+        outcomes, links = manager.upgrade(
+            items, settings, reporter=reporter, bin_options=manager.BinOptions(enabled=not a.no_bin)
+        )
     failed = [o.error for o in outcomes if o.error is not None]
     for e in failed:
         output.error(e.one_line())

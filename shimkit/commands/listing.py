@@ -31,8 +31,10 @@ def list_(a: Args) -> int:
     settings = a.settings()
     if a.outdated:
         if a.only_installed or a.only_downloads or a.all_versions or a.all_platforms:
-            raise UsageError("--outdated excludes --only-installed, --only-downloads, --all-versions and "
-                             "--all-platforms", "drop one of them")
+            raise UsageError(
+                "--outdated excludes --only-installed, --only-downloads, --all-versions and --all-platforms",
+                "drop one of them",
+            )
         _list_outdated(manager.plan_upgrade([a.request] if a.request else [], settings), settings, a.output_format)
         return 0
     _show_rows(settings, a)
@@ -48,14 +50,21 @@ def _show_rows(settings: Settings, a: Args) -> None:
     from ..store import Store
 
     req = parse_request(a.request, allow_paths=False) if a.request else None
-    rows = manager.list_rows(settings, request=req, only_installed=a.only_installed,
-                             only_downloads=a.only_downloads, all_versions=a.all_versions,
-                             all_platforms=a.all_platforms)
+    rows = manager.list_rows(
+        settings,
+        request=req,
+        only_installed=a.only_installed,
+        only_downloads=a.only_downloads,
+        all_versions=a.all_versions,
+        all_platforms=a.all_platforms,
+    )
     store = Store(settings.install_dir)
     for v in venv_mod.recorded(store):
         if v.broken:
-            output.warn(f"virtual environment {v.path} is broken: its interpreter dir {v.home} was removed; "
-                        f"recreate it with `{venv_mod.recreate_command(v.path, v.home)}`")
+            output.warn(
+                f"virtual environment {v.path} is broken: its interpreter dir {v.home} was removed; "
+                f"recreate it with `{venv_mod.recreate_command(v.path, v.home)}`"
+            )
     if a.output_format == "json":
         output.out(json.dumps([r.to_json(store) for r in rows], indent=2))
         return

@@ -29,8 +29,15 @@ def sync(a: Args) -> int:
     settings = a.settings()
     selected = core.select(requests, triples, metadata_for(settings))
     with output.CliReporter() as reporter:
-        result = core.sync(directory, selected, base_url=a.base_url, prune=a.prune, source_mirror=settings.mirror,
-                           options=FetchOptions.from_env(offline=settings.offline), reporter=reporter)
+        result = core.sync(
+            directory,
+            selected,
+            base_url=a.base_url,
+            prune=a.prune,
+            source_mirror=settings.mirror,
+            options=FetchOptions.from_env(offline=settings.offline),
+            reporter=reporter,
+        )
     for key in result.downloaded:
         output.out(f"downloaded {key}")
     for key in result.present:

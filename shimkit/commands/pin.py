@@ -51,9 +51,10 @@ def pin(a: Args) -> int:
         if not a.no_config:
             conflict = projectpython.refusing(req, cwd)
             if conflict is not None:
-                raise UsageError(f"the requested Python version `{req}` is incompatible with the project's "
-                                 f"{conflict.describe()}", "pin a version it allows, or pass --no-config to pin "
-                                 "it anyway")
+                raise UsageError(
+                    f"the requested Python version `{req}` is incompatible with the project's {conflict.describe()}",
+                    "pin a version it allows, or pass --no-config to pin it anyway",
+                )
     else:  # --resolved alone: resolve the current pin (or the default)
         # a file pin, not this shell's
         pinned, _found = discovery.pinned_request(cwd, settings, output.warn, session=False)
@@ -68,8 +69,9 @@ def pin(a: Args) -> int:
         output.note(f"{req} resolves to {c.exe}")
 
     global_file = os.fspath(vf.global_version_file())
-    target = global_file if a.global_ else os.path.join(
-        vf.find_project_root(cwd, vf.ceiling_dirs()) or cwd, vf.VERSION_FILE)
+    target = (
+        global_file if a.global_ else os.path.join(vf.find_project_root(cwd, vf.ceiling_dirs()) or cwd, vf.VERSION_FILE)
+    )
     old = _first_line(target)
     vf.write_version_file(target, [text])
     output.status(f"Pinned {text} in {target}" + (f" (was {old})" if old and old != text else ""))
@@ -96,8 +98,10 @@ def _check_resolution(req: PythonRequest, settings: Settings, cwd: str, what: st
     c = discovery.locate(req, settings, cwd, system=True).candidate
     conflict = None if c is None else projectpython.violated_by(c.version, cwd)
     if c is not None and conflict is not None:
-        output.warn(f"the {what} Python version `{req}` resolves to {c.version}, which is incompatible with the "
-             f"project's {conflict.describe()}")
+        output.warn(
+            f"the {what} Python version `{req}` resolves to {c.version}, which is incompatible with the "
+            f"project's {conflict.describe()}"
+        )
 
 
 def _lines(path: str) -> Optional[list[str]]:
@@ -151,8 +155,7 @@ def _show(cwd: str, global_only: bool, settings: Settings) -> int:
         except RequestError as exc:
             output.warn(vf.bad_line_message(found, line, exc.message))
     if not shown:
-        raise NotFoundError(f"{found.describe()} holds no valid Python request",
-                            "replace it with `shimkit pin 3.12`")
+        raise NotFoundError(f"{found.describe()} holds no valid Python request", "replace it with `shimkit pin 3.12`")
     for req in shown:
         output.out(printable(str(req)))
     output.note(f"(from {found.describe()})")
@@ -175,8 +178,7 @@ def _remove(cwd: str, global_only: bool) -> int:
     else:
         found = vf.discover(cwd, ceilings=vf.ceiling_dirs(), warn=output.warn)
         if found is None or found.source not in (vf.SOURCE_VERSION_FILE, vf.SOURCE_VERSIONS_FILE):
-            raise NotFoundError(f"no {vf.VERSION_FILE} file applies to {cwd}",
-                                "use --global to remove the global pin")
+            raise NotFoundError(f"no {vf.VERSION_FILE} file applies to {cwd}", "use --global to remove the global pin")
         target = found.file
     vf.remove_version_file(target)
     output.status(f"Removed {target}")

@@ -27,8 +27,11 @@ def init(a: Args) -> int:
 
     name = _shell_name(a.shell)
     # the common case (no flags) answers from the cache without building Settings
-    text = shell_mod.init_script(name, a.settings()) if a.given("install_dir") or a.given("bin_dir") \
+    text = (
+        shell_mod.init_script(name, a.settings())
+        if a.given("install_dir") or a.given("bin_dir")
         else shell_mod.init_text(name)
+    )
     sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
     sys.stdout.flush()
     return 0
@@ -53,8 +56,10 @@ def shell(a: Args) -> int:
     # without the hook nothing can change this shell: say that first (the request checked for form only)
     text = None if a.unset else str(parse_request(a.request, allow_paths=False))
     if not hooked:
-        raise UsageError("`shimkit shell` needs the shell integration to change this shell",
-                         "set it up with `shimkit update-shell`, or run: " + shell_mod.session_command(text))
+        raise UsageError(
+            "`shimkit shell` needs the shell integration to change this shell",
+            "set it up with `shimkit update-shell`, or run: " + shell_mod.session_command(text),
+        )
     if text is not None:
         text = check_shell_request(text, a.settings(), logical_cwd(), force=a.force)
     output.out("unset" if text is None else f"set {text}")

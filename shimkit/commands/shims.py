@@ -25,8 +25,10 @@ def enable(a: Args) -> int:
     if not report.written:
         output.note(f"the shims in {report.shims_dir} are up to date")
     if not shims.path_state(report.shims_dir).on_path:
-        output.note(f"Put {report.shims_dir} first on PATH where you want the shims (`shimkit update-shell --shims` "
-                    "does it for your shell; cron and IDEs need it in their own PATH setting).")
+        output.note(
+            f"Put {report.shims_dir} first on PATH where you want the shims (`shimkit update-shell --shims` "
+            "does it for your shell; cron and IDEs need it in their own PATH setting)."
+        )
     return 0
 
 

@@ -22,8 +22,9 @@ def venv(a: Args) -> int:
     settings = a.settings()
     path = Path(a.path)
     with output.CliReporter() as reporter:
-        exe = provision.venv_interpreter(a.python, settings, cwd=Path(logical_cwd()), reporter=reporter,
-                                         warn=output.warn)
+        exe = provision.venv_interpreter(
+            a.python, settings, cwd=Path(logical_cwd()), reporter=reporter, warn=output.warn
+        )
     if a.without_pip and a.seed:
         raise UsageError("--without-pip and --seed exclude each other", "drop one of them")
     venv_mod.create(path, exe, with_pip=not a.without_pip, prompt=a.prompt, clear=a.clear)

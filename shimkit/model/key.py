@@ -21,13 +21,37 @@ _PLATFORM_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 KEY_HINT = "keys look like cpython-3.12.3-linux-x86_64-gnu"
 # Platform names a partial key request (``pypy-linux``, ``any-3.13-any-aarch64``) recognizes by
 # position, with the spellings other tools use mapped onto the ones keys are written with.
-OS_ALIASES = {"linux": "linux", "darwin": "darwin", "macos": "darwin", "windows": "windows", "freebsd": "freebsd",
-              "netbsd": "netbsd", "openbsd": "openbsd", "illumos": "illumos", "android": "android"}
+OS_ALIASES = {
+    "linux": "linux",
+    "darwin": "darwin",
+    "macos": "darwin",
+    "windows": "windows",
+    "freebsd": "freebsd",
+    "netbsd": "netbsd",
+    "openbsd": "openbsd",
+    "illumos": "illumos",
+    "android": "android",
+}
 ARCH_ALIASES = {
-    "x86_64": "x86_64", "amd64": "x86_64", "x86_64_v2": "x86_64_v2", "x86_64_v3": "x86_64_v3",
-    "x86_64_v4": "x86_64_v4", "aarch64": "aarch64", "arm64": "aarch64", "i686": "i686", "i386": "i686",
-    "i486": "i686", "i586": "i686", "x86": "i686", "armv7": "armv7", "armv7l": "armv7", "armv6": "armv6",
-    "powerpc64le": "powerpc64le", "ppc64le": "powerpc64le", "s390x": "s390x", "riscv64": "riscv64",
+    "x86_64": "x86_64",
+    "amd64": "x86_64",
+    "x86_64_v2": "x86_64_v2",
+    "x86_64_v3": "x86_64_v3",
+    "x86_64_v4": "x86_64_v4",
+    "aarch64": "aarch64",
+    "arm64": "aarch64",
+    "i686": "i686",
+    "i386": "i686",
+    "i486": "i686",
+    "i586": "i686",
+    "x86": "i686",
+    "armv7": "armv7",
+    "armv7l": "armv7",
+    "armv6": "armv6",
+    "powerpc64le": "powerpc64le",
+    "ppc64le": "powerpc64le",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
     "loongarch64": "loongarch64",
 }
 LIBCS = ("gnu", "musl", "none", "gnueabi", "gnueabihf")

@@ -60,8 +60,11 @@ MAX_LENGTH = 200
 # an optional pre-release, an optional variant; numbers without leading zeros, lower case.
 # Every hook template renders its matcher from these constants (shimkit.shell), and
 # tests/shells checks each real shell against :func:`plain_pin_regex` on generated pins.
-PLAIN_IMPLEMENTATIONS = (("cpython", ("cpython", "python", "cp")), ("pypy", ("pypy", "pp")),
-                         ("graalpy", ("graalpy", "gp")))
+PLAIN_IMPLEMENTATIONS = (
+    ("cpython", ("cpython", "python", "cp")),
+    ("pypy", ("pypy", "pp")),
+    ("graalpy", ("graalpy", "gp")),
+)
 PLAIN_VARIANTS = ("+freethreaded+debug", "+freethreaded", "+debug", "t")  # longest first; "t" = +freethreaded
 PLAIN_MAJORS = "234"
 PLAIN_PRE_TAGS = ("rc", "a", "b")
@@ -73,10 +76,27 @@ def plain_pin_regex(named: str = "(?P<{}>") -> str:
     num = "(?:0|[1-9][0-9]*)"
     spellings = "|".join(s for _, group in PLAIN_IMPLEMENTATIONS for s in group)
     variants = "|".join(v.replace("+", "\\+") for v in PLAIN_VARIANTS)
-    return ("^(?:" + named.format("impl") + spellings + ")@?)?"
-            + named.format("ver") + "[" + PLAIN_MAJORS + "]\\." + num
-            + "(?:\\." + num + "(?:(?:" + "|".join(PLAIN_PRE_TAGS) + ")" + num + ")?)?)"
-            + named.format("var") + variants + ")?$")
+    return (
+        "^(?:"
+        + named.format("impl")
+        + spellings
+        + ")@?)?"
+        + named.format("ver")
+        + "["
+        + PLAIN_MAJORS
+        + "]\\."
+        + num
+        + "(?:\\."
+        + num
+        + "(?:(?:"
+        + "|".join(PLAIN_PRE_TAGS)
+        + ")"
+        + num
+        + ")?)?)"
+        + named.format("var")
+        + variants
+        + ")?$"
+    )
 
 
 class VersionRequest:
@@ -84,8 +104,13 @@ class VersionRequest:
 
     __slots__ = ("pre", "release", "specifiers", "variant")
 
-    def __init__(self, release: tuple[int, ...] = (), pre: Optional[tuple[str, int]] = None,
-                 specifiers: Optional[Specifiers] = None, variant: str = "") -> None:
+    def __init__(
+        self,
+        release: tuple[int, ...] = (),
+        pre: Optional[tuple[str, int]] = None,
+        specifiers: Optional[Specifiers] = None,
+        variant: str = "",
+    ) -> None:
         self.release = release  # (), (3,), (3, 12) or (3, 12, 3)
         self.pre = pre  # ("rc", 1), only with a full release
         self.specifiers = specifiers
@@ -168,9 +193,16 @@ class PythonRequest:
 
     ANY: PythonRequest  # "any": no constraint (set below)
 
-    def __init__(self, kind: str, implementation: Optional[str] = None, version: VersionRequest = ANY_VERSION,
-                 platform: Optional[tuple[Optional[str], Optional[str], Optional[str]]] = None,
-                 path: Optional[Path] = None, name: Optional[str] = None, raw: str = "") -> None:
+    def __init__(
+        self,
+        kind: str,
+        implementation: Optional[str] = None,
+        version: VersionRequest = ANY_VERSION,
+        platform: Optional[tuple[Optional[str], Optional[str], Optional[str]]] = None,
+        path: Optional[Path] = None,
+        name: Optional[str] = None,
+        raw: str = "",
+    ) -> None:
         self.kind = kind
         self.implementation = implementation  # None = any implementation (CPython preferred)
         self.version = version
@@ -203,7 +235,7 @@ class PythonRequest:
         if key is not None:
             return key
         prefix = next((p for p in _IMPL_PREFIXES if low.startswith(p)), None)
-        rest = text[len(prefix):] if prefix else ""
+        rest = text[len(prefix) :] if prefix else ""
         if prefix and rest and (rest[0] in "@<>=!~" or rest[0] in DIGITS):
             try:
                 version = parse_version_request(rest[1:] if rest[0] == "@" else rest)
@@ -234,8 +266,11 @@ class PythonRequest:
     def exact(cls, version: Union[Version, str], implementation: str = "cpython", variant: str = "") -> PythonRequest:
         """The request for exactly one interpreter version (what ``pin --resolved`` writes)."""
         v = version if isinstance(version, Version) else Version.parse(version)
-        return cls("version", implementation=None if implementation == "cpython" else implementation,
-                   version=VersionRequest(release=v.padded(3), pre=v.pre, variant=variant))
+        return cls(
+            "version",
+            implementation=None if implementation == "cpython" else implementation,
+            version=VersionRequest(release=v.padded(3), pre=v.pre, variant=variant),
+        )
 
     # ---- matching ---------------------------------------------------------------------
     def matches_key(self, key: PythonKey, host: Optional[PlatformTriple] = None) -> bool:
@@ -258,8 +293,11 @@ class PythonRequest:
             want_arch = want_arch or host.arch
             want_libc = want_libc or (None if foreign_os else host.libc)
         p = key.platform
-        return ((want_os is None or p.os == want_os) and (want_arch is None or p.arch == want_arch)
-                and (want_libc is None or p.libc == want_libc))
+        return (
+            (want_os is None or p.os == want_os)
+            and (want_arch is None or p.arch == want_arch)
+            and (want_libc is None or p.libc == want_libc)
+        )
 
     def matches_interpreter(self, implementation: str, version: Union[Version, str], variant: str) -> bool:
         """Whether a discovered interpreter satisfies the request (paths and names are matched
@@ -362,7 +400,7 @@ def _plain_version(low: str) -> Optional[VersionRequest]:
     pre = None
     if pre_text:
         tag = next((t for t in ("rc", "a", "b") if pre_text.startswith(t)), "")
-        digits = pre_text[len(tag):]
+        digits = pre_text[len(tag) :]
         if not tag or not digits or not all(c in DIGITS for c in digits):
             return None
         pre = (tag, int(digits))
@@ -410,12 +448,18 @@ def parse_version_request(text: str) -> VersionRequest:
     # python_find.rs python_find_unsupported_version); 2.7 stays, for pyenv users' old projects
     if len(release) >= 2 and release[:2] < ((2, 7) if release[0] == 2 else (3, 6)):
         newer = "2.7, or 3.6 or newer" if release[0] == 2 else "3.6 or newer"
-        raise _bad(text, f"Python {release[0]}.{release[1]} is not supported: 2.7 and 3.6 or newer are",
-                   f"ask for {newer} (e.g. 3.12)")
+        raise _bad(
+            text,
+            f"Python {release[0]}.{release[1]} is not supported: 2.7 and 3.6 or newer are",
+            f"ask for {newer} (e.g. 3.12)",
+        )
     if "freethreaded" in version.variant and (release[:1] == (2,) or (len(release) >= 2 and release[:2] < (3, 13))):
         regular = ".".join(map(str, release))
-        raise _bad(text, "free-threaded builds exist from Python 3.13 on",
-                   f"ask for {regular} (the regular build) or for 3.13t or newer")
+        raise _bad(
+            text,
+            "free-threaded builds exist from Python 3.13 on",
+            f"ask for {regular} (the regular build) or for 3.13t or newer",
+        )
     return version
 
 
@@ -455,9 +499,13 @@ def _parse_key_request(low: str, raw: str) -> Optional[PythonRequest]:
         else:
             return None
     impl, version, os_, arch, libc = found
-    return PythonRequest("key", implementation=impl,  # type: ignore[arg-type]
-                         version=version if isinstance(version, VersionRequest) else ANY_VERSION,
-                         platform=(os_, arch, libc), raw=raw)  # type: ignore[arg-type]
+    return PythonRequest(
+        "key",
+        implementation=impl,  # type: ignore[arg-type]
+        version=version if isinstance(version, VersionRequest) else ANY_VERSION,
+        platform=(os_, arch, libc),
+        raw=raw,
+    )  # type: ignore[arg-type]
 
 
 def _looks_like_path(text: str) -> bool:

@@ -34,7 +34,7 @@ class Clause:
         op = next((o for o in OPERATORS if text.startswith(o)), "")
         if not op or text.startswith("==="):
             raise ValueError(f"{text!r} does not start with one of {', '.join(OPERATORS)}")
-        body = text[len(op):].strip()
+        body = text[len(op) :].strip()
         prefix = body.endswith(".*")
         if prefix:
             body = body[:-2]

@@ -17,8 +17,16 @@ PRE_TAGS = ("a", "b", "rc")
 _PRE_RANK = {"a": 0, "b": 1, "rc": 2}
 _FINAL = 3  # ranks after every pre-release
 # spelling -> canonical tag, longest spellings first (so "alpha" is not read as "a" + "lpha")
-_PRE_SPELLINGS = (("preview", "rc"), ("alpha", "a"), ("beta", "b"), ("pre", "rc"), ("rc", "rc"), ("c", "rc"),
-                  ("a", "a"), ("b", "b"))
+_PRE_SPELLINGS = (
+    ("preview", "rc"),
+    ("alpha", "a"),
+    ("beta", "b"),
+    ("pre", "rc"),
+    ("rc", "rc"),
+    ("c", "rc"),
+    ("a", "a"),
+    ("b", "b"),
+)
 
 
 def is_int(text: str) -> bool:
@@ -38,7 +46,7 @@ def split_pre(text: str) -> Optional[tuple[str, int]]:
         low = low[1:]
     for spelling, tag in _PRE_SPELLINGS:
         if low.startswith(spelling):
-            rest = low[len(spelling):]
+            rest = low[len(spelling) :]
             if rest[:1] in "-_.":
                 rest = rest[1:]
             if rest == "":

@@ -549,8 +549,7 @@ def run_hook_in(
         argv = [find_shell("nu"), "--no-config-file", "-c", prog]
     else:
         prog = (
-            f"execx(open({str(hook)!r}).read())\ncd @({str(d)!r})\n{extra}\n"
-            "print(${...}.get('_SHIMKIT_ADDED', ''))"
+            f"execx(open({str(hook)!r}).read())\ncd @({str(d)!r})\n{extra}\nprint(${{...}}.get('_SHIMKIT_ADDED', ''))"
         )
         argv = [find_shell("xonsh"), "--no-rc", "-c", prog]
     return subprocess.run(argv, env=env, capture_output=True, timeout=120, cwd=str(d))

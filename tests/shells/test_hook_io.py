@@ -49,8 +49,7 @@ def test_arguments_reach_shimkit_exactly_as_typed(shell: str, tmp_path: Path, fa
         ("nu", "let p = (shimkit --version); print $'<($p)>'\nlet q = (shimkit pin 3.12); print $'<($q)>'"),
         (
             "xonsh",
-            "p = $(shimkit --version).strip(); print(f'<{p}>')\n"
-            "q = $(shimkit pin 3.12).strip(); print(f'<{q}>')",
+            "p = $(shimkit --version).strip(); print(f'<{p}>')\nq = $(shimkit pin 3.12).strip(); print(f'<{q}>')",
         ),
     ],
 )

@@ -129,9 +129,18 @@ def test_shims_in_hostile_checkouts_run_the_next_python(
             continue  # no terminal here: the hook test above drives that one on a pty
         with limited_memory():
             proc = subprocess.run(
-                ["/usr/bin/env", "-i", f"PATH={report.shims_dir}:/usr/bin:/bin", "python3", "-c",
-                 "import sys; print(sys.prefix)"],
-                cwd=d, capture_output=True, text=True, timeout=60,
+                [
+                    "/usr/bin/env",
+                    "-i",
+                    f"PATH={report.shims_dir}:/usr/bin:/bin",
+                    "python3",
+                    "-c",
+                    "import sys; print(sys.prefix)",
+                ],
+                cwd=d,
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
         assert proc.returncode == 0, (name, proc.stderr[-2000:])
         assert proc.stdout.strip() == "/usr", (name, proc.stdout, proc.stderr[-500:])

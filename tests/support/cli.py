@@ -51,10 +51,18 @@ def run_shimkit(
     (more useful in a pytest report than CalledProcessError).
     """
     cmd = [sys.executable, "-m", "shimkit", *(os.fspath(a) for a in args)]
-    proc = subprocess.run(cmd, env=dict(env), cwd=None if cwd is None else os.fspath(cwd), input=input,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        cmd,
+        env=dict(env),
+        cwd=None if cwd is None else os.fspath(cwd),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(
-            f"{' '.join(cmd[2:])} exited {proc.returncode}\n"
-            f"--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}")
+            f"{' '.join(cmd[2:])} exited {proc.returncode}\n--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}"
+        )
     return proc

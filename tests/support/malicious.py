@@ -136,8 +136,9 @@ def hostile_archives(outside: Path) -> List[HostileArchive]:
     up = f"../{outside.name}"  # from the extraction directory to ``outside``
     cases: List[HostileArchive] = []
 
-    def tar(id: str, members: Sequence[Member], member: str, fmt: str = "tar.gz",
-            tar_format: int = tarfile.GNU_FORMAT) -> None:
+    def tar(
+        id: str, members: Sequence[Member], member: str, fmt: str = "tar.gz", tar_format: int = tarfile.GNU_FORMAT
+    ) -> None:
         data = compress(tar_bytes(members, tar_format), fmt)
         cases.append(HostileArchive(id, f"{id}.{fmt}", data, member))
 
@@ -149,16 +150,23 @@ def hostile_archives(outside: Path) -> List[HostileArchive]:
     # names
     tar("absolute-path", [*ok, file(f"{out_abs}/evil")], f"{out_abs}/evil")
     tar("dotdot-leading", [*ok, file(f"{up}/evil")], f"{up}/evil", fmt="tar.zst")
-    tar("dotdot-inner", [*ok, file(f"python/../../{outside.name}/evil")],
-        f"python/../../{outside.name}/evil", fmt="tar.xz")
-    tar("dotdot-backslash", [*ok, file(f"..\\{outside.name}\\evil")], f"..\\{outside.name}\\evil",
-        fmt="tar.bz2")
+    tar(
+        "dotdot-inner",
+        [*ok, file(f"python/../../{outside.name}/evil")],
+        f"python/../../{outside.name}/evil",
+        fmt="tar.xz",
+    )
+    tar("dotdot-backslash", [*ok, file(f"..\\{outside.name}\\evil")], f"..\\{outside.name}\\evil", fmt="tar.bz2")
     tar("backslash-rooted", [*ok, file("\\evil")], "\\evil")
     tar("drive-letter", [*ok, file("C:\\evil")], "C:\\evil")
     tar("drive-relative", [*ok, file("C:evil")], "C:evil")
     nul_name = f"python/a\0/../../{outside.name}/evil"
-    tar("nul-in-pax-path", [*ok, Member("python/placeholder", data=b"x", pax=(("path", nul_name),))],
-        nul_name, tar_format=tarfile.PAX_FORMAT)
+    tar(
+        "nul-in-pax-path",
+        [*ok, Member("python/placeholder", data=b"x", pax=(("path", nul_name),))],
+        nul_name,
+        tar_format=tarfile.PAX_FORMAT,
+    )
     long_nul = "python/" + "x" * 120 + "\0/evil"
     tar("nul-in-gnu-longname", [*ok, file(long_nul)], long_nul)
     long_up = "python/" + "/".join(["d"] * 60) + "/" + "../" * 62 + f"{outside.name}/evil"
@@ -168,40 +176,56 @@ def hostile_archives(outside: Path) -> List[HostileArchive]:
     tar("symlink-absolute", [*ok, symlink("python/lib", out_abs), file("python/lib/evil")], "python/lib")
     tar("symlink-drive-target", [*ok, symlink("python/lib", "C:\\Windows")], "python/lib")
     tar("symlink-escape", [*ok, symlink("python/lib", f"../{up}"), file("python/lib/evil")], "python/lib")
-    tar("symlink-escape-deep", [*ok, symlink("python/lib", "../../.."), file("python/lib/evil")],
-        "python/lib")
-    tar("symlink-nul-target",
-        [*ok, Member("python/lib", tarfile.SYMTYPE, mode=0o777, target="x",
-                     pax=(("linkpath", f"x\0/../../{up}"),))], "python/lib",
-        tar_format=tarfile.PAX_FORMAT)
-    tar("write-through-inner-symlink",
+    tar("symlink-escape-deep", [*ok, symlink("python/lib", "../../.."), file("python/lib/evil")], "python/lib")
+    tar(
+        "symlink-nul-target",
+        [*ok, Member("python/lib", tarfile.SYMTYPE, mode=0o777, target="x", pax=(("linkpath", f"x\0/../../{up}"),))],
+        "python/lib",
+        tar_format=tarfile.PAX_FORMAT,
+    )
+    tar(
+        "write-through-inner-symlink",
         [*ok, directory("python/real/"), symlink("python/lnk", "real"), file("python/lnk/evil")],
-        "python/lnk/evil")
+        "python/lnk/evil",
+    )
     # Each link stays inside when it is made; together they leave: a -> b/../../X is inside while b
     # is a directory, and b -> c/d with c -> .. makes b/../.. the directory above the extraction dir.
-    tar("symlink-redefined-later",
-        [*ok, directory("d/"), symlink("python/a", f"b/../../{outside.name}"),
-         symlink("python/c", ".."), symlink("python/b", "c/d")], "python/a")
+    tar(
+        "symlink-redefined-later",
+        [
+            *ok,
+            directory("d/"),
+            symlink("python/a", f"b/../../{outside.name}"),
+            symlink("python/c", ".."),
+            symlink("python/b", "c/d"),
+        ],
+        "python/a",
+    )
     # On a case-sensitive file system python/a is the directory, not the link python/A: resolving
     # the target through python/A (as a case-insensitive one would) must not hide the escape.
-    tar("symlink-case-confusion",
-        [*ok, directory("python/a/"), symlink("python/A", "q/r/s"),
-         symlink("python/l", f"a/../../../{outside.name}")], "python/l")
+    tar(
+        "symlink-case-confusion",
+        [*ok, directory("python/a/"), symlink("python/A", "q/r/s"), symlink("python/l", f"a/../../../{outside.name}")],
+        "python/l",
+    )
     tar("symlink-replaces-file", [*ok, symlink("python/README", f"../{up}/secret")], "python/README")
-    tar("file-replaces-symlink",
+    tar(
+        "file-replaces-symlink",
         [*ok, symlink("python/lnk", "README"), file("python/lnk", b"overwrite README through the link")],
-        "python/lnk")
+        "python/lnk",
+    )
 
     # hardlinks
     tar("hardlink-absolute", [*ok, hardlink("python/h", f"{out_abs}/secret")], "python/h")
     tar("hardlink-escape", [*ok, hardlink("python/h", f"{up}/secret")], "python/h")
-    tar("hardlink-to-symlink",
-        [*ok, symlink("python/s", "README"), hardlink("python/h", "python/s")], "python/h")
+    tar("hardlink-to-symlink", [*ok, symlink("python/s", "README"), hardlink("python/h", "python/s")], "python/h")
     tar("hardlink-to-directory", [*ok, hardlink("python/h", "python")], "python/h")
     tar("hardlink-forward", [*ok, hardlink("python/h", "python/later"), file("python/later")], "python/h")
-    tar("hardlink-then-rewrite",
+    tar(
+        "hardlink-then-rewrite",
         [*ok, hardlink("python/h", "python/README"), file("python/h", b"rewrites README's inode")],
-        "python/h")
+        "python/h",
+    )
 
     # special files
     tar("char-device", [*ok, Member("python/null", tarfile.CHRTYPE)], "python/null")
@@ -212,18 +236,25 @@ def hostile_archives(outside: Path) -> List[HostileArchive]:
     zok = [ZipMember("python/README", b"fine")]
     zip_("zip-dotdot", [*zok, ZipMember(f"{up}/evil")], f"{up}/evil")
     zip_("zip-absolute", [*zok, ZipMember(f"{out_abs}/evil")], f"{out_abs}/evil")
-    zip_("zip-dotdot-backslash", [*zok, ZipMember(f"python\\..\\..\\{outside.name}\\evil")],
-         f"python\\..\\..\\{outside.name}\\evil")
+    zip_(
+        "zip-dotdot-backslash",
+        [*zok, ZipMember(f"python\\..\\..\\{outside.name}\\evil")],
+        f"python\\..\\..\\{outside.name}\\evil",
+    )
     zip_("zip-backslash-rooted", [*zok, ZipMember("\\evil")], "\\evil")
     zip_("zip-drive-letter", [*zok, ZipMember("C:\\evil")], "C:\\evil")
     zip_("zip-drive-forward", [*zok, ZipMember("C:/evil")], "C:/evil")
     link = stat.S_IFLNK | 0o777
-    zip_("zip-symlink-escape",
-         [*zok, ZipMember("python/lib", f"../{up}".encode(), link), ZipMember("python/lib/evil")],
-         "python/lib")
-    zip_("zip-symlink-absolute",
-         [*zok, ZipMember("python/lib", out_abs.encode(), link), ZipMember("python/lib/evil")],
-         "python/lib")
+    zip_(
+        "zip-symlink-escape",
+        [*zok, ZipMember("python/lib", f"../{up}".encode(), link), ZipMember("python/lib/evil")],
+        "python/lib",
+    )
+    zip_(
+        "zip-symlink-absolute",
+        [*zok, ZipMember("python/lib", out_abs.encode(), link), ZipMember("python/lib/evil")],
+        "python/lib",
+    )
     zip_("zip-fifo", [*zok, ZipMember("python/fifo", b"", stat.S_IFIFO | 0o644)], "python/fifo")
     zip_("zip-duplicate", [*zok, ZipMember("python/README", b"again")], "python/README")
     return cases

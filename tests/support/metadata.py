@@ -1,9 +1,9 @@
 """Download metadata for test archives, in the shape of the project's ``python-downloads.json``:
 
-    {"cpython-3.12.1-linux-x86_64-gnu": {"name": "cpython", "arch": {"family": "x86_64", "variant": null},
-      "os": "linux", "libc": "gnu", "major": 3, "minor": 12, "patch": 1, "prerelease": "",
-      "url": "<base>/20990101/cpython-3.12.1%2B20990101-x86_64-unknown-linux-gnu-install_only.tar.gz",
-      "sha256": "...", "variant": null, "build": "20990101"}, ...}
+{"cpython-3.12.1-linux-x86_64-gnu": {"name": "cpython", "arch": {"family": "x86_64", "variant": null},
+  "os": "linux", "libc": "gnu", "major": 3, "minor": 12, "patch": 1, "prerelease": "",
+  "url": "<base>/20990101/cpython-3.12.1%2B20990101-x86_64-unknown-linux-gnu-install_only.tar.gz",
+  "sha256": "...", "variant": null, "build": "20990101"}, ...}
 """
 
 from __future__ import annotations
@@ -32,8 +32,11 @@ DELETE = _Delete()
 def key_for(entry: Mapping[str, Any]) -> str:
     """The key an entry is listed under, e.g. ``cpython-3.13.0rc1+freethreaded-linux-x86_64-gnu``."""
     arch = entry["arch"]
-    arch_text = arch["family"] + (f"_{arch['variant']}" if arch.get("variant") else "") \
-        if isinstance(arch, Mapping) else str(arch)
+    arch_text = (
+        arch["family"] + (f"_{arch['variant']}" if arch.get("variant") else "")
+        if isinstance(arch, Mapping)
+        else str(arch)
+    )
     version = f"{entry['major']}.{entry['minor']}.{entry['patch']}{entry.get('prerelease') or ''}"
     variant = f"+{entry['variant']}" if entry.get("variant") else ""
     return f"{entry['name']}-{version}{variant}-{entry['os']}-{arch_text}-{entry['libc']}"
@@ -97,15 +100,26 @@ def downloads_document(
                 patch = dict(overrides[name])
                 forced_key = patch.pop("key", None)
                 entry = _apply(entry, patch)
-                key = forced_key or (key_for(entry) if all(
-                    f in entry for f in ("name", "arch", "os", "libc", "major", "minor", "patch")) else key)
+                key = forced_key or (
+                    key_for(entry)
+                    if all(f in entry for f in ("name", "arch", "os", "libc", "major", "minor", "patch"))
+                    else key
+                )
         rows.append((key, entry))
     unknown = set(overrides) - used
     if unknown:
         raise KeyError(f"overrides for archives that are not listed: {sorted(unknown)}")
-    rows.sort(key=lambda kv: (kv[1].get("major", 0), kv[1].get("minor", 0), kv[1].get("patch", 0),
-                              kv[1].get("prerelease") == "", kv[1].get("prerelease") or "", kv[0]),
-              reverse=True)
+    rows.sort(
+        key=lambda kv: (
+            kv[1].get("major", 0),
+            kv[1].get("minor", 0),
+            kv[1].get("patch", 0),
+            kv[1].get("prerelease") == "",
+            kv[1].get("prerelease") or "",
+            kv[0],
+        ),
+        reverse=True,
+    )
     doc = dict(rows)
     for k, v in (extra or {}).items():
         doc[k] = dict(v)

@@ -51,14 +51,17 @@ class Mirror:
         self.server.add_file(self.archive_path(archive), archive.path)
         return self.archive_url(archive)
 
-    def publish(self, archives: Optional[Iterable[BuiltArchive]] = None,
-                overrides: Optional[Mapping[str, Mapping[str, Any]]] = None,
-                extra: Optional[Mapping[str, Mapping[str, Any]]] = None) -> Dict[str, Dict[str, Any]]:
+    def publish(
+        self,
+        archives: Optional[Iterable[BuiltArchive]] = None,
+        overrides: Optional[Mapping[str, Mapping[str, Any]]] = None,
+        extra: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    ) -> Dict[str, Dict[str, Any]]:
         """Replace the served ``/downloads.json`` (until the next reset); returns the document."""
-        doc = metadata.downloads_document(self.archives.values() if archives is None else archives,
-                                          self.url, overrides=overrides, extra=extra)
-        self.server.add("/downloads.json", (json.dumps(doc, indent=2) + "\n").encode(),
-                        content_type="application/json")
+        doc = metadata.downloads_document(
+            self.archives.values() if archives is None else archives, self.url, overrides=overrides, extra=extra
+        )
+        self.server.add("/downloads.json", (json.dumps(doc, indent=2) + "\n").encode(), content_type="application/json")
         return doc
 
     def reset(self) -> None:
@@ -76,15 +79,18 @@ def start_mirror(archives: Mapping[str, BuiltArchive], workdir: Path) -> Mirror:
         for archive in archives.values():
             server.add_file(Mirror.archive_path(archive), archive.path)
         doc = metadata.write_downloads_json(workdir / "downloads.json", archives.values(), server.base_url)
-        server.add("/downloads.json", (json.dumps(doc, indent=2) + "\n").encode(),
-                   content_type="application/json")
-        metadata.write_downloads_json(workdir / "upstream-downloads.json", archives.values(),
-                                      metadata.UPSTREAM_BASE_URL)
+        server.add("/downloads.json", (json.dumps(doc, indent=2) + "\n").encode(), content_type="application/json")
+        metadata.write_downloads_json(
+            workdir / "upstream-downloads.json", archives.values(), metadata.UPSTREAM_BASE_URL
+        )
     except BaseException:
         server.stop()
         raise
-    mirror = Mirror(server=server, archives=dict(archives),
-                    downloads_json_path=workdir / "downloads.json",
-                    upstream_downloads_json_path=workdir / "upstream-downloads.json")
+    mirror = Mirror(
+        server=server,
+        archives=dict(archives),
+        downloads_json_path=workdir / "downloads.json",
+        upstream_downloads_json_path=workdir / "upstream-downloads.json",
+    )
     mirror._baseline = server.resources()
     return mirror

@@ -130,7 +130,11 @@ def probe(executable: Path, origin: str) -> Optional[InterpreterSource]:
     try:
         proc = subprocess.run(
             [str(real), "-I", "-S", "-c", _PROBE],
-            capture_output=True, text=True, timeout=60, env=_clean_env(), check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=_clean_env(),
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -152,10 +156,20 @@ def probe(executable: Path, origin: str) -> Optional[InterpreterSource]:
     include = Path(info["include"]) if info["include"] and os.path.isdir(info["include"]) else None
     libpython, libdir = _find_libpython(real, prefix, info["libdir"])
     return InterpreterSource(
-        executable=real, origin=origin, version=f"{major}.{minor}.{micro}{prerelease}",
-        version_info=(major, minor, micro), prerelease=prerelease, implementation="cpython",
-        prefix=prefix, stdlib=stdlib, dynload=dynload, include=include, libpython=libpython,
-        libdir=libdir, freethreaded=info["freethreaded"], debug=info["debug"],
+        executable=real,
+        origin=origin,
+        version=f"{major}.{minor}.{micro}{prerelease}",
+        version_info=(major, minor, micro),
+        prerelease=prerelease,
+        implementation="cpython",
+        prefix=prefix,
+        stdlib=stdlib,
+        dynload=dynload,
+        include=include,
+        libpython=libpython,
+        libdir=libdir,
+        freethreaded=info["freethreaded"],
+        debug=info["debug"],
         multiarch=info.get("multiarch") or None,
     )
 
@@ -248,7 +262,14 @@ def read_elf(path: Path) -> Optional[ElfInfo]:
         else:
             hdr = struct.unpack(end + "HHIIIIIHHHHHH", f.read(36))
         phoff, shoff, phentsize, phnum, shentsize, shnum, shstrndx = (
-            hdr[4], hdr[5], hdr[8], hdr[9], hdr[10], hdr[11], hdr[12])
+            hdr[4],
+            hdr[5],
+            hdr[8],
+            hdr[9],
+            hdr[10],
+            hdr[11],
+            hdr[12],
+        )
 
         loads: List[Tuple[int, int, int]] = []  # (vaddr, offset, filesz)
         dynamic: Optional[Tuple[int, int]] = None  # (offset, size)
@@ -315,10 +336,8 @@ def read_elf(path: Path) -> Optional[ElfInfo]:
                     sh_name, _t, _fl, _addr, sh_offset, sh_size = struct.unpack(end + "IIIIII", f.read(24))
                 sections.append((sh_name, sh_offset, sh_size))
             names_off = sections[shstrndx][1]
-            has_debug = any(read_cstr(names_off + name).startswith((".debug", ".zdebug"))
-                            for name, _o, _s in sections)
-        return ElfInfo(needed=strings(needed), rpath=strings(rpath), runpath=strings(runpath),
-                       has_debug=has_debug)
+            has_debug = any(read_cstr(names_off + name).startswith((".debug", ".zdebug")) for name, _o, _s in sections)
+        return ElfInfo(needed=strings(needed), rpath=strings(rpath), runpath=strings(runpath), has_debug=has_debug)
 
 
 # --------------------------------------------------------------------------- archive plan
@@ -343,8 +362,14 @@ def _file_mode(path: Path) -> int:
 def _skip(rel: Tuple[str, ...], is_dir: bool) -> bool:
     """Whether a stdlib path (relative to lib/python3.X) stays out of the archive."""
     name = rel[-1]
-    if len(rel) == 1 and name in {"test", "site-packages", "dist-packages", "sitecustomize.py",
-                                  "usercustomize.py", "EXTERNALLY-MANAGED"}:
+    if len(rel) == 1 and name in {
+        "test",
+        "site-packages",
+        "dist-packages",
+        "sitecustomize.py",
+        "usercustomize.py",
+        "EXTERNALLY-MANAGED",
+    }:
         return True
     if is_dir:
         return name in {"__pycache__", "idle_test"} or (len(rel) > 1 and name in {"test", "tests"})
@@ -526,10 +551,11 @@ def _fix_elves(source: InterpreterSource, entries: List[_Entry], work: Path) -> 
                 raise RuntimeError(
                     f"{source.executable}: {e.arcname} has the run path "
                     f"{':'.join(info.runpath or info.rpath)}"
-                    " into its own installation; relocating it needs patchelf (apt-get install patchelf)")
+                    " into its own installation; relocating it needs patchelf (apt-get install patchelf)"
+                )
             to_patch.append((copy, ":".join(dict.fromkeys(new_paths))))
     for i in range(0, len(to_strip), 200):
-        subprocess.run([strip, "--strip-debug", *map(str, to_strip[i:i + 200])], check=True)  # type: ignore[list-item]
+        subprocess.run([strip, "--strip-debug", *map(str, to_strip[i : i + 200])], check=True)  # type: ignore[list-item]
     for copy, runpath in to_patch:
         subprocess.run([patchelf, "--set-rpath", runpath, str(copy)], check=True)  # type: ignore[list-item]
         left = [p for p in _all_run_paths(copy) if _map_run_path(p, own_dirs) is not None]
@@ -571,8 +597,7 @@ def _full_entries(entries: Iterable[_Entry], top: str) -> List[Tuple[str, _Entry
 
 
 def _write_tar(members: List[Tuple[str, _Entry]], fileobj: Any) -> None:  # GzipFile or a zstd writer
-    with tarfile.open(fileobj=fileobj, mode="w", format=tarfile.GNU_FORMAT,
-                      copybufsize=1 << 20) as tar:  # type: ignore[call-overload]
+    with tarfile.open(fileobj=fileobj, mode="w", format=tarfile.GNU_FORMAT, copybufsize=1 << 20) as tar:  # type: ignore[call-overload]
         for name, e in members:
             info = tarfile.TarInfo(name)
             info.mtime, info.uid, info.gid, info.uname, info.gname = EPOCH, 0, 0, "", ""
@@ -598,7 +623,7 @@ class _BytesReader:
 
     def read(self, n: int = -1) -> bytes:
         end = len(self._data) if n < 0 else self._pos + n
-        chunk = self._data[self._pos:end]
+        chunk = self._data[self._pos : end]
         self._pos += len(chunk)
         return chunk
 
@@ -680,8 +705,9 @@ def host_arch() -> str:
     return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
 
 
-def archive_filename(version: str, build: str, *, arch: str, variant: Optional[str] = None,
-                     layout: str = "python", fmt: str = "tar.gz") -> str:
+def archive_filename(
+    version: str, build: str, *, arch: str, variant: Optional[str] = None, layout: str = "python", fmt: str = "tar.gz"
+) -> str:
     """PBS's name for an archive,
     e.g. ``cpython-3.12.1+20990101-x86_64-unknown-linux-gnu-install_only.tar.gz``."""
     if layout == "python":
@@ -712,9 +738,19 @@ def _tool_hash() -> str:
 
 def _cache_key(source: InterpreterSource, fmt: str, layout: str) -> str:
     st = source.executable.stat()
-    ident = json.dumps([str(source.executable), source.version, fmt, layout, _tool_hash(),
-                        st.st_size, st.st_mtime_ns, bool(shutil.which("strip")),
-                        bool(shutil.which("patchelf"))])
+    ident = json.dumps(
+        [
+            str(source.executable),
+            source.version,
+            fmt,
+            layout,
+            _tool_hash(),
+            st.st_size,
+            st.st_mtime_ns,
+            bool(shutil.which("strip")),
+            bool(shutil.which("patchelf")),
+        ]
+    )
     digest = hashlib.sha256(ident.encode()).hexdigest()[:16]
     shape = f"{fmt.replace('.', '')}-{layout.replace('/', '-')}"
     return f"{source.implementation}-{source.version}-{shape}-{digest}"
@@ -734,8 +770,9 @@ def _build_into(source: InterpreterSource, fmt: str, layout: str, dest: Path, wo
     _write_archive(entries, layout, fmt, dest)
 
 
-def _cached(source: InterpreterSource, fmt: str, layout: str, root: Path,
-            blocking: bool = True) -> Optional[Tuple[Path, str]]:
+def _cached(
+    source: InterpreterSource, fmt: str, layout: str, root: Path, blocking: bool = True
+) -> Optional[Tuple[Path, str]]:
     """(archive path, sha256) of the cache entry, building it first if needed; None when
     ``blocking`` is false and another process holds the entry's lock."""
     base = root / _CACHE_SUBDIR
@@ -762,11 +799,21 @@ def _cached(source: InterpreterSource, fmt: str, layout: str, root: Path,
             _build_into(source, fmt, layout, tmp / f"archive.{fmt}", tmp / "work")
             shutil.rmtree(tmp / "work", ignore_errors=True)
             sha = _sha256(tmp / f"archive.{fmt}")
-            (tmp / "meta.json").write_text(json.dumps({
-                "sha256": sha, "size": (tmp / f"archive.{fmt}").stat().st_size,
-                "source": str(source.executable), "version": source.version, "fmt": fmt,
-                "layout": layout, "tool": _tool_hash(), "seconds": round(time.monotonic() - started, 2),
-            }, indent=1))
+            (tmp / "meta.json").write_text(
+                json.dumps(
+                    {
+                        "sha256": sha,
+                        "size": (tmp / f"archive.{fmt}").stat().st_size,
+                        "source": str(source.executable),
+                        "version": source.version,
+                        "fmt": fmt,
+                        "layout": layout,
+                        "tool": _tool_hash(),
+                        "seconds": round(time.monotonic() - started, 2),
+                    },
+                    indent=1,
+                )
+            )
             if entry.exists():
                 shutil.rmtree(entry)  # a damaged entry (size mismatch); we hold its lock
             os.rename(tmp, entry)
@@ -808,19 +855,39 @@ def _place(src: Path, dest: Path) -> None:
     os.replace(tmp, dest)
 
 
-def _result(source: InterpreterSource, path: Path, sha: str, build: str, fmt: str,
-            layout: str) -> BuiltArchive:
+def _result(source: InterpreterSource, path: Path, sha: str, build: str, fmt: str, layout: str) -> BuiltArchive:
     return BuiltArchive(
-        path=path, sha256=sha, version=source.version, major=source.major, minor=source.minor,
-        patch=source.patch, prerelease=source.prerelease, implementation=source.implementation,
-        os="linux", arch=host_arch(), libc="gnu", variant=source.variant, build=build,
-        filename=path.name, fmt=fmt, layout=layout, size=path.stat().st_size,
+        path=path,
+        sha256=sha,
+        version=source.version,
+        major=source.major,
+        minor=source.minor,
+        patch=source.patch,
+        prerelease=source.prerelease,
+        implementation=source.implementation,
+        os="linux",
+        arch=host_arch(),
+        libc="gnu",
+        variant=source.variant,
+        build=build,
+        filename=path.name,
+        fmt=fmt,
+        layout=layout,
+        size=path.stat().st_size,
     )
 
 
-def build_archive(source: InterpreterSource, out_dir: Path, *, build: str = DEFAULT_BUILD,
-                  fmt: str = "tar.gz", layout: str = "python", name: Optional[str] = None,
-                  cache_dir: Optional[Path] = None, use_cache: bool = True) -> BuiltArchive:
+def build_archive(
+    source: InterpreterSource,
+    out_dir: Path,
+    *,
+    build: str = DEFAULT_BUILD,
+    fmt: str = "tar.gz",
+    layout: str = "python",
+    name: Optional[str] = None,
+    cache_dir: Optional[Path] = None,
+    use_cache: bool = True,
+) -> BuiltArchive:
     """Build (or take from the cache) a PBS-format archive of ``source`` and copy it into ``out_dir``.
 
     ``fmt``: "tar.gz", "tar.zst" or "zip"; ``layout``: "python" (install_only) or
@@ -828,8 +895,9 @@ def build_archive(source: InterpreterSource, out_dir: Path, *, build: str = DEFA
     the name, so archives differing only in ``build`` share one cache entry.
     """
     _check_args(fmt, layout, build)
-    filename = name or archive_filename(source.version, build, arch=host_arch(), variant=source.variant,
-                                        layout=layout, fmt=fmt)
+    filename = name or archive_filename(
+        source.version, build, arch=host_arch(), variant=source.variant, layout=layout, fmt=fmt
+    )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     dest = out_dir / filename
@@ -849,9 +917,15 @@ def build_archive(source: InterpreterSource, out_dir: Path, *, build: str = DEFA
     return _result(source, dest, _sha256(dest), build, fmt, layout)
 
 
-def build_archives(sources: Sequence[InterpreterSource], out_dir: Path, *, build: str = DEFAULT_BUILD,
-                   fmt: str = "tar.gz", layout: str = "python",
-                   cache_dir: Optional[Path] = None) -> List[BuiltArchive]:
+def build_archives(
+    sources: Sequence[InterpreterSource],
+    out_dir: Path,
+    *,
+    build: str = DEFAULT_BUILD,
+    fmt: str = "tar.gz",
+    layout: str = "python",
+    cache_dir: Optional[Path] = None,
+) -> List[BuiltArchive]:
     """``build_archive`` for many sources at once, in the order given.
 
     Cold builds run in threads, and each process first claims the cache entries nobody else is
@@ -877,8 +951,9 @@ def build_archives(sources: Sequence[InterpreterSource], out_dir: Path, *, build
     out_dir.mkdir(parents=True, exist_ok=True)
     results = []
     for i, source in enumerate(sources):
-        filename = archive_filename(source.version, build, arch=host_arch(), variant=source.variant,
-                                    layout=layout, fmt=fmt)
+        filename = archive_filename(
+            source.version, build, arch=host_arch(), variant=source.variant, layout=layout, fmt=fmt
+        )
         _place(found[i][0], out_dir / filename)
         results.append(_result(source, out_dir / filename, found[i][1], build, fmt, layout))
     return results
@@ -908,8 +983,11 @@ def extract(archive: Path, dest: Path) -> Path:
     elif name.endswith(".tar.zst"):
         import zstandard
 
-        with open(archive, "rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as zr, \
-                tarfile.open(fileobj=zr, mode="r|") as tar:
+        with (
+            open(archive, "rb") as raw,
+            zstandard.ZstdDecompressor().stream_reader(raw) as zr,
+            tarfile.open(fileobj=zr, mode="r|") as tar,
+        ):
             _extractall(tar, dest)
     else:
         with tarfile.open(archive, "r:*") as tar:

@@ -232,7 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
         sent = 0
         owner = self.server.owner
         try:
-            with (open(data, "rb") if isinstance(data, Path) else _Bytes(data)) as src:
+            with open(data, "rb") if isinstance(data, Path) else _Bytes(data) as src:
                 while sent < limit:
                     if plan.chunk is not None and plan.delay and owner._stopping.wait(plan.delay):
                         self.close_connection = True
@@ -277,7 +277,7 @@ class _Bytes:
         self._data, self._pos = data, 0
 
     def read(self, n: int) -> bytes:
-        chunk = self._data[self._pos:self._pos + n]
+        chunk = self._data[self._pos : self._pos + n]
         self._pos += len(chunk)
         return chunk
 
@@ -316,8 +316,9 @@ class LoopbackServer:
         httpd.owner = self
         self._httpd = httpd
         self._stopping.clear()
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"loopback-server-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"loopback-server-{self.port}", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -369,23 +370,38 @@ class LoopbackServer:
 
     # -- content
 
-    def add(self, path: str, body: bytes, *, content_type: str = "application/octet-stream",
-            etag: Union[str, _Auto, None] = AUTO, last_modified: Union[float, _Auto, None] = AUTO) -> str:
+    def add(
+        self,
+        path: str,
+        body: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        etag: Union[str, _Auto, None] = AUTO,
+        last_modified: Union[float, _Auto, None] = AUTO,
+    ) -> str:
         """Serve ``body`` at ``path``; returns its URL.  ``etag``/``last_modified``: AUTO, a fixed
         value, or None to send no such header."""
         with self._lock:
-            self._resources[_norm(path)] = _Resource(body=bytes(body), content_type=content_type, etag=etag,
-                                                     last_modified=last_modified, added=time.time())
+            self._resources[_norm(path)] = _Resource(
+                body=bytes(body), content_type=content_type, etag=etag, last_modified=last_modified, added=time.time()
+            )
         return self.url(path)
 
-    def add_file(self, path: str, file: Path, *, content_type: Optional[str] = None,
-                 etag: Union[str, _Auto, None] = AUTO,
-                 last_modified: Union[float, _Auto, None] = AUTO) -> str:
+    def add_file(
+        self,
+        path: str,
+        file: Path,
+        *,
+        content_type: Optional[str] = None,
+        etag: Union[str, _Auto, None] = AUTO,
+        last_modified: Union[float, _Auto, None] = AUTO,
+    ) -> str:
         """Serve the file ``file`` (read at request time) at ``path``; returns its URL."""
         ctype = content_type or mimetypes.guess_type(str(file))[0] or "application/octet-stream"
         with self._lock:
-            self._resources[_norm(path)] = _Resource(file=Path(file), content_type=ctype, etag=etag,
-                                                     last_modified=last_modified)
+            self._resources[_norm(path)] = _Resource(
+                file=Path(file), content_type=ctype, etag=etag, last_modified=last_modified
+            )
         return self.url(path)
 
     def remove(self, path: str) -> None:
@@ -465,8 +481,11 @@ class LoopbackServer:
     def _take_plan(self, path: str) -> FaultPlan:
         """The plan for this request; consumes one of a fail_times budget."""
         with self._lock:
-            key = path if path in self._faults else next(
-                (k for k in self._faults if "*" in k and fnmatch.fnmatchcase(path, k)), None)
+            key = (
+                path
+                if path in self._faults
+                else next((k for k in self._faults if "*" in k and fnmatch.fnmatchcase(path, k)), None)
+            )
             if key is None:
                 return FaultPlan()
             plan = self._faults[key]
