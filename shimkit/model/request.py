@@ -503,9 +503,9 @@ def _parse_key_request(low: str, raw: str) -> Optional[PythonRequest]:
         "key",
         implementation=impl,  # type: ignore[arg-type]
         version=version if isinstance(version, VersionRequest) else ANY_VERSION,
-        platform=(os_, arch, libc),
+        platform=(os_, arch, libc),  # type: ignore[arg-type]
         raw=raw,
-    )  # type: ignore[arg-type]
+    )
 
 
 def _looks_like_path(text: str) -> bool:
