@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
-from . import externally_managed, platform
-from .downloads import Download, Metadata, load_metadata, select_downloads
+from . import platform
 from .errors import NotFoundError, ShimkitError, UsageError
 from .links import LinkReport, entries_for, install_entries, remove_entries_through
 from .model.key import PlatformTriple, PythonKey
@@ -22,6 +21,7 @@ from .store import Installation, Store
 from .versionfile import ceiling_paths, discover, global_version_file, requests_from
 
 if TYPE_CHECKING:  # the installer (archives, threads, subprocess) loads only for commands that install
+    from .downloads import Download, Metadata
     from .installer import Outcome, Reporter, Source
     from .liveprocs import LiveProcess
     from .sources import Candidate
@@ -41,6 +41,8 @@ def metadata_for(settings: Settings) -> Metadata:
         from .metadata_cache import auto_refresh
 
         auto_refresh(settings.cache_dir, mirror=settings.mirror)
+    from .downloads import load_metadata  # (list --only-installed never reads a download list)
+
     return load_metadata(settings.downloads_json, offline=settings.offline, cache_dir=settings.cache_dir)
 
 
@@ -101,7 +103,8 @@ def install(
     A request already satisfied by an installation is not installed again (``upgrade`` moves to
     newer patches); ``reinstall`` installs the best download again regardless.
     """
-    from . import fetch
+    from . import externally_managed, fetch
+    from .downloads import select_downloads
     from .installer import InstallOptions, install_sources, local_archive_source, resolve
 
     store = Store(settings.install_dir)
@@ -325,6 +328,8 @@ def list_rows(
     installed one always is).  Pre-releases are listed only where no stable release of that minor
     version exists, unless ``all_versions``.
     """
+    from .downloads import select_downloads
+
     if only_installed and only_downloads:
         raise UsageError("--only-installed and --only-downloads exclude each other")
     store = Store(settings.install_dir)
@@ -476,7 +481,7 @@ def upgrade(
     bin_options: BinOptions = BinOptions(),
 ) -> tuple[list[Outcome], LinkReport]:
     """Install the newest patch of each item that needs it; links repoint, old patches stay."""
-    from . import fetch
+    from . import externally_managed, fetch
     from .installer import InstallOptions, Source, install_sources
 
     store = Store(settings.install_dir)
