@@ -5,7 +5,7 @@
 builds the typer application from the same table for ``--help``, shell completion and the
 generated CLI reference.  A command's work lives in ``shimkit.commands.<module>.<function>``.
 
-Stdlib only and cheap to import: plain classes with ``__slots__``, no dataclasses or typing.
+Stdlib only and cheap to import (the classes are in :mod:`shimkit.cli.declare`).
 """
 
 from __future__ import annotations
