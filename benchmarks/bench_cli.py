@@ -53,6 +53,21 @@ def _has_commands_package() -> bool:
         return False
 
 
+def lean_launcher(python: str, where: Path) -> Path:
+    """The launcher install.sh writes in place of pip's console script (its ``lean_launcher``),
+    made from install.sh's own text for ``python``."""
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "install.sh").read_text()
+    found = re.search(r"printf '(#!%s\\n[^']*)' \"\$env_py\"", text)
+    if found is None:
+        raise SystemExit("install.sh has no lean_launcher printf any more")
+    path = where / "shimkit-lean"
+    path.write_text(found.group(1).replace("\\n", "\n").replace("%s", python, 1))
+    path.chmod(0o755)
+    return path
+
+
 def console_script_python(script: Path) -> str:
     """The interpreter in the console script's shebang line."""
     first = script.read_bytes().split(b"\n", 1)[0]
@@ -164,6 +179,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             ("shimkit list --only-installed", [sk, "list", "--only-installed"], env),
             ("shimkit init bash", [sk, "init", "bash"], env),
             ("shimkit hook-resolve", [sk, "hook-resolve"], env),
+        ]
+        lean = str(lean_launcher(python, Path(tmp)))
+        cases += [
+            ("install.sh's launcher: --version", [lean, "--version"], env),
+            ("install.sh's launcher: find", [lean, "find"], env),
+            ("install.sh's launcher: pin", [lean, "pin"], env),
+            ("install.sh's launcher: dir", [lean, "dir"], env),
+            ("install.sh's launcher: init bash", [lean, "init", "bash"], env),
+            ("install.sh's launcher: list --only-installed", [lean, "list", "--only-installed"], env),
         ]
         for module in STARTUP_MODULES if _has_commands_package() else ():
             code = (

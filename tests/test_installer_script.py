@@ -598,6 +598,9 @@ def test_newcomer_journey_install_shells_upgrade_uninstall(tmp_path: Path, mirro
     link = home / ".local" / "bin" / "shimkit"
     env_dir = home / ".local" / "share" / "shimkit" / "env"
     assert os.readlink(link) == str(env_dir / "bin" / "shimkit")
+    # the launcher starts shimkit without pip's `import re` (7 ms at every start)
+    launcher = (env_dir / "bin" / "shimkit").read_text()
+    assert launcher.startswith(f"#!{env_dir}/bin/python\n") and "import re" not in launcher
     assert f"shimkit 0.1.0 is installed: {link}" in proc.stderr
     assert "bash login shells" not in proc.stderr  # ~/.profile exists (and reads ~/.bashrc)
     rc = {"bash": home / ".bashrc", "zsh": home / ".zshrc", "fish": home / ".config/fish/conf.d/shimkit.fish"}
