@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 
+from .dirs import EMBEDDED_DOWNLOADS, REFRESHED_DOWNLOADS
 from .errors import ShimkitError
 
 TYPE_CHECKING = False
@@ -27,11 +28,10 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 CACHE_NAME = "completion"
-# the files the download list in force is made of (shimkit.downloads.EMBEDDED and
-# shimkit.metadata_cache.cache_file(), spelled out here: importing those modules costs ~100 ms;
-# tests/test_completion.py checks that both agree)
-EMBEDDED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "downloads.json")
-REFRESHED = "downloads-refreshed.json"
+# the files the download list in force is made of (from dirs: importing the modules that read
+# them costs ~100 ms)
+EMBEDDED = os.fspath(EMBEDDED_DOWNLOADS)
+REFRESHED = REFRESHED_DOWNLOADS
 
 
 def _requests(keys: list[PythonKey]) -> list[str]:

@@ -13,6 +13,10 @@ import sys
 from pathlib import Path
 
 APP = "shimkit"
+# The files the download list in force is read from: named here, where the cheap readers
+# (completion, on every Tab) and the full ones (download_list, metadata_cache) both find them.
+EMBEDDED_DOWNLOADS = Path(__file__).parent / "data" / "downloads.json"
+REFRESHED_DOWNLOADS = "downloads-refreshed.json"  # in the user cache dir
 
 
 def _xdg(var: str, default: str) -> Path:

@@ -13,14 +13,14 @@ import json
 import re
 import urllib.parse
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterable, Optional
 
+from .dirs import EMBEDDED_DOWNLOADS
 from .errors import ConfigError, RequestError
 from .model.key import PythonKey, parse_key
 
 PBS_PREFIX = "https://github.com/astral-sh/python-build-standalone/releases/download/"
-EMBEDDED = Path(__file__).parent / "data" / "downloads.json"
+EMBEDDED = EMBEDDED_DOWNLOADS
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from . import pbs_release
+from .dirs import REFRESHED_DOWNLOADS
 from .download_list import PBS_PREFIX, Download, Metadata, load_embedded
 from .errors import DownloadError, OfflineError, ShimkitError, ShimkitWarning, StoreError
 from .fetch import FetchOptions, fetch_if_changed
 from .model.key import parse_key
 from .safeio import write_text_atomic
 
-CACHE_FILE = "downloads-refreshed.json"
+CACHE_FILE = REFRESHED_DOWNLOADS
 STAMP_FILE = "downloads-refreshed.checked"  # mtime = the last refresh attempt (for auto refresh)
 KIND = "shimkit-refreshed-downloads"
 FORMAT = 1
