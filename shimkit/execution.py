@@ -71,15 +71,11 @@ def _candidate(
 def _extras(primary: Candidate, settings: Settings, cwd: str) -> list[Candidate]:
     """The interpreters of the further versions a pin lists (their ``python3.X`` go on PATH too)."""
     from . import discovery
+    from .hookresolve import further_interpreters
 
     reqs, _found = discovery.pinned_requests(cwd, settings, _noop)
     search = discovery.Search(settings, cwd, settings.python_preference, True)
-    out = []
-    for req in reqs[1:]:
-        c = search.first(req)
-        if c is not None and c.exe != primary.exe:
-            out.append(c)
-    return out
+    return further_interpreters(search, reqs[1:], primary)
 
 
 def command_environment(

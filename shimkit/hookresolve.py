@@ -35,8 +35,9 @@ from . import layout
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
 if TYPE_CHECKING:
-    from typing import Mapping, Optional, Union
+    from typing import Callable, Mapping, Optional, Sequence, Union
 
+    from .discovery import Search
     from .model.key import PlatformTriple
     from .model.request import PythonRequest
     from .settings import Settings
@@ -204,16 +205,31 @@ def resolve(
         if found.source != "requires-python":  # a project's requires-python is not a pin
             _missing(res.request, res, reqs[0], settings, triple)
         return res
-    extra = []
-    for req in reqs[1:]:
-        c = search.first(req)
-        if c is None:
-            _missing(str(req), res, req, settings, triple)
-        elif c.exe != primary.exe:
-            extra.append(c)
+    extra = further_interpreters(
+        search, reqs[1:], primary, missing=lambda req: _missing(str(req), res, req, settings, triple)
+    )
     res.exe, res.extra = primary.exe, [c.exe for c in extra]
     res.bin_dir = path_dir(primary, extra, settings.cache_dir)
     return res
+
+
+def further_interpreters(
+    search: Search,
+    reqs: Sequence[PythonRequest],
+    primary: Candidate,
+    missing: Optional[Callable[[PythonRequest], None]] = None,
+) -> list[Candidate]:
+    """The interpreters of a pin's further requests (each ``python3.X`` goes on PATH beside the
+    first's), in order, without the primary one; ``missing(req)`` for a request nothing satisfies."""
+    out = []
+    for req in reqs:
+        c = search.first(req)
+        if c is None:
+            if missing is not None:
+                missing(req)
+        elif c.exe != primary.exe:
+            out.append(c)
+    return out
 
 
 def path_dir(primary: Candidate, extra: list[Candidate], cache_dir: Path) -> Optional[Path]:
