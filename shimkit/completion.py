@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 CACHE_NAME = "completion"
 # the files the download list in force is made of (from dirs: importing the modules that read
 # them costs ~100 ms)
-EMBEDDED = os.fspath(EMBEDDED_DOWNLOADS)
+EMBEDDED = EMBEDDED_DOWNLOADS
 REFRESHED = REFRESHED_DOWNLOADS
 
 
@@ -58,7 +58,7 @@ def installed() -> list[str]:
 def _fingerprint(settings: Settings) -> str:
     """Size and time of every file the download list in force is read from."""
     location = settings.downloads_json or ""
-    paths = [EMBEDDED, os.path.join(os.fspath(settings.cache_dir), REFRESHED)]
+    paths = [EMBEDDED, os.path.join(settings.cache_dir, REFRESHED)]
     if location:
         paths.append(location)
     parts = [location]
@@ -88,7 +88,7 @@ def available() -> list[str]:
     settings = load_settings()
     if settings.downloads_json and settings.downloads_json.startswith(("http://", "https://")):
         return _read_available(settings)  # its cached copy is the override cache's business
-    cache = os.path.join(os.fspath(settings.cache_dir), CACHE_NAME, f"downloads-{settings.host}.txt")
+    cache = os.path.join(settings.cache_dir, CACHE_NAME, f"downloads-{settings.host}.txt")
     key = _fingerprint(settings)
     try:
         with open(cache, encoding="utf-8") as fh:

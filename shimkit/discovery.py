@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, Callable, Iterator, Mapping, Optional, Union
 
+    from _typeshed import StrPath
+
     from .model.key import PlatformTriple
     from .probe import InterpreterInfo
     from .settings import Settings
@@ -57,7 +59,7 @@ def pinned_requests(
     warn: Warn,
     *,
     session: bool = True,
-    global_file: Union[str, Path, None] = DEFAULT_GLOBAL,
+    global_file: Union[StrPath, None] = DEFAULT_GLOBAL,
     environ: Optional[Mapping[str, str]] = None,
 ) -> tuple[list[PythonRequest], Optional[vf.Found]]:
     """Every request pinned for ``cwd``, in the shell hooks' order: ``SHIMKIT_PYTHON`` (this

@@ -211,7 +211,7 @@ def check_bin(ctx: Context) -> list[Finding]:
             continue
         seen.add(inst.key.minor_key)
         for name in entry_names(inst.key, default=False):
-            path = s.bin_dir / name
+            path = Path(s.bin_dir, name)
             if not (path.exists() or path.is_symlink()):
                 out.append(
                     Finding(

@@ -147,7 +147,8 @@ def check_urls(downloads: Iterable[Download], origin: str) -> None:
 
 def load_embedded() -> Metadata:
     """The list shipped in the package."""
-    doc = json.loads(EMBEDDED.read_bytes())
+    with open(EMBEDDED, "rb") as fh:
+        doc = json.loads(fh.read())
     downloads, newest = _from_embedded_doc(doc)
     return Metadata(tuple(downloads), "embedded", str(doc.get("source", "")), newest)
 

@@ -33,10 +33,14 @@ from .errors import ConfigError, DownloadError, NotFoundError, OfflineError
 from .model.key import PlatformTriple
 from .model.request import PythonRequest
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from _typeshed import StrPath
+
 _FETCHED: dict[tuple[str, str], bytes] = {}  # (override URL, cache dir) -> body, this process
 
 
-def _read_override(location: str, offline: bool, cache_dir: Path | None = None) -> bytes:
+def _read_override(location: str, offline: bool, cache_dir: StrPath | None = None) -> bytes:
     if location.startswith(("http://", "https://")):
         if offline:
             raise OfflineError(
@@ -71,7 +75,7 @@ def load_metadata(
     *,
     offline: bool = False,
     use_cache: bool = True,
-    cache_dir: Path | None = None,
+    cache_dir: StrPath | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> Metadata:
     """Load the download list that wins (see the module docstring).
@@ -95,7 +99,7 @@ def load_metadata(
     return metadata_cache.in_force(embedded, cache_dir if cache_dir is not None else dirs.user_cache_dir(), warn)
 
 
-def load_offline(downloads_json: str | None, cache_dir: Path) -> Metadata | None:
+def load_offline(downloads_json: str | None, cache_dir: StrPath) -> Metadata | None:
     """The download list in force as far as it can be read without the network (an override URL:
     its cached copy, see :mod:`shimkit.override_cache`), for hints and completion; None when it
     cannot be (an override URL never read, or a list that fails to load)."""

@@ -87,7 +87,6 @@ def command_environment(
     warn: Callable[[str], None] = _noop,
 ) -> dict[str, str]:
     """The environment :func:`exec_command` runs the command in (see the module docstring)."""
-    from pathlib import Path
 
     from .hookresolve import path_dir
     from .versionfile import logical_cwd
@@ -102,9 +101,9 @@ def command_environment(
         env.pop("PYTHONHOME", None)
     else:
         extras = _extras(c, settings, where) if request is None else []
-        made = path_dir(c, extras, Path(settings.cache_dir))
+        made = path_dir(c, extras, settings.cache_dir)
         # (no links possible here, Windows without the privilege: the executable's own directory)
-        first = os.fspath(made) if made is not None else os.path.dirname(c.exe)
+        first = made if made is not None else os.path.dirname(c.exe)
         env.pop("VIRTUAL_ENV", None)
     rest = env.get("PATH", "")
     env["PATH"] = first + (os.pathsep + rest if rest else "")

@@ -28,14 +28,12 @@ override) has X for this platform.
 from __future__ import annotations
 
 import os
-import shlex
-from pathlib import Path
-
-from . import layout
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
 if TYPE_CHECKING:
-    from typing import Callable, Mapping, Optional, Sequence, Union
+    from typing import Callable, Mapping, Optional, Sequence
+
+    from _typeshed import StrPath
 
     from .discovery import Search
     from .model.key import PlatformTriple
@@ -53,7 +51,7 @@ class Resolution:
     __slots__ = ("bin_dir", "exe", "extra", "messages", "origin", "request", "source")
 
     def __init__(self) -> None:
-        self.bin_dir: Optional[Path] = None  # put first on PATH (None: nothing applies)
+        self.bin_dir: Optional[str] = None  # put first on PATH (None: nothing applies)
         self.exe: Optional[str] = None  # the interpreter `python` runs there
         self.extra: list[str] = []  # the interpreters of the further pinned versions
         self.request: Optional[str] = None  # the request text that was used (raw, stripped)
@@ -64,28 +62,9 @@ class Resolution:
 
     def protocol(self) -> str:
         """The hook protocol text (see the module docstring)."""
-        lines = [str(self.bin_dir) if self.bin_dir is not None else ""]
+        lines = [self.bin_dir or ""]
         lines += [m.replace("\n", " ") for m in self.messages]
         return "\n".join(lines) + "\n"
-
-
-def bin_dir_for(req: PythonRequest, install_dir: Path, host: PlatformTriple) -> Optional[Path]:
-    """The ``bin/`` directory of the best managed installation for ``req``.
-
-    A request without a patch version goes through the installation's minor-version link
-    (``cpython-3.12-<host>/bin``) when the link points at the chosen installation, so that a
-    ``python -m venv`` typed in the project follows patch upgrades; ``3.12.1`` names its own
-    directory.  The pure-shell hooks apply the same rule to plain pins.
-    """
-    root = os.fspath(install_dir)
-    try:
-        keys = layout.installations(root)  # newest first
-    except OSError:
-        return None
-    for key in keys:
-        if req.matches_key(key, host):
-            return Path(layout.bin_dir(root, key, through_link=not req.names_patch))
-    return None
 
 
 def download_exists(req: PythonRequest, settings: Settings, host: PlatformTriple) -> Optional[bool]:
@@ -110,7 +89,7 @@ def _sibling(exe: str, name: str) -> Optional[str]:
     return path if os.path.isfile(path) else None
 
 
-def link_dir(primary: Candidate, extra: list[Candidate], cache_dir: Path) -> Optional[Path]:
+def link_dir(primary: Candidate, extra: list[Candidate], cache_dir: StrPath) -> Optional[str]:
     """A directory of links to the chosen interpreters (see the module docstring), made once per
     set of interpreters and replaced atomically; None where links cannot be made."""
     import hashlib
@@ -129,16 +108,17 @@ def link_dir(primary: Candidate, extra: list[Candidate], cache_dir: Path) -> Opt
             if pip is not None:
                 links.setdefault(name.replace("python", "pip"), pip)
     digest = hashlib.sha256(repr(sorted(links.items())).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    target_dir = cache_dir / LINKS_DIR / digest
-    if all(os.path.islink(target_dir / n) for n in links):
+    parent = os.path.join(cache_dir, LINKS_DIR)
+    target_dir = os.path.join(parent, digest)
+    if all(os.path.islink(os.path.join(target_dir, n)) for n in links):
         return target_dir
     import tempfile
 
     try:
-        (cache_dir / LINKS_DIR).mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache_dir / LINKS_DIR))
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=".tmp-", dir=parent)
         for name, target in links.items():
-            os.symlink(target, tmp / name)
+            os.symlink(target, os.path.join(tmp, name))
         try:
             os.rename(tmp, target_dir)
         except OSError:  # another shell made it first: use theirs
@@ -159,15 +139,17 @@ def _missing(req_text: str, res: Resolution, req: PythonRequest, settings: Setti
             f"and no download of it exists for {host}"
         )
     else:
+        import shlex
+
         res.messages.append(f"shimkit: Python {where} is not installed; run: shimkit install {shlex.quote(req_text)}")
 
 
 def resolve(
-    start: Path,
+    start: StrPath,
     settings: Settings,
     *,
     host: Optional[PlatformTriple] = None,
-    global_file: Union[str, Path, None] = None,
+    global_file: Optional[StrPath] = None,
     environ: Optional[Mapping[str, str]] = None,
 ) -> Resolution:
     """Resolve the requests for ``start`` the way ``find`` does (see the module docstring).
@@ -232,12 +214,12 @@ def further_interpreters(
     return out
 
 
-def path_dir(primary: Candidate, extra: list[Candidate], cache_dir: Path) -> Optional[Path]:
+def path_dir(primary: Candidate, extra: list[Candidate], cache_dir: StrPath) -> Optional[str]:
     """The directory to put first on PATH for these interpreters (see the module docstring):
     the interpreter's own ``bin/`` when it is a dedicated one and alone, else a link directory."""
     if not extra and primary.source in DEDICATED:
-        return Path(os.path.dirname(primary.exe))
+        return os.path.dirname(primary.exe)
     made = link_dir(primary, extra, cache_dir)
     if made is None and primary.source in DEDICATED:
-        return Path(os.path.dirname(primary.exe))
+        return os.path.dirname(primary.exe)
     return made

@@ -22,6 +22,10 @@ from .errors import StoreError
 from .model.key import PythonKey
 from .store import Installation, Store
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from _typeshed import StrPath
+
 IS_WINDOWS = sys.platform == "win32"
 
 
@@ -62,7 +66,7 @@ def _read_target(path: Path) -> Optional[str]:
         return None
 
 
-def is_managed(path: Path, install_dir: Path) -> bool:
+def is_managed(path: Path, install_dir: StrPath) -> bool:
     """Whether the bin entry at ``path`` was made by shimkit (it points into ``install_dir``)."""
     if IS_WINDOWS:  # pragma: no cover - a shimkit trampoline whose target lies in the install dir
         from .trampoline import is_managed as trampoline_is_managed
@@ -96,7 +100,7 @@ def _write(path: Path, target: Path) -> None:
         raise
 
 
-def _sweep_temporaries(names: set[str], bin_dir: Path, install_dir: Path) -> None:
+def _sweep_temporaries(names: set[str], bin_dir: StrPath, install_dir: StrPath) -> None:
     """Delete ``.NAME.xxxxxxxx.tmp`` entries a killed run left between :func:`_write`'s two steps."""
     try:
         listing = os.listdir(bin_dir)
@@ -107,7 +111,7 @@ def _sweep_temporaries(names: set[str], bin_dir: Path, install_dir: Path) -> Non
         # ".python3.12.1a2b3c4d.tmp" splits into ["", "python3", "12", "1a2b3c4d", "tmp"]
         if len(parts) < 4 or parts[0] or parts[-1] != "tmp" or ".".join(parts[1:-2]) not in names:
             continue
-        path = bin_dir / item
+        path = Path(bin_dir, item)
         if is_managed(path, install_dir):
             with contextlib.suppress(OSError):
                 path.unlink()
@@ -121,9 +125,12 @@ class LinkReport:
     refused: list[Path]  # foreign files left alone (no --force)
 
 
-def install_entries(entries: list[BinEntry], bin_dir: Path, install_dir: Path, *, force: bool = False) -> LinkReport:
+def install_entries(
+    entries: list[BinEntry], bin_dir: StrPath, install_dir: StrPath, *, force: bool = False
+) -> LinkReport:
     """Write bin entries; foreign files are refused (reported) unless ``force``."""
     report = LinkReport([], [], [], [])
+    bin_dir = Path(bin_dir)
     try:
         bin_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -150,7 +157,7 @@ def install_entries(entries: list[BinEntry], bin_dir: Path, install_dir: Path, *
     return report
 
 
-def remove_entries_through(link_name: str, bin_dir: Path, install_dir: Path) -> list[Path]:
+def remove_entries_through(link_name: str, bin_dir: StrPath, install_dir: StrPath) -> list[Path]:
     """Remove the managed bin entries that go through the minor-version link ``link_name``."""
     removed: list[Path] = []
     root = os.path.abspath(install_dir)
@@ -160,7 +167,7 @@ def remove_entries_through(link_name: str, bin_dir: Path, install_dir: Path) -> 
     except OSError:
         return removed
     for name in names:
-        path = bin_dir / name
+        path = Path(bin_dir, name)
         target = _read_target(path)
         # a relative target is relative to the bin dir, not to wherever this command runs
         if target is not None and os.path.abspath(os.path.join(bin_dir, target)).startswith(prefix):
@@ -172,7 +179,7 @@ def remove_entries_through(link_name: str, bin_dir: Path, install_dir: Path) -> 
     return removed
 
 
-def managed_entries(bin_dir: Path, install_dir: Path) -> dict[Path, str]:
+def managed_entries(bin_dir: StrPath, install_dir: StrPath) -> dict[Path, str]:
     """Every managed entry in the bin dir and its target."""
     out: dict[Path, str] = {}
     try:
@@ -180,7 +187,7 @@ def managed_entries(bin_dir: Path, install_dir: Path) -> dict[Path, str]:
     except OSError:
         return out
     for name in names:
-        path = bin_dir / name
+        path = Path(bin_dir, name)
         if is_managed(path, install_dir):
             target = _read_target(path)
             if target is not None:
@@ -188,7 +195,7 @@ def managed_entries(bin_dir: Path, install_dir: Path) -> dict[Path, str]:
     return out
 
 
-def on_path(bin_dir: Path, environ: Optional[dict[str, str]] = None) -> bool:
+def on_path(bin_dir: StrPath, environ: Optional[dict[str, str]] = None) -> bool:
     """Whether ``bin_dir`` is on PATH."""
     env = os.environ if environ is None else environ
     want = os.path.normcase(os.path.abspath(bin_dir))
@@ -200,7 +207,7 @@ def on_path(bin_dir: Path, environ: Optional[dict[str, str]] = None) -> bool:
 
 
 def bin_dir_advice(
-    bin_dir: Path, *, from_flag: bool = False, environ: Optional[dict[str, str]] = None
+    bin_dir: StrPath, *, from_flag: bool = False, environ: Optional[dict[str, str]] = None
 ) -> Optional[str]:
     """What to tell the user when new entries in ``bin_dir`` are not found from this shell (None:
     they are, it is on PATH).  Only advice that works now: when the running shell's startup file

@@ -43,6 +43,10 @@ from .fetch import FetchOptions, fetch_if_changed
 from .model.key import parse_key
 from .safeio import write_text_atomic
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from _typeshed import StrPath
+
 CACHE_FILE = REFRESHED_DOWNLOADS
 STAMP_FILE = "downloads-refreshed.checked"  # mtime = the last refresh attempt (for auto refresh)
 KIND = "shimkit-refreshed-downloads"
@@ -67,7 +71,7 @@ def _default_warn(message: str) -> None:
     warnings.warn(message, MetadataWarning, stacklevel=3)
 
 
-def cache_file(cache_dir: Path) -> Path:
+def cache_file(cache_dir: StrPath) -> Path:
     """Where the refreshed list lives."""
     return Path(cache_dir) / CACHE_FILE
 
@@ -158,7 +162,7 @@ def _validate(doc: Any, path: Path) -> RefreshedList:
     )
 
 
-def read_cache(cache_dir: Path) -> Optional[RefreshedList]:
+def read_cache(cache_dir: StrPath) -> Optional[RefreshedList]:
     """The cached list; None if there is none; :class:`CacheInvalid` if it cannot be trusted."""
     path = cache_file(cache_dir)
     try:
@@ -174,7 +178,7 @@ def read_cache(cache_dir: Path) -> Optional[RefreshedList]:
     return _validate(doc, path)
 
 
-def load_cache(cache_dir: Path, warn: Optional[Warn] = None) -> Optional[RefreshedList]:
+def load_cache(cache_dir: StrPath, warn: Optional[Warn] = None) -> Optional[RefreshedList]:
     """:func:`read_cache`, but an untrustworthy cache is reported through ``warn`` and ignored."""
     try:
         return read_cache(cache_dir)
@@ -187,7 +191,7 @@ def load_cache(cache_dir: Path, warn: Optional[Warn] = None) -> Optional[Refresh
 
 
 def write_cache(
-    cache_dir: Path,
+    cache_dir: StrPath,
     *,
     release: str,
     source: str,
@@ -235,7 +239,7 @@ def merged(embedded: Metadata, cached: RefreshedList) -> Metadata:
     return Metadata(tuple(by_key.values()), "cache", cached.describe(), cached.newest_build)
 
 
-def in_force(embedded: Metadata, cache_dir: Path, warn: Optional[Warn] = None) -> Metadata:
+def in_force(embedded: Metadata, cache_dir: StrPath, warn: Optional[Warn] = None) -> Metadata:
     """The cache merged over the embedded list when it wins, else the embedded list."""
     cached = load_cache(cache_dir, warn)
     return merged(embedded, cached) if cached is not None and cache_wins(cached, embedded) else embedded
@@ -273,7 +277,7 @@ def _diff(before: Metadata, after: Metadata) -> tuple[list[str], list[str]]:
     return added, rebuilt
 
 
-def touch_stamp(cache_dir: Path, now: Optional[float] = None) -> None:
+def touch_stamp(cache_dir: StrPath, now: Optional[float] = None) -> None:
     """Record a refresh attempt (automatic refreshes happen at most once a day)."""
     stamp = Path(cache_dir) / STAMP_FILE
     stamp.parent.mkdir(parents=True, exist_ok=True)
@@ -283,7 +287,7 @@ def touch_stamp(cache_dir: Path, now: Optional[float] = None) -> None:
 
 
 def refresh(
-    cache_dir: Path,
+    cache_dir: StrPath,
     *,
     mirror: Optional[str] = None,
     offline: bool = False,
@@ -318,7 +322,7 @@ def refresh(
 
 
 def _refresh(
-    cache_dir: Path,
+    cache_dir: StrPath,
     mirror: Optional[str],
     tag: Optional[str],
     opts: FetchOptions,
@@ -435,7 +439,7 @@ def _is_missing(exc: DownloadError, url: str) -> bool:
 
 
 # ---- automatic refresh ---------------------------------------------------------------------
-def auto_refresh_due(cache_dir: Path, now: Optional[float] = None) -> bool:
+def auto_refresh_due(cache_dir: StrPath, now: Optional[float] = None) -> bool:
     """True when no refresh was attempted in the last day (or the stamp is from the future)."""
     try:
         last = (Path(cache_dir) / STAMP_FILE).stat().st_mtime
@@ -445,7 +449,7 @@ def auto_refresh_due(cache_dir: Path, now: Optional[float] = None) -> bool:
     return age >= AUTO_REFRESH_INTERVAL or age < -AUTO_REFRESH_INTERVAL
 
 
-def auto_refresh(cache_dir: Path, *, mirror: Optional[str], warn: Optional[Warn] = None) -> Optional[RefreshResult]:
+def auto_refresh(cache_dir: StrPath, *, mirror: Optional[str], warn: Optional[Warn] = None) -> Optional[RefreshResult]:
     """Refresh if due; a failure is a warning (the previous list stays in force), never an error.
 
     The attempt is recorded first, so a failing network costs one attempt a day, not one per
@@ -465,7 +469,7 @@ def auto_refresh(cache_dir: Path, *, mirror: Optional[str], warn: Optional[Warn]
 
 
 # ---- status (`shimkit metadata show`) --------------------------------------------------------
-def status(downloads_json: Optional[str], cache_dir: Path, warn: Optional[Warn] = None) -> dict[str, Any]:
+def status(downloads_json: Optional[str], cache_dir: StrPath, warn: Optional[Warn] = None) -> dict[str, Any]:
     """Every source, whether it is used and why, as plain data (no network access)."""
     embedded = load_embedded()
     cached = load_cache(cache_dir, warn)

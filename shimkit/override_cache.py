@@ -22,6 +22,10 @@ from typing import Optional
 from .fetch import FetchOptions, fetch_if_changed
 from .safeio import write_atomic
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from _typeshed import StrPath
+
 CACHE_SUBDIR = "downloads-override"
 
 
@@ -32,13 +36,13 @@ class _Cached:
     last_modified: Optional[str]
 
 
-def _paths(url: str, cache_dir: Path) -> tuple[Path, Path]:
+def _paths(url: str, cache_dir: StrPath) -> tuple[Path, Path]:
     name = hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
     base = Path(cache_dir) / CACHE_SUBDIR
     return base / f"{name}.json", base / f"{name}.body"
 
 
-def _load(url: str, cache_dir: Path) -> Optional[_Cached]:
+def _load(url: str, cache_dir: StrPath) -> Optional[_Cached]:
     meta_path, body_path = _paths(url, cache_dir)
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -57,7 +61,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
     write_atomic(path, data, durable=True)  # the one atomic writer (shimkit.safeio)
 
 
-def _store(url: str, cache_dir: Path, body: bytes, etag: Optional[str], last_modified: Optional[str]) -> None:
+def _store(url: str, cache_dir: StrPath, body: bytes, etag: Optional[str], last_modified: Optional[str]) -> None:
     meta_path, body_path = _paths(url, cache_dir)
     if not (etag or last_modified):
         # nothing to revalidate with: a cached copy would never be used
@@ -70,13 +74,13 @@ def _store(url: str, cache_dir: Path, body: bytes, etag: Optional[str], last_mod
     _write_atomic(meta_path, json.dumps(record).encode("utf-8"))
 
 
-def cached_body(url: str, cache_dir: Path) -> Optional[bytes]:
+def cached_body(url: str, cache_dir: StrPath) -> Optional[bytes]:
     """The copy of ``url`` cached by an earlier :func:`read_url` (None without one); never the network."""
     cached = _load(url, cache_dir)
     return cached.body if cached is not None else None
 
 
-def read_url(url: str, cache_dir: Path, options: Optional[FetchOptions] = None) -> bytes:
+def read_url(url: str, cache_dir: StrPath, options: Optional[FetchOptions] = None) -> bytes:
     """The document at ``url``: one conditional GET when a cached copy exists, else one GET.
 
     Errors are those of :func:`shimkit.fetch.fetch_if_changed` (a failed request never falls back

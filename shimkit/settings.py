@@ -6,14 +6,14 @@ variable, type, accepted values, help).  The docs' configuration reference and t
 :func:`load_settings` is the one reader: every command, the hooks' helper included, builds its
 :class:`Settings` there, so a value is accepted or refused the same way everywhere.
 
-Cheap to import (``find`` and the hooks' helper load it on every call): no dataclasses or
-typing at run time, and the TOML parser only when a config file exists.
+Cheap to import (``find`` and the hooks' helper load it on every call): no dataclasses, typing
+or pathlib at run time, and the TOML parser only when a config file exists.  Paths are therefore
+plain ``str`` (absolute for ``install_dir``); callers that want ``pathlib.Path`` wrap them.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from . import dirs
 from .errors import ConfigError
@@ -157,8 +157,8 @@ class Settings:
     def __init__(
         self,
         *,
-        install_dir: Optional[Path] = None,
-        bin_dir: Optional[Path] = None,
+        install_dir: Optional[str] = None,
+        bin_dir: Optional[str] = None,
         mirror: Optional[str] = None,
         downloads_json: Optional[str] = None,
         offline: bool = False,
@@ -167,9 +167,9 @@ class Settings:
         no_config: bool = False,
         metadata_auto_refresh: bool = False,
         compile_bytecode: bool = False,
-        config_file: Optional[Path] = None,
+        config_file: Optional[str] = None,
     ) -> None:
-        self.install_dir = Path(os.path.abspath(install_dir if install_dir is not None else dirs.default_install_dir()))
+        self.install_dir = os.path.abspath(install_dir if install_dir is not None else dirs.default_install_dir())
         self.bin_dir = bin_dir if bin_dir is not None else dirs.default_bin_dir()
         self.mirror = mirror
         self.downloads_json = downloads_json
@@ -186,7 +186,7 @@ class Settings:
         return {name: getattr(self, name) for name in self.__slots__ if not name.startswith("_")}
 
     @property
-    def cache_dir(self) -> Path:
+    def cache_dir(self) -> str:
         return dirs.user_cache_dir()
 
     @property
@@ -205,7 +205,7 @@ class Settings:
             if k not in values:
                 raise TypeError(f"unknown setting {k!r}")
             if v is not None:
-                values[k] = Path(v).expanduser() if k in ("install_dir", "bin_dir") else v
+                values[k] = os.path.expanduser(os.fspath(v)) if k in ("install_dir", "bin_dir") else v
         new = Settings(**values)
         new._host = self._host
         return new
@@ -226,15 +226,15 @@ def truthy(value: str) -> Optional[bool]:
     return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
 
 
-def config_path() -> Path:
+def config_path() -> str:
     """``$SHIMKIT_CONFIG_FILE`` if set, else ``<user config dir>/shimkit/shimkit.toml``."""
     explicit = os.environ.get("SHIMKIT_CONFIG_FILE")
     if explicit:
-        return Path(explicit)
-    return dirs.user_config_dir() / "shimkit.toml"
+        return explicit
+    return os.path.join(dirs.user_config_dir(), "shimkit.toml")
 
 
-def _convert(spec: SettingSpec, value: Any, origin: str, base: Optional[Path] = None) -> Any:
+def _convert(spec: SettingSpec, value: Any, origin: str, base: Optional[str] = None) -> Any:
     """``value`` checked and converted for ``spec``; a relative path from a config file is taken
     relative to that file's directory (``base``), not to wherever the command happens to run."""
 
@@ -249,8 +249,8 @@ def _convert(spec: SettingSpec, value: Any, origin: str, base: Optional[Path] = 
     if spec.kind == "path":
         if not isinstance(value, str) or not value.strip():
             raise bad("a path")
-        path = Path(os.path.expandvars(value)).expanduser()
-        return base / path if base is not None and not path.is_absolute() else path
+        path = os.path.expanduser(os.path.expandvars(value))
+        return os.path.join(base, path) if base is not None and not os.path.isabs(path) else path
     if spec.kind == "str":
         if not isinstance(value, str):
             raise bad("a string")
@@ -269,7 +269,7 @@ def _convert(spec: SettingSpec, value: Any, origin: str, base: Optional[Path] = 
     raise AssertionError(spec.kind)  # pragma: no cover
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: str) -> dict[str, Any]:
     try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # Python < 3.11
@@ -291,10 +291,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, read_config: bool
     by_attr = {s.attr: s for s in SETTINGS}
 
     no_config = _convert(by_attr["no_config"], env.get("SHIMKIT_NO_CONFIG", ""), "SHIMKIT_NO_CONFIG")
-    config_file: Path | None = None
+    config_file: str | None = None
     if read_config and not no_config:
         path = config_path()
-        if path.is_file():
+        if os.path.isfile(path):
             config_file = path
             data = _read_toml(path)
             known = {s.key: s for s in SETTINGS if s.key}
@@ -305,7 +305,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, read_config: bool
                         f"{path}: unknown setting {key!r}",
                         "accepted settings: " + ", ".join(sorted(known)),
                     )
-                values[spec.attr] = _convert(spec, value, str(path), base=path.parent)
+                values[spec.attr] = _convert(spec, value, path, base=os.path.dirname(os.path.abspath(path)))
 
     for spec in SETTINGS:
         raw = env.get(spec.env)

@@ -8,13 +8,16 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Mapping, Optional, Sequence
 
 from .errors import StoreError, UsageError
 from .safeio import write_text_atomic
 from .settings import Settings
 from .shell import MARK_INIT, MARK_SHIMS, canonical_shell, init_script, shimkit_command
 from .shellquote import _SAFE_CHARS, fish_quote, nu_quote, ps_quote, py_quote, sh_quote
+
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
 
 def _config_home(home: Path, env: Mapping[str, str]) -> Path:
@@ -74,7 +77,7 @@ def init_line(shell: str, cmd: Sequence[str]) -> str:
     raise UsageError(f"no init line for {shell}")  # nu: the autoload file holds the hook itself
 
 
-def shims_line(shell: str, shims_dir: Path) -> str:
+def shims_line(shell: str, shims_dir: StrPath) -> str:
     """The line that puts the shims dir first on PATH (once)."""
     shell = canonical_shell(shell)
     d = str(shims_dir)
@@ -132,7 +135,7 @@ def update_rc(
     shell: str,
     settings: Settings,
     *,
-    shims_dir: Optional[Path] = None,
+    shims_dir: Optional[StrPath] = None,
     home: Optional[Path] = None,
     environ: Optional[Mapping[str, str]] = None,
 ) -> RcChange:

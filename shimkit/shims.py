@@ -37,7 +37,7 @@ MARKER = "# shimkit shim for "
 def default_dir() -> Path:
     from .dirs import default_shims_dir
 
-    return default_shims_dir()
+    return Path(default_shims_dir())
 
 
 def _check_platform() -> None:

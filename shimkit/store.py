@@ -36,6 +36,10 @@ from . import dirlink, layout, swap
 from .errors import LockTimeoutError, ShimkitWarning, StoreError
 from .model.key import PythonKey, is_minor_key
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from _typeshed import StrPath
+
 DEFAULT_LOCK_TIMEOUT = 15 * 60.0
 LOCK_WAIT_NOTICE_AFTER = 0.5  # seconds: a wait shorter than this is not worth a word
 OWNER_FILE = "lock-owner"  # in .temp/: what a killed holder leaves goes with the rest
@@ -75,7 +79,7 @@ def _lock_timeout() -> float:
 class Store:
     """Operations on one install dir.  Mutating methods require :meth:`locked`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: StrPath) -> None:
         self.root = Path(os.path.abspath(root))
         self.temp = self.root / ".temp"
         self._lock_depth = 0

@@ -21,8 +21,11 @@ import platform
 import struct
 import sys
 import uuid
-from pathlib import Path, PurePath
-from typing import Optional, Union
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
 MAGIC = b"SHIMKITL"
 FORMAT_VERSION = 1
@@ -36,8 +39,6 @@ _MACHINE_TO_ARCH = {
     "arm64": "aarch64",
     "aarch64": "aarch64",
 }
-
-PathArg = Union[str, PurePath]
 
 
 def host_launcher_arch(machine: Optional[str] = None) -> str:
@@ -65,7 +66,7 @@ def launcher_bytes(arch: str) -> bytes:
     return _launcher_path(arch).read_bytes()
 
 
-def render_trampoline(target: PathArg, arch: str) -> bytes:
+def render_trampoline(target: StrPath, arch: str) -> bytes:
     """The complete trampoline that runs ``target`` (an absolute Windows path)."""
     text = os.fspath(target)
     if not ntpath.isabs(text):
@@ -80,7 +81,7 @@ def render_trampoline(target: PathArg, arch: str) -> bytes:
     return launcher_bytes(arch) + payload + FOOTER.pack(len(payload), FORMAT_VERSION, MAGIC)
 
 
-def read_trampoline_text(entry: PathArg) -> Optional[str]:
+def read_trampoline_text(entry: StrPath) -> Optional[str]:
     """The target recorded in ``entry`` exactly as stored, or None if it is not a trampoline."""
     try:
         with open(entry, "rb") as f:
@@ -116,7 +117,7 @@ def _norm(path: str) -> str:
     return ntpath.normcase(ntpath.normpath(path))
 
 
-def is_managed(entry: Path, install_dir: PathArg) -> bool:
+def is_managed(entry: Path, install_dir: StrPath) -> bool:
     """Whether ``entry`` is a shimkit trampoline whose target lies inside ``install_dir``.
 
     Compared with Windows rules (case-insensitive, either slash), lexically: shimkit writes
@@ -154,7 +155,7 @@ def _remove_stale(entry: Path) -> None:
                 pass  # still running: next time
 
 
-def write_trampoline(entry: Path, target: PathArg, arch: Optional[str] = None) -> None:
+def write_trampoline(entry: Path, target: StrPath, arch: Optional[str] = None) -> None:
     """Create or replace the trampoline ``entry`` so it runs ``target``; atomic.
 
     The new file is written beside ``entry`` and renamed over it, so a process starting

@@ -345,11 +345,11 @@ def bad_line_message(found: Found, line: str, why: str) -> str:
     return f"ignoring {shown!r} in {found.describe()}: {why}"
 
 
-def global_version_file() -> Path:
+def global_version_file() -> str:
     """The user-level pin: ``<user config dir>/shimkit/.python-version``."""
     from .dirs import user_config_dir
 
-    return user_config_dir() / VERSION_FILE
+    return os.path.join(user_config_dir(), VERSION_FILE)
 
 
 def write_version_file(path: StrPath, requests: Sequence[PythonRequest | str]) -> None:

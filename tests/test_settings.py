@@ -38,8 +38,8 @@ def test_defaults(home: Path) -> None:
         False,
         False,
     )
-    assert st.install_dir == home / ".local" / "share" / "shimkit" / "python"
-    assert st.bin_dir == home / ".local" / "bin"
+    assert st.install_dir == str(home / ".local" / "share" / "shimkit" / "python")
+    assert st.bin_dir == str(home / ".local" / "bin")
     assert st.config_file is None
 
 
@@ -65,7 +65,7 @@ def test_flags_beat_env_beat_file(
     default = value(s.load_settings())
     path = config(home, f'{key} = "{file_value}"\n')
     st = s.load_settings()
-    assert value(st) == file_value and st.config_file == path
+    assert value(st) == file_value and st.config_file == str(path)
     monkeypatch.setenv(spec.env, env_value)
     assert value(s.load_settings()) == env_value
     assert value(s.load_settings().with_overrides(**{attr: flag_value})) == flag_value
@@ -139,10 +139,10 @@ def test_relative_paths_in_the_config_file_are_relative_to_it(
     path = config(home, 'install-dir = "pythons"\nbin-dir = "~/mybin"\n')
     monkeypatch.chdir(tmp_path)
     st = s.load_settings()
-    assert st.install_dir == path.parent / "pythons"
-    assert st.bin_dir == home / "mybin"
+    assert st.install_dir == str(path.parent / "pythons")
+    assert st.bin_dir == str(home / "mybin")
     monkeypatch.setenv("SHIMKIT_PYTHON_INSTALL_DIR", "$HOME/py")
-    assert s.load_settings().install_dir == home / "py"
+    assert s.load_settings().install_dir == str(home / "py")
 
 
 def test_every_setting_is_documented_once() -> None:
@@ -173,3 +173,19 @@ def test_cli_reports_a_bad_config_file_in_one_line(tmp_path: Path) -> None:
     # --no-config skips the file entirely
     assert cli.run_shimkit("find", "--no-config", env=env, cwd=tmp_path).returncode == 0
     assert cli.run_shimkit("find", env=dict(env, SHIMKIT_NO_CONFIG="1"), cwd=tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize("xdg", [False, True])
+def test_user_dirs_agree_with_platformdirs_on_linux(home: Path, monkeypatch: pytest.MonkeyPatch, xdg: bool) -> None:
+    # shimkit.dirs computes the XDG rules itself (platformdirs costs ~30 ms to import); on Linux
+    # both must name the same directories, with and without the XDG variables set
+    import platformdirs
+
+    from shimkit import dirs
+
+    if xdg:
+        for var, sub in (("XDG_DATA_HOME", "d"), ("XDG_CONFIG_HOME", "c"), ("XDG_CACHE_HOME", "k")):
+            monkeypatch.setenv(var, str(home / sub))
+    assert dirs.user_data_dir() == platformdirs.user_data_dir("shimkit", appauthor=False)
+    assert dirs.user_config_dir() == platformdirs.user_config_dir("shimkit", appauthor=False, roaming=True)
+    assert dirs.user_cache_dir() == platformdirs.user_cache_dir("shimkit", appauthor=False)

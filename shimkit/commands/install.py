@@ -17,6 +17,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Sequence
 
+    from _typeshed import StrPath
+
     from ..cli.parse import Args
     from ..links import LinkReport
     from ..liveprocs import LiveProcess
@@ -70,7 +72,7 @@ def install(a: Args) -> int:
     return max((e.exit_code for e in failures), default=0)
 
 
-def _report_bin(rep: LinkReport, bin_dir: Path, *, from_flag: bool = False) -> None:
+def _report_bin(rep: LinkReport, bin_dir: StrPath, *, from_flag: bool = False) -> None:
     for p in rep.created + rep.updated:
         output.note(f"  {p} -> {current_target(p)}")
     for p in rep.refused:

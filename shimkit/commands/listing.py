@@ -6,7 +6,6 @@ network, no httpx) and import nothing heavy.
 
 from __future__ import annotations
 
-import json
 import os
 
 from ..cli import output
@@ -66,6 +65,8 @@ def _show_rows(settings: Settings, a: Args) -> None:
                 f"recreate it with `{venv_mod.recreate_command(v.path, v.home)}`"
             )
     if a.output_format == "json":
+        import json
+
         output.out(json.dumps([r.to_json(store) for r in rows], indent=2))
         return
     if not rows:
@@ -97,6 +98,8 @@ def _list_outdated(items: list[manager.UpgradeItem], settings: Settings, output_
             inst = store.find(i.current)
             row = manager.ListRow(i.current, inst, None, store.linked_target(i.current) == str(i.current))
             rows.append(row.to_json(store, upgrade=i.newest))
+        import json
+
         output.out(json.dumps(rows, indent=2))
         return
     if not items:

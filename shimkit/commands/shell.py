@@ -88,8 +88,6 @@ def update_shell(a: Args) -> int:
 def hook_resolve(a: Args) -> int:
     """The protocol text for a directory (see :mod:`shimkit.hookresolve`), against the install
     dir, platform and global pin file the hook baked in at ``shimkit init`` time."""
-    from pathlib import Path
-
     from ..errors import UsageError
     from ..hookresolve import resolve
     from ..model.key import PlatformTriple
@@ -100,8 +98,8 @@ def hook_resolve(a: Args) -> int:
     host = PlatformTriple.parse(a.host) if a.host else settings.host
     if host is None:
         raise UsageError(f"invalid --host {a.host!r}", "give OS-ARCH-LIBC, e.g. linux-x86_64-gnu")
-    gfile = global_version_file() if a.global_file is None else (Path(a.global_file) if a.global_file else None)
-    directory = Path(os.path.abspath(a.directory if a.directory is not None else logical_cwd()))
+    gfile = global_version_file() if a.global_file is None else (a.global_file or None)
+    directory = os.path.abspath(a.directory if a.directory is not None else logical_cwd())
     res = resolve(directory, settings, host=host, global_file=gfile)
     sys.stdout.write(res.protocol())
     sys.stdout.flush()
