@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from typing import Optional
 
 IS_WINDOWS = sys.platform == "win32"
+# shimkit's record of the venvs it created (see :mod:`shimkit.venv`), in the install dir
+VENV_RECORD = ".venvs.json"
 
 
 def installations(root: str) -> list[PythonKey]:

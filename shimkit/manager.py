@@ -1,4 +1,5 @@
-"""High-level operations behind ``install``, ``uninstall`` and ``list`` (the CLI only prints).
+"""High-level operations behind ``install``, ``uninstall`` and ``upgrade`` (the CLI only prints;
+``list`` is :mod:`shimkit.inventory`).
 
 Every function takes a :class:`~shimkit.settings.Settings` and returns plain data.
 """
@@ -15,7 +16,6 @@ from .errors import NotFoundError, ShimkitError, UsageError
 from .links import LinkReport, entries_for, install_entries, remove_entries_through
 from .model.key import PlatformTriple, PythonKey
 from .model.request import PythonRequest, parse_installable, parse_request
-from .model.version import Version
 from .settings import Settings
 from .store import Installation, Store
 from .versionfile import ceiling_paths, discover, global_version_file, requests_from
@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # the installer (archives, threads, subprocess) loads only fo
     from .downloads import Download, Metadata
     from .installer import Outcome, Reporter, Source
     from .liveprocs import LiveProcess
-    from .sources import Candidate
     from .venv import VenvInfo
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.zst", ".tar.xz", ".tar.bz2", ".zip")
@@ -262,148 +261,6 @@ def venvs_broken_by(store: Store, doomed: Sequence[Installation]) -> list[tuple[
         if minor_key not in remaining:
             broken += [(v, minor_key) for v in venv_mod.pinning(store, store.link_path(key))]
     return broken
-
-
-@dataclass(frozen=True)
-class ListRow:
-    key: PythonKey
-    installation: Optional[Installation]
-    download: Optional[Download]
-    linked: bool  # the minor-version link points at this installation
-    system: Optional[Candidate] = None  # an interpreter on PATH or of another manager (pyenv, uv, mise)
-
-    @property
-    def source(self) -> str:
-        """``managed``, ``download``, or where a system interpreter was found (``path``, ``pyenv`` …)."""
-        if self.system is not None:
-            return self.system.source
-        return "managed" if self.installation is not None else "download"
-
-    def to_json(self, store: Store, upgrade: Optional[Download] = None) -> dict[str, object]:
-        """The one row schema of ``list --output-format json`` (docs/reference/json.md);
-        ``upgrade`` is the newer patch ``list --outdated`` found (null otherwise)."""
-        k = self.key
-        return {
-            "key": str(k),
-            "version": str(k.version),
-            "implementation": k.implementation,
-            "variant": k.variant or None,
-            "os": k.platform.os,
-            "arch": k.platform.arch,
-            "libc": k.platform.libc,
-            "installed": self.installation is not None or self.system is not None,
-            "source": self.source,
-            "path": str(self.installation.executable)
-            if self.installation
-            else (self.system.exe if self.system else None),
-            "minor_link": str(store.link_path(k)) if self.linked else None,
-            "url": self.download.url if self.download else None,
-            "sha256": self.download.sha256 if self.download else None,
-            "upgrade": None
-            if upgrade is None
-            else {
-                "key": upgrade.key_text,
-                "version": str(upgrade.key.version),
-                "url": upgrade.url,
-                "sha256": upgrade.sha256,
-            },
-        }
-
-
-def list_rows(
-    settings: Settings,
-    *,
-    request: Optional[PythonRequest] = None,
-    only_installed: bool = False,
-    only_downloads: bool = False,
-    all_versions: bool = False,
-    all_platforms: bool = False,
-    system: bool = True,
-    cwd: Optional[Path] = None,
-) -> list[ListRow]:
-    """Installed interpreters (managed ones and, with ``system``, those on PATH and of other
-    managers, as ``uv python list`` shows them) and available downloads, newest first.
-
-    Without ``all_versions`` only the newest download of each minor version is listed (every
-    installed one always is).  Pre-releases are listed only where no stable release of that minor
-    version exists, unless ``all_versions``.
-    """
-    from .downloads import select_downloads
-
-    if only_installed and only_downloads:
-        raise UsageError("--only-installed and --only-downloads exclude each other")
-    store = Store(settings.install_dir)
-    host = platform.host()
-    req = request or PythonRequest(kind="any")
-    rows: dict[str, ListRow] = {}
-    links = store.minor_links()
-    if not only_downloads:
-        for inst in store.installations():
-            if req.matches_key(inst.key, None if all_platforms else host) or (
-                req.kind == "any" and req.implementation is None and (all_platforms or inst.key.platform == host)
-            ):
-                linked = links.get(inst.key.minor_key) == str(inst.key)
-                rows[str(inst.key)] = ListRow(inst.key, inst, None, linked)
-        if system:
-            for c in system_interpreters(settings, req, cwd=cwd):
-                rows.setdefault(f"{c.exe}\0system", ListRow(_key_of(c, host), None, None, False, c))
-    if not only_installed:
-        metadata = metadata_for(settings)
-        if all_platforms:
-            candidates = [d for d in metadata.downloads if req.matches_key(d.key) or req.kind == "any"]
-            candidates = [
-                d for d in candidates if req.kind != "any" or req.implementation in (None, d.key.implementation)
-            ]
-        else:
-            any_impl = PythonRequest(kind="any") if req.kind == "any" and req.implementation is None else None
-            if any_impl is not None:
-                candidates = [d for d in metadata.downloads if d.key_text.endswith(f"-{host}")]
-            else:
-                candidates = select_downloads(req, metadata.downloads, host)
-        seen_minor: set[tuple[str, str]] = set()
-        candidates.sort(key=lambda d: (d.key.sort_key(), d.build), reverse=True)
-        stable_minors = {(d.key.minor_key, "") for d in candidates if not d.key.is_prerelease}
-        for d in candidates:
-            name = d.key_text
-            group = (d.key.minor_key, "")
-            if name in rows:
-                rows[name] = ListRow(
-                    rows[name].key, rows[name].installation, d.with_mirror(settings.mirror), rows[name].linked
-                )
-                seen_minor.add(group)  # the newest download of this minor is installed: no older one to offer
-                continue
-            if not all_versions:
-                if group in seen_minor or (d.key.is_prerelease and group in stable_minors):
-                    continue
-                seen_minor.add(group)
-            rows[name] = ListRow(d.key, None, d.with_mirror(settings.mirror), False)
-    out = list(rows.values())
-    out.sort(
-        key=lambda r: (r.key.implementation == "cpython", r.key.sort_key(), str(r.key.platform), r.key.variant == ""),
-        reverse=True,
-    )
-    return out
-
-
-def system_interpreters(settings: Settings, req: PythonRequest, *, cwd: Optional[Path] = None) -> list[Candidate]:
-    """Interpreters on PATH and of pyenv, uv and mise that satisfy ``req`` (probed through the cache)."""
-    from .discovery import Search
-
-    search = Search(settings, os.fspath(cwd or Path.cwd()), "only-system", True)
-    seen: set[str] = set()
-    out = []
-    for c in (*search.sources.on_path(req), *search.sources.other_managers()):
-        real = os.path.realpath(c.exe)
-        if real not in seen and (req.is_any or req.matches_interpreter(c.implementation, c.version, c.variant)):
-            seen.add(real)
-            out.append(c)
-    return out
-
-
-def _key_of(c: Candidate, host: PlatformTriple) -> PythonKey:
-    """The key a system interpreter would have as an installation (how ``list`` names it)."""
-    v = c.version
-    return PythonKey(c.implementation, Version(v.padded(3), v.pre), c.variant, host)
 
 
 # ---- upgrade -----------------------------------------------------------------------------

@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from .errors import ShimkitError, StoreError
+from .layout import VENV_RECORD
 from .probecache import venv_home
 from .safeio import write_text_atomic
 from .store import Store
-
-RECORD = ".venvs.json"
 
 
 @dataclass(frozen=True)
@@ -176,7 +175,7 @@ def activate_hint(venv: Path, shell: Optional[str] = None) -> str:
 
 # ---- the record of created venvs --------------------------------------------------------
 def _record_path(store: Store) -> Path:
-    return store.root / RECORD
+    return store.root / VENV_RECORD
 
 
 def recorded(store: Store) -> list[VenvInfo]:

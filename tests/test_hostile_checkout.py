@@ -179,7 +179,7 @@ def _venv_record(d: Path) -> Path:
     from shimkit.store import Store
 
     venv.record(Store(d), d)
-    return d / venv.RECORD
+    return d / venv.VENV_RECORD
 
 
 def _init_cache(d: Path) -> Path:

@@ -24,11 +24,12 @@ def dir_(a: Args) -> int:
 
 
 def list_(a: Args) -> int:
-    from .. import manager
     from ..errors import UsageError
 
     settings = a.settings()
     if a.outdated:
+        from .. import manager
+
         if a.only_installed or a.only_downloads or a.all_versions or a.all_platforms:
             raise UsageError(
                 "--outdated excludes --only-installed, --only-downloads, --all-versions and --all-platforms",
@@ -41,15 +42,14 @@ def list_(a: Args) -> int:
 
 
 def _show_rows(settings: Settings, a: Args) -> None:
-    """The installed versions and available downloads (see :func:`shimkit.manager.list_rows`),
+    """The installed versions and available downloads (see :func:`shimkit.inventory.list_rows`),
     after a warning for each recorded venv whose interpreter was removed."""
-    from .. import manager
-    from .. import venv as venv_mod
+    from ..inventory import list_rows
+    from ..layout import VENV_RECORD
     from ..model.request import parse_request
-    from ..store import Store
 
     req = parse_request(a.request, allow_paths=False) if a.request else None
-    rows = manager.list_rows(
+    rows = list_rows(
         settings,
         request=req,
         only_installed=a.only_installed,
@@ -57,26 +57,29 @@ def _show_rows(settings: Settings, a: Args) -> None:
         all_versions=a.all_versions,
         all_platforms=a.all_platforms,
     )
-    store = Store(settings.install_dir)
-    for v in venv_mod.recorded(store):
-        if v.broken:
-            output.warn(
-                f"virtual environment {v.path} is broken: its interpreter dir {v.home} was removed; "
-                f"recreate it with `{venv_mod.recreate_command(v.path, v.home)}`"
-            )
+    if os.path.exists(os.path.join(settings.install_dir, VENV_RECORD)):  # shimkit made venvs: check them
+        from .. import venv as venv_mod
+        from ..store import Store
+
+        for v in venv_mod.recorded(Store(settings.install_dir)):
+            if v.broken:
+                output.warn(
+                    f"virtual environment {v.path} is broken: its interpreter dir {v.home} was removed; "
+                    f"recreate it with `{venv_mod.recreate_command(v.path, v.home)}`"
+                )
     if a.output_format == "json":
         import json
 
-        output.out(json.dumps([r.to_json(store) for r in rows], indent=2))
+        output.out(json.dumps([r.to_json() for r in rows], indent=2))
         return
     if not rows:
         output.note("No Python installations found" if a.only_installed else "Nothing matches")
         return
     width = max(len(str(r.key)) for r in rows) + 4
     for r in rows:
-        if r.installation is not None:
-            where = str(r.installation.executable)
-            if r.linked:
+        if r.executable is not None:
+            where = r.executable
+            if r.minor_link is not None:
                 where += f"  (via {r.key.minor_key})"
         elif r.system is not None:
             where = f"{r.system.exe}  ({r.system.source})"
@@ -89,18 +92,11 @@ def _list_outdated(items: list[manager.UpgradeItem], settings: Settings, output_
     # the same plan `upgrade --dry-run` prints, so both always read the same download list
     todo = [i for i in items if i.newest is not None]
     if output_format == "json":  # the rows of `list`, with "upgrade" filled in
-        from .. import manager
-        from ..store import Store
-
-        store = Store(settings.install_dir)
-        rows = []
-        for i in todo:
-            inst = store.find(i.current)
-            row = manager.ListRow(i.current, inst, None, store.linked_target(i.current) == str(i.current))
-            rows.append(row.to_json(store, upgrade=i.newest))
         import json
 
-        output.out(json.dumps(rows, indent=2))
+        from ..inventory import managed_row
+
+        output.out(json.dumps([managed_row(settings.install_dir, i.current).to_json(i.newest) for i in todo], indent=2))
         return
     if not items:
         output.note("No managed Python installations")
