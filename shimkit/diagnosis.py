@@ -4,10 +4,10 @@ and the small PATH helpers they share (split from :mod:`shimkit.doctor`)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
+from .record import Record
 from .settings import Settings
 
 STATUSES = ("ok", "info", "warn", "error")
@@ -15,8 +15,7 @@ HOOK_VAR = "_SHIMKIT_ADDED"  # exported by every hook while it has put an instal
 HOOK_SHELL_VAR = "SHIMKIT_SHELL_HOOK"  # set by the hooks' `shimkit` function when it calls shimkit
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Record, frozen=True):
     """One result of a check."""
 
     check: str  # config, shimkit, path, hook, links, bin, venvs
@@ -39,8 +38,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(Record, frozen=True):
     """Everything the checks look at (explicit, so tests can point them anywhere)."""
 
     settings: Settings

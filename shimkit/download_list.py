@@ -12,19 +12,18 @@ import functools
 import json
 import re
 import urllib.parse
-from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
 from .dirs import EMBEDDED_DOWNLOADS
 from .errors import ConfigError, RequestError
 from .model.key import PythonKey, parse_key
+from .record import Record
 
 PBS_PREFIX = "https://github.com/astral-sh/python-build-standalone/releases/download/"
 EMBEDDED = EMBEDDED_DOWNLOADS
 
 
-@dataclass(frozen=True)
-class Download:
+class Download(Record, frozen=True):
     """One downloadable archive.  The key is parsed on first use: lists hold thousands of entries
     and most commands only look at the host's."""
 
@@ -49,8 +48,7 @@ class Download:
         return Download(self.key_text, base + self.url[len(PBS_PREFIX) :], self.sha256, self.build)
 
 
-@dataclass(frozen=True)
-class Metadata:
+class Metadata(Record, frozen=True):
     """A loaded download list and where it came from."""
 
     downloads: tuple[Download, ...]

@@ -14,12 +14,12 @@ import contextlib
 import os
 import sys
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from .errors import StoreError
 from .model.key import PythonKey
+from .record import Record
 from .store import Installation, Store
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
@@ -29,8 +29,7 @@ if TYPE_CHECKING:
 IS_WINDOWS = sys.platform == "win32"
 
 
-@dataclass(frozen=True)
-class BinEntry:
+class BinEntry(Record, frozen=True):
     """One executable in the bin dir and where it should lead."""
 
     name: str  # file name in the bin dir: python3.12, python3.13t, python3, python (.exe on Windows)
@@ -117,8 +116,7 @@ def _sweep_temporaries(names: set[str], bin_dir: StrPath, install_dir: StrPath) 
                 path.unlink()
 
 
-@dataclass
-class LinkReport:
+class LinkReport(Record):
     created: list[Path]
     updated: list[Path]
     unchanged: list[Path]

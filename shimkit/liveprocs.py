@@ -19,12 +19,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
+from .record import Record
 
-@dataclass(frozen=True)
-class LiveProcess:
+
+class LiveProcess(Record, frozen=True):
     pid: int
     command: str
 

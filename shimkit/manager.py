@@ -7,7 +7,6 @@ Every function takes a :class:`~shimkit.settings.Settings` and returns plain dat
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
@@ -16,6 +15,7 @@ from .errors import NotFoundError, ShimkitError, UsageError
 from .links import LinkReport, entries_for, install_entries, remove_entries_through
 from .model.key import PlatformTriple, PythonKey
 from .model.request import PythonRequest, parse_installable, parse_request
+from .record import Record, field
 from .settings import Settings
 from .store import Installation, Store
 from .versionfile import ceiling_paths, discover, global_version_file, requests_from
@@ -60,20 +60,21 @@ def default_requests(cwd: Path, settings: Settings, warn: Callable[[str], None])
     return [DEFAULT_REQUEST], "the newest stable release"
 
 
-@dataclass
-class InstallReport:
+class InstallReport(Record):
     outcomes: list[Outcome] = field(default_factory=list)
     satisfied: list[tuple[PythonRequest, Installation, Optional[Download]]] = field(default_factory=list)
     bin: LinkReport = field(default_factory=lambda: LinkReport([], [], [], []))
 
 
-@dataclass(frozen=True)
-class BinOptions:
+class BinOptions(Record, frozen=True):
     """What ``install``/``upgrade`` do to the bin dir."""
 
     enabled: bool = True
     default: bool = False  # also python3 and python
     force: bool = False  # replace entries shimkit did not make
+
+
+DEFAULT_BIN_OPTIONS = BinOptions()  # frozen: one shared default
 
 
 def refresh_bin_entries(
@@ -95,7 +96,7 @@ def install(
     reinstall: bool = False,
     reporter: Optional[Reporter] = None,
     warn: Callable[[str], None] = lambda s: None,
-    bin_options: BinOptions = BinOptions(),
+    bin_options: BinOptions = DEFAULT_BIN_OPTIONS,
 ) -> InstallReport:
     """Install every target (a request or a local archive path).
 
@@ -176,8 +177,7 @@ def install(
     return report
 
 
-@dataclass
-class UninstallResult:
+class UninstallResult(Record):
     removed: list[PythonKey] = field(default_factory=list)
     link_changes: dict[str, tuple[Optional[str], Optional[str]]] = field(default_factory=dict)
     bin_removed: list[Path] = field(default_factory=list)
@@ -264,8 +264,7 @@ def venvs_broken_by(store: Store, doomed: Sequence[Installation]) -> list[tuple[
 
 
 # ---- upgrade -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class UpgradeItem:
+class UpgradeItem(Record, frozen=True):
     minor_key: str
     current: PythonKey
     newest: Optional[Download]  # None: no newer patch available
@@ -335,7 +334,7 @@ def upgrade(
     settings: Settings,
     *,
     reporter: Optional[Reporter] = None,
-    bin_options: BinOptions = BinOptions(),
+    bin_options: BinOptions = DEFAULT_BIN_OPTIONS,
 ) -> tuple[list[Outcome], LinkReport]:
     """Install the newest patch of each item that needs it; links repoint, old patches stay."""
     from . import externally_managed, fetch

@@ -30,7 +30,6 @@ import re
 import time
 import urllib.parse
 import warnings
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
@@ -41,6 +40,7 @@ from .download_list import PBS_PREFIX, Download, Metadata, load_embedded
 from .errors import DownloadError, OfflineError, ShimkitError, ShimkitWarning, StoreError
 from .fetch import FetchOptions, fetch_if_changed
 from .model.key import parse_key
+from .record import Record, field
 from .safeio import write_text_atomic
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
@@ -84,8 +84,7 @@ def _rows_digest(rows: Sequence[Sequence[str]]) -> str:
     return hashlib.sha256(json.dumps([list(r) for r in rows], separators=(",", ":")).encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class RefreshedList:
+class RefreshedList(Record, frozen=True):
     """A validated cache file."""
 
     path: Path
@@ -246,8 +245,7 @@ def in_force(embedded: Metadata, cache_dir: StrPath, warn: Optional[Warn] = None
 
 
 # ---- refresh -------------------------------------------------------------------------------
-@dataclass
-class RefreshResult:
+class RefreshResult(Record):
     """What a refresh did, for the CLI to print."""
 
     status: str  # "updated", "unchanged" (nothing new upstream), "not-newer" (not newer than embedded)

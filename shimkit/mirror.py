@@ -33,7 +33,6 @@ import shutil
 import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence
 
@@ -57,6 +56,7 @@ from .mirror_layout import (
 )
 from .model.key import ARCH_ALIASES, OS_ALIASES, PlatformTriple
 from .model.request import PythonRequest
+from .record import Record, field
 from .safeio import write_atomic
 
 TEMP_NAME = ".shimkit-sync"
@@ -189,8 +189,7 @@ class _Locked:
         self._lock.release()
 
 
-@dataclass
-class SyncResult:
+class SyncResult(Record):
     """What a sync did, for the CLI to print."""
 
     directory: Path
@@ -399,8 +398,7 @@ def _prune(dest: Path, keep: set[str]) -> list[str]:
 
 
 # ---- verify --------------------------------------------------------------------------------
-@dataclass
-class VerifyReport:
+class VerifyReport(Record):
     """What ``verify`` found: one line per problem, and how many archives were checked."""
 
     directory: Path

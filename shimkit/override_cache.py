@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from .fetch import FetchOptions, fetch_if_changed
+from .record import Record
 from .safeio import write_atomic
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
@@ -29,8 +29,7 @@ if TYPE_CHECKING:
 CACHE_SUBDIR = "downloads-override"
 
 
-@dataclass(frozen=True)
-class _Cached:
+class _Cached(Record, frozen=True):
     body: bytes
     etag: Optional[str]
     last_modified: Optional[str]

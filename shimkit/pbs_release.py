@@ -21,11 +21,11 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 from .download_list import PBS_PREFIX, parse_archive_filename
 from .errors import DownloadError, ShimkitError
+from .record import Record, field
 
 LATEST_RELEASE_URL = (
     "https://raw.githubusercontent.com/astral-sh/python-build-standalone/latest-release/latest-release.json"
@@ -56,16 +56,14 @@ class ReleaseDataError(DownloadError):
     """A release document (latest-release.json, SHA256SUMS) is malformed or incomplete."""
 
 
-@dataclass(frozen=True)
-class LatestRelease:
+class LatestRelease(Record, frozen=True):
     """What ``latest-release.json`` says."""
 
     tag: str
     asset_url_prefix: Optional[str]
 
 
-@dataclass(frozen=True)
-class ReleaseEntry:
+class ReleaseEntry(Record, frozen=True):
     """The archive chosen for one key in one release."""
 
     key: str
@@ -83,8 +81,7 @@ class ReleaseEntry:
         return PBS_PREFIX + self.url_path
 
 
-@dataclass
-class Selection:
+class Selection(Record):
     """The outcome of :func:`select_entries`: the chosen archives and what was left out."""
 
     entries: dict[str, ReleaseEntry] = field(default_factory=dict)  # key -> entry
@@ -170,8 +167,7 @@ def _damaged_hint() -> str:
     return "the server or mirror sent a damaged or partial file; the previous download list stays in force"
 
 
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(Record, frozen=True):
     entry: ReleaseEntry
     rank: tuple[int, int, str]
 

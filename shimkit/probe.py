@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import VerificationError
 from .model.version import Version
 from .procs import run_bounded
+from .record import Record
 
 MARKER = "shimkit-probe:"
 # Runs under -I -S on every Python >= 3.6 we may meet, and under -E -s -S on 2.7 (which has no
@@ -48,8 +48,7 @@ SCRIPT = (
 )
 
 
-@dataclass(frozen=True)
-class InterpreterInfo:
+class InterpreterInfo(Record, frozen=True):
     """What an interpreter reported about itself."""
 
     version: str
@@ -76,11 +75,11 @@ class InterpreterInfo:
         return self.prefix != self.base_prefix
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.as_dict()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InterpreterInfo:
-        info = cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        info = cls(**{k: data[k] for k in cls.__fields__})
         Version.parse(info.version)  # reject garbage early (ValueError)
         return info
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Optional, Sequence
 
 from .errors import StoreError, UsageError
+from .record import Record
 from .safeio import write_text_atomic
 from .settings import Settings
 from .shell import MARK_INIT, MARK_SHIMS, canonical_shell, init_script, shimkit_command
@@ -97,8 +97,7 @@ def shims_line(shell: str, shims_dir: StrPath) -> str:
     )
 
 
-@dataclass(frozen=True)
-class RcChange:
+class RcChange(Record, frozen=True):
     """What ``update-shell`` did to one file."""
 
     path: Path

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
 from . import __version__
 from .errors import StoreError, UsageError
+from .record import Record, field
 from .safeio import write_text_atomic
 from .settings import Settings
 
@@ -86,8 +86,7 @@ def is_shim(path: Path) -> bool:
     return len(lines) > 1 and lines[0].startswith(b"#!") and lines[1].startswith(MARKER.encode())
 
 
-@dataclass
-class EnableReport:
+class EnableReport(Record):
     shims_dir: Path
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -141,8 +140,7 @@ def disable(*, shims_dir: Optional[Path] = None) -> list[Path]:
     return removed
 
 
-@dataclass
-class PathState:
+class PathState(Record):
     """Where the shims dir is on PATH, and which other commands of the shims' names are around it."""
 
     on_path: bool

@@ -28,13 +28,13 @@ import sys
 import time
 import uuid
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from . import dirlink, layout, swap
 from .errors import LockTimeoutError, ShimkitWarning, StoreError
 from .model.key import PythonKey, is_minor_key
+from .record import Record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
 if TYPE_CHECKING:
@@ -49,8 +49,7 @@ class LockWaitWarning(ShimkitWarning):
     """Another shimkit process holds the lock: this one waits (the CLI prints it as one line)."""
 
 
-@dataclass(frozen=True)
-class Installation:
+class Installation(Record, frozen=True):
     """One installed interpreter."""
 
     key: PythonKey
@@ -375,8 +374,7 @@ class Store:
             self.sync_minor_link(key)
 
 
-@dataclass(frozen=True)
-class LockOwner:
+class LockOwner(Record, frozen=True):
     """Who holds (or last held) an install dir's lock, as it recorded itself."""
 
     pid: int

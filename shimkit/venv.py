@@ -17,19 +17,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
 from .errors import ShimkitError, StoreError
 from .layout import VENV_RECORD
 from .probecache import venv_home
+from .record import Record
 from .safeio import write_text_atomic
 from .store import Store
 
 
-@dataclass(frozen=True)
-class VenvInfo:
+class VenvInfo(Record, frozen=True):
     """A venv shimkit created, as recorded."""
 
     path: Path
