@@ -83,7 +83,7 @@ def load_metadata(
     ``source`` of the result is ``"override"`` (``description`` is the path or URL), ``"cache"``
     (the refreshed list in ``cache_dir``, default the user cache dir, merged over the embedded one)
     or ``"embedded"``.  A damaged cache is reported through ``warn`` (default: a
-    :class:`~shimkit.metadata_cache.MetadataWarning`) and ignored.  Never touches the network
+    :class:`~shimkit.refreshed_list.MetadataWarning`) and ignored.  Never touches the network
     except to read an override URL (one conditional GET once its copy is cached in ``cache_dir``,
     see :mod:`shimkit.override_cache`).
     """
@@ -94,9 +94,9 @@ def load_metadata(
     embedded = load_embedded()
     if not use_cache:
         return embedded
-    from . import dirs, metadata_cache  # only commands that install or list downloads need it
+    from . import dirs, refreshed_list  # only commands that install or list downloads need it
 
-    return metadata_cache.in_force(embedded, cache_dir if cache_dir is not None else dirs.user_cache_dir(), warn)
+    return refreshed_list.in_force(embedded, cache_dir if cache_dir is not None else dirs.user_cache_dir(), warn)
 
 
 def load_offline(downloads_json: str | None, cache_dir: StrPath) -> Metadata | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from .model.request import PLAIN_IMPLEMENTATIONS, PLAIN_MAJORS, PLAIN_PRE_TAGS, PLAIN_VARIANTS, plain_pin_regex
+from .model.plainpin import PLAIN_IMPLEMENTATIONS, PLAIN_MAJORS, PLAIN_PRE_TAGS, PLAIN_VARIANTS, plain_pin_regex
 from .shellquote import fish_quote, nu_quote, ps_quote, py_quote, sh_quote
 
 

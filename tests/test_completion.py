@@ -12,8 +12,8 @@ import pytest
 
 from shimkit import completion
 from shimkit.downloads import EMBEDDED
-from shimkit.metadata_cache import cache_file
 from shimkit.platform import host
+from shimkit.refreshed_list import cache_file
 
 HOST = str(host())
 

@@ -23,7 +23,7 @@ from support import cli
 from support.pbs import BuiltArchive, archive_filename, host_arch
 from support.server import AUTO, LoopbackServer
 
-from shimkit import metadata_cache, pbs_release
+from shimkit import metadata_cache, pbs_release, refreshed_list
 from shimkit.downloads import load_embedded, load_metadata
 from shimkit.fetch import FetchOptions
 from shimkit.platform import host
@@ -190,7 +190,7 @@ def test_failed_refresh_leaves_previous_list_in_force(
     server = loopback_server
     publish(server, TAG, release_files(TAG, pbs_archives, NEW))
     refresh_in_process(env, server)
-    cache = metadata_cache.cache_file(cache_dir(env))
+    cache = refreshed_list.cache_file(cache_dir(env))
     saved = cache.read_bytes()
 
     files = release_files(TAG2, pbs_archives, NEWER)
@@ -240,7 +240,7 @@ def test_unchanged_refresh_is_one_conditional_request(
     # with "last-modified" the server sends no ETag, so only If-Modified-Since can help
     publish(server, TAG, release_files(TAG, pbs_archives, NEW), etag=validator == "etag", last_modified=1e9)
     run(env, "metadata", "refresh", check=True)
-    cache = metadata_cache.cache_file(cache_dir(env))
+    cache = refreshed_list.cache_file(cache_dir(env))
     first = json.loads(cache.read_text())
     server.clear_requests()
 
@@ -264,7 +264,7 @@ def test_unchanged_refresh_is_one_conditional_request(
 
 # ---- which list wins ------------------------------------------------------------------------
 def write_cache(env: Mapping[str, str], rows: list, *, release: str = TAG) -> Path:
-    return metadata_cache.write_cache(
+    return refreshed_list.write_cache(
         cache_dir(env),
         release=release,
         source="http://127.0.0.1:9/x",
@@ -287,13 +287,13 @@ DAMAGE = {
     "sha-missing": lambda text: text.replace(f'"{fake_sha(NEW)}"', '""'),
     "sha-swapped": lambda text: text.replace(fake_sha(NEW), fake_sha("other")),  # valid hex, digest mismatch
     "bad-key": lambda text: text.replace(f"cpython-{NEW}-", f"cpython-{NEW}.x-"),
-    "wrong-kind": lambda text: text.replace(metadata_cache.KIND, "something-else"),
+    "wrong-kind": lambda text: text.replace(refreshed_list.KIND, "something-else"),
 }
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_damaged_cache_is_never_trusted(damage: str, tmp_path: Path) -> None:
-    path = metadata_cache.write_cache(
+    path = refreshed_list.write_cache(
         tmp_path,
         release=TAG,
         source="http://127.0.0.1:9/x",
@@ -313,14 +313,14 @@ def test_damaged_cache_is_never_trusted(damage: str, tmp_path: Path) -> None:
 
 def test_cache_writes_are_validated_and_atomic(tmp_path: Path) -> None:
     def write(rows: list, release: str = TAG) -> Path:
-        return metadata_cache.write_cache(
+        return refreshed_list.write_cache(
             tmp_path, release=release, source="s", rows=rows, fetched_at="t", checked_at="t", validators={}
         ).path
 
     path = write([row(NEW)])
     saved = path.read_bytes()
     bad = (f"cpython-3.11.98-{HOST}", TAG, row("3.11.98")[2], "")  # no checksum: refused before writing
-    with pytest.raises(metadata_cache.CacheInvalid, match="no valid sha256"):
+    with pytest.raises(refreshed_list.CacheInvalid, match="no valid sha256"):
         write([row(NEW), bad])
     assert path.read_bytes() == saved and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
@@ -339,7 +339,7 @@ def test_cache_writes_are_validated_and_atomic(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline:
-            cached = metadata_cache.read_cache(tmp_path)  # raises CacheInvalid on a partial file
+            cached = refreshed_list.read_cache(tmp_path)  # raises CacheInvalid on a partial file
             assert cached is not None
             seen.add(len(cached.rows))
     finally:
@@ -469,7 +469,7 @@ def test_offline_never_refreshes(
     auto = {**env, "SHIMKIT_METADATA_AUTO_REFRESH": "1", "SHIMKIT_OFFLINE": "1"}
     assert NEW not in download_versions(auto)
     assert loopback_server.requests == []
-    assert not metadata_cache.cache_file(cache_dir(env)).exists()
+    assert not refreshed_list.cache_file(cache_dir(env)).exists()
 
 
 def test_automatic_refresh_is_daily_optional_and_never_from_a_hook(
