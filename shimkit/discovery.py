@@ -49,8 +49,8 @@ MAX_BAD_WORDS = 3  # warnings about unusable words in one version file
 DEFAULT_GLOBAL = "\0the user's global pin"  # a sentinel no real path can equal
 
 
-def _noop(_: str) -> None:
-    pass
+def ignore_warning(_: str) -> None:
+    """The default ``warn``: a caller that passes none does not want them."""
 
 
 def pinned_requests(
@@ -213,7 +213,7 @@ def locate(
     *,
     system: bool = False,
     preference: Optional[str] = None,
-    warn: Warn = _noop,
+    warn: Warn = ignore_warning,
 ) -> Outcome:
     """Search without downloading.  ``req=None`` means the pin for ``cwd`` (version files,
     ``requires-python``, the global pin), else any interpreter."""

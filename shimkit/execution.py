@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import sys
 
+from .discovery import ignore_warning
 from .errors import ShimkitError, UsageError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
@@ -45,10 +46,6 @@ class ExecError(ShimkitError):
 
 class ExecPermissionError(ExecError):
     exit_code = 126
-
-
-def _noop(_: str) -> None:
-    pass
 
 
 def _candidate(
@@ -73,7 +70,7 @@ def _extras(primary: Candidate, settings: Settings, cwd: str) -> list[Candidate]
     from . import discovery
     from .hookresolve import further_interpreters
 
-    reqs, _found = discovery.pinned_requests(cwd, settings, _noop)
+    reqs, _found = discovery.pinned_requests(cwd, settings, ignore_warning)
     search = discovery.Search(settings, cwd, settings.python_preference, True)
     return further_interpreters(search, reqs[1:], primary)
 
@@ -84,7 +81,7 @@ def command_environment(
     *,
     cwd: Optional[str] = None,
     reporter: Optional[Reporter] = None,
-    warn: Callable[[str], None] = _noop,
+    warn: Callable[[str], None] = ignore_warning,
 ) -> dict[str, str]:
     """The environment :func:`exec_command` runs the command in (see the module docstring)."""
 
@@ -116,7 +113,7 @@ def exec_command(
     settings: Settings,
     *,
     reporter: Optional[Reporter] = None,
-    warn: Callable[[str], None] = _noop,
+    warn: Callable[[str], None] = ignore_warning,
 ) -> int:
     """Run ``argv`` with the project's Python first on PATH.  Does not return on POSIX (the
     process becomes the command); on Windows returns the command's exit code.  Raises

@@ -28,10 +28,6 @@ if TYPE_CHECKING:
     Warn = Callable[[str], None]
 
 
-def _noop(_: str) -> None:
-    pass
-
-
 def can_download(settings: Settings, preference: str, req: PythonRequest) -> bool:
     """Whether a missing request may be installed on the fly (``python-downloads = automatic``)."""
     return (
@@ -50,7 +46,7 @@ def install_and_locate(
     system: bool,
     preference: str,
     reporter: Optional[Reporter] = None,
-    warn: Warn = _noop,
+    warn: Warn = discovery.ignore_warning,
 ) -> Outcome:
     """Install what ``outcome`` looked for, as a plain ``shimkit install`` would, then search again."""
     from pathlib import Path
@@ -81,7 +77,7 @@ def find_candidate(
     preference: Optional[str] = None,
     allow_download: bool = True,
     reporter: Optional[Reporter] = None,
-    warn: Warn = _noop,
+    warn: Warn = discovery.ignore_warning,
 ) -> Candidate:
     """The candidate for ``req`` (None: the pin for ``cwd``); installs it first when nothing
     matches and downloads are allowed; :class:`NotFoundError` (exit 2) if there is still none."""
@@ -105,7 +101,7 @@ def find_interpreter(
     managed_only: bool = False,
     no_managed: bool = False,
     reporter: Optional[Reporter] = None,
-    warn: Warn = _noop,
+    warn: Warn = discovery.ignore_warning,
     allow_download: bool = True,
 ) -> FoundInterpreter:
     """The probed interpreter for ``req`` (None: the pin for ``cwd``, else any), following
@@ -133,7 +129,7 @@ def venv_interpreter(
     *,
     cwd: Path,
     reporter: Optional[Reporter] = None,
-    warn: Warn = _noop,
+    warn: Warn = discovery.ignore_warning,
 ) -> Path:
     """Which interpreter ``shimkit venv -p REQ`` runs: ``find``'s resolution, ignoring virtual
     environments (a venv is never the base of another), installing the version first when

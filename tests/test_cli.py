@@ -70,6 +70,12 @@ def test_help_lists_every_declared_option(run: Run, path: tuple[str, ...], comma
     assert run("-h", *path).stdout == p.stdout  # -h anywhere, even before the command
 
 
+def test_an_alias_is_named_as_typed_in_help_and_errors(run: Run) -> None:
+    assert "Usage: shimkit run [OPTIONS]" in run("run", "--help").stdout
+    p = run("run", "--bogus")
+    assert p.returncode == 2 and p.stderr == "error: no such option: --bogus; hint: see `shimkit run --help`\n"
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -163,7 +163,7 @@ class _Parser:
             names = [c.name for c in self.command.subcommands if not c.hidden]
             raise self.fail(f"no such command {name!r}", _closest(name, names, quote=True))
         self.command = sub
-        self.path.append(sub.name)
+        self.path.append(name)  # as typed: `shimkit run --help` shows `run`, an alias of exec
         self.values = {o.dest: o.initial() for o in sub.options}
 
     def run(self) -> Invocation:
