@@ -18,7 +18,7 @@ from .model.version import Version
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
 if TYPE_CHECKING:
-    from typing import Any, Optional, Union
+    from typing import Any, Callable, Optional, Union
 
     from .probe import InterpreterInfo
 
@@ -27,7 +27,13 @@ if TYPE_CHECKING:
 PROBE_TIMEOUT_ENV = "SHIMKIT_PROBE_TIMEOUT"
 DEFAULT_PROBE_TIMEOUT = 10.0
 ERROR_TTL = 3600.0  # seconds a failed probe is remembered
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+CACHE_MAGIC = "shimkit-probe"
+# Entries are NUL-separated fields, not JSON: reading them must not import json (and re) on every
+# ``find``/``list`` that meets an interpreter on PATH; no path or value can hold a NUL.
+# Layout: MAGIC, format, path, stat key, time, then "ok" and the report's key/type/value triples,
+# or "error" and the reason, then "end".
+_DECODE: dict[str, Callable[[str], Any]] = {"s": str, "i": int, "f": float, "b": lambda v: v == "1"}
 
 
 def probe_timeout() -> float:
@@ -66,8 +72,40 @@ def _cache_file(cache_dir: str, exe: str) -> str:
     import binascii
 
     raw = os.fsencode(exe)
-    name = f"{binascii.crc32(raw):08x}{binascii.crc32(raw[::-1]):08x}.json"
+    name = f"{binascii.crc32(raw):08x}{binascii.crc32(raw[::-1]):08x}.probe"
     return os.path.join(cache_dir, "interpreters", name)
+
+
+def _encode(entry: dict[str, Any]) -> str:
+    fields = [CACHE_MAGIC, str(CACHE_FORMAT), entry["path"], entry["stat"], repr(entry["time"])]
+    if "info" in entry:
+        fields.append("ok")
+        for k, v in entry["info"].items():
+            kind = "b" if isinstance(v, bool) else "i" if isinstance(v, int) else "f" if isinstance(v, float) else "s"
+            fields += [k, kind, ("1" if v else "0") if kind == "b" else str(v).replace("\0", " ")]
+    else:
+        fields += ["error", entry["error"].replace("\0", " ")]
+    return "\0".join([*fields, "end"])  # a cut-off file lacks it
+
+
+def _decode(text: str) -> Optional[dict[str, Any]]:
+    """The entry :func:`_encode` wrote, or None for anything else (damaged, another format)."""
+    fields = text.split("\0")
+    if fields.pop() != "end" or len(fields) < 7 or fields[0] != CACHE_MAGIC or fields[1] != str(CACHE_FORMAT):
+        return None
+    entry: dict[str, Any] = {"path": fields[2], "stat": fields[3], "time": float(fields[4])}
+    if fields[5] == "error" and len(fields) == 7:
+        entry["error"] = fields[6]
+        return entry
+    triples = fields[6:]
+    if fields[5] != "ok" or len(triples) % 3:
+        return None
+    info = {}
+    for i in range(0, len(triples), 3):
+        k, kind, v = triples[i : i + 3]
+        info[k] = _DECODE[kind](v)  # KeyError, ValueError: not ours
+    entry["info"] = info
+    return entry
 
 
 def _valid_info(info: Any) -> bool:
@@ -91,32 +129,26 @@ def interpreter_info(
         return None, "not a regular file"
     if not os.access(exe, os.X_OK):
         return None, "not executable"
-    import json
     import time
 
     key = f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}:{st.st_dev}"
     path = _cache_file(cache_dir, exe)
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-        if (
-            isinstance(data, dict)
-            and data.get("v") == CACHE_FORMAT
-            and data.get("path") == exe
-            and data.get("stat") == key
-        ):
+        with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+            data = _decode(fh.read(1 << 16))
+        if data is not None and data.get("path") == exe and data.get("stat") == key:
             if _valid_info(data.get("info")):
                 return data["info"], ""
             error = data.get("error")
             if isinstance(error, str) and time.time() - float(data.get("time", 0)) < ERROR_TTL:
                 return None, error
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, KeyError):
         pass
     from pathlib import Path
 
     from .probe import probe
 
-    entry: dict[str, Any] = {"v": CACHE_FORMAT, "path": exe, "stat": key, "time": time.time()}
+    entry: dict[str, Any] = {"path": exe, "stat": key, "time": time.time()}
     info: Optional[dict[str, Any]] = None
     reason = ""
     try:
@@ -134,7 +166,7 @@ def interpreter_info(
         os.makedirs(os.path.dirname(path), exist_ok=True)
         from .safeio import write_text_atomic
 
-        write_text_atomic(path, json.dumps(entry))
+        write_text_atomic(path, _encode(entry))
     except OSError:
         pass  # a read-only cache only costs speed
     return info, reason

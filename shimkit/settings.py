@@ -170,7 +170,7 @@ class Settings:
         config_file: Optional[str] = None,
     ) -> None:
         self.install_dir = os.path.abspath(install_dir if install_dir is not None else dirs.default_install_dir())
-        self.bin_dir = bin_dir if bin_dir is not None else dirs.default_bin_dir()
+        self.bin_dir = os.fspath(bin_dir) if bin_dir is not None else dirs.default_bin_dir()
         self.mirror = mirror
         self.downloads_json = downloads_json
         self.offline = offline

@@ -20,7 +20,7 @@ from support import pbs
 
 from shimkit import discovery as d
 from shimkit import platform as shimkit_platform
-from shimkit import provision
+from shimkit import probecache, provision
 from shimkit.errors import NotFoundError, UsageError
 from shimkit.model.key import PythonKey
 from shimkit.model.request import parse_request
@@ -322,15 +322,16 @@ def test_probe_cache_is_keyed_by_path_mtime_and_size(world: World) -> None:
     assert world.find().info.version == "3.12.7"
     assert len(world.probes()) == 1
     cached = list((world.home / "cache" / "shimkit" / "interpreters").iterdir())
-    assert len(cached) == 1 and json.loads(cached[0].read_text())["path"] == str(fake)
+    assert len(cached) == 1 and probecache._decode(cached[0].read_text())["path"] == str(fake)
     # the executable changed (an upgrade in place): probed again
     world.fake("a", "python3-new", "3.12.8").rename(fake)
     assert world.find().info.version == "3.12.8"
     assert len(world.probes()) == 2
     # a corrupt cache file is ignored and rewritten
-    cached[0].write_text("{not json")
-    assert world.find().info.version == "3.12.8"
-    assert len(world.probes()) == 3 and json.loads(cached[0].read_text())["info"]["version"] == "3.12.8"
+    for damaged in ("{not ours", cached[0].read_text()[:-5], cached[0].read_text().replace("\0s\0", "\0x\0", 1)):
+        cached[0].write_text(damaged)
+        assert world.find().info.version == "3.12.8"
+    assert len(world.probes()) == 5 and probecache._decode(cached[0].read_text())["info"]["version"] == "3.12.8"
 
 
 def test_cpython_preferred_and_prereleases_last(world: World) -> None:
