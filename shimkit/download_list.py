@@ -12,12 +12,16 @@ import functools
 import json
 import re
 import urllib.parse
-from typing import Any, Iterable, Optional
 
 from .dirs import EMBEDDED_DOWNLOADS
 from .errors import ConfigError, RequestError
 from .model.key import PythonKey, parse_key
 from .record import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Optional
+
 
 PBS_PREFIX = "https://github.com/astral-sh/python-build-standalone/releases/download/"
 EMBEDDED = EMBEDDED_DOWNLOADS

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import urllib.parse
 from pathlib import Path
-from typing import Any, Callable, Iterable
 
 from .download_list import (
     EMBEDDED,
@@ -35,6 +34,8 @@ from .model.request import PythonRequest
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
 if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable
+
     from _typeshed import StrPath
 
 _FETCHED: dict[tuple[str, str], bytes] = {}  # (override URL, cache dir) -> body, this process

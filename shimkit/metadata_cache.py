@@ -26,14 +26,11 @@ from __future__ import annotations
 import os
 import time
 import urllib.parse
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Optional
 
 from . import pbs_release
 from .download_list import Metadata, load_embedded
 from .errors import DownloadError, OfflineError, ShimkitError, StoreError
-from .fetch import FetchOptions, fetch_if_changed
 from .record import Record, field
 from .refreshed_list import (
     _default_warn,
@@ -46,8 +43,11 @@ from .refreshed_list import (
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
 if TYPE_CHECKING:
+    from typing import Any, Iterable, Optional
+
     from _typeshed import StrPath
 
+    from .fetch import FetchOptions
     from .refreshed_list import Row, Warn
 
 STAMP_FILE = "downloads-refreshed.checked"  # mtime = the last refresh attempt (for auto refresh)
@@ -88,6 +88,8 @@ def _diff(before: Metadata, after: Metadata) -> tuple[list[str], list[str]]:
 
 
 def _utc_now(now: Optional[float] = None) -> str:
+    from datetime import datetime, timezone
+
     return datetime.fromtimestamp(time.time() if now is None else now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -121,6 +123,8 @@ def refresh(
         )
     try:
         try:
+            from .fetch import FetchOptions  # the HTTP layer only for a refresh: `metadata show` needs none
+
             return _refresh(cache_dir, mirror, tag, options or FetchOptions.from_env(), warn, now)
         except OSError as exc:
             raise StoreError(
@@ -156,6 +160,8 @@ def _refresh(
             validators[url] = v
         else:
             validators.pop(url, None)
+
+    from .fetch import fetch_if_changed
 
     def fetch(url: str, missing_hint: str) -> Optional[bytes]:
         v = validators.get(url, {}) if previous is not None else {}
@@ -271,6 +277,8 @@ def auto_refresh(cache_dir: StrPath, *, mirror: Optional[str], warn: Optional[Wa
     """
     if not auto_refresh_due(cache_dir):
         return None
+    from .fetch import FetchOptions
+
     env = FetchOptions.from_env()
     opts = FetchOptions(timeout=min(env.timeout, AUTO_REFRESH_TIMEOUT), retries=0, backoff=env.backoff)
     try:

@@ -21,11 +21,15 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-from typing import Mapping, Optional
 
 from .download_list import PBS_PREFIX, parse_archive_filename
 from .errors import DownloadError, ShimkitError
 from .record import Record, field
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
+
 
 LATEST_RELEASE_URL = (
     "https://raw.githubusercontent.com/astral-sh/python-build-standalone/latest-release/latest-release.json"
