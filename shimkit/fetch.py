@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sys
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,10 +186,21 @@ _client: Optional[httpx.Client] = None
 _LIMITS = {"max_connections": 16, "max_keepalive_connections": 8}
 
 
+def _skip_httpx_cli() -> None:
+    """Call before ``import httpx``: its ``__init__`` imports ``httpx._main``, the command line
+    (click, rich and pygments, installed here because typer needs them), ~65 ms of a ~190 ms
+    import that shimkit never uses.  A ``None`` entry in ``sys.modules`` makes that import raise
+    ImportError and httpx falls back to a stub.  Only while httpx is not imported yet: later the
+    entry would change nothing, or hide a ``_main`` someone imported on purpose."""
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not importable"
+
+
 def client(options: FetchOptions) -> httpx.Client:
     """One shared client (connection pool) per process; httpx is imported only when needed."""
     global _client
     if _client is None:
+        _skip_httpx_cli()
         import httpx
 
         from . import __version__
@@ -211,6 +223,7 @@ def _by_scheme_transport() -> httpx.BaseTransport:
     this transport, as before.)"""
     import threading
 
+    _skip_httpx_cli()
     import httpx
 
     class ByScheme(httpx.BaseTransport):
@@ -330,6 +343,7 @@ def _http_body(
     """GET ``url``; yield the response and its body.  Every httpx error, before or during the
     body, becomes a DownloadError (a TransientError when worth retrying).  Statuses in ``accept``
     are yielded instead of raised (304 for conditional requests)."""
+    _skip_httpx_cli()
     import httpx
 
     try:
@@ -391,6 +405,7 @@ def _deadline(response: httpx.Response, seconds: float) -> Iterator[list[bool]]:
 
 def _transport_error(exc: Exception, url: str, what: str) -> TransientError:
     """The retryable error for a timeout or a connection problem (``what`` says when it happened)."""
+    _skip_httpx_cli()
     import httpx
 
     if isinstance(exc, httpx.TimeoutException):
@@ -406,6 +421,7 @@ def _guard(
 ) -> Iterator[bytes]:
     """Turn httpx errors raised mid-body (inside a reader's read()) into TransientErrors, and a
     connection cut by :func:`_deadline` into a DownloadError saying so."""
+    _skip_httpx_cli()
     import httpx
 
     try:

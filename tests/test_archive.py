@@ -474,6 +474,43 @@ def test_errors_of_the_source_pass_through_unchanged(dest: Path) -> None:
     assert threading.active_count() == before
 
 
+def test_an_error_in_a_writer_thread_surfaces(dest: Path) -> None:
+    # The repeated name passes the reading thread's checks; creating it fails in a pool thread.
+    many = [file(f"python/lib/f{i}", b"x") for i in range(100)]
+    tar = tar_bytes([directory("python/"), directory("python/lib/"), *many, file("python/lib/f7", b"again")])
+    with pytest.raises(ArchiveError, match="'python/lib/f7': it conflicts with an earlier member"):
+        extract_stream(OneWayStream(compress(tar, "tar.gz")), "tar.gz", dest)  # type: ignore[arg-type]
+
+
+def test_concurrent_extractions_share_the_writer_threads(tmp_path: Path) -> None:
+    # One extraction failing (and dropping its queued files) leaves the others' files alone.
+    good = compress(tar_bytes([*tree_members(), *(file(f"python/many/f{i}", b"%d" % i) for i in range(300))]), "tar.gz")
+    bad = compress(tar_bytes([file(f"python/f{i}", b"x") for i in range(300)] + [file("python/f1", b"")]), "tar.gz")
+    dests = [tmp_path / str(i) for i in range(4)]
+    errors: List[Optional[BaseException]] = [None] * 4
+
+    def run(i: int) -> None:
+        dests[i].mkdir()
+        try:
+            extract_stream(OneWayStream(bad if i == 0 else good), "tar.gz", dests[i])  # type: ignore[arg-type]
+        except BaseException as e:
+            errors[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert isinstance(errors[0], ArchiveError) and "conflicts with an earlier member" in str(errors[0])
+    for i in (1, 2, 3):
+        assert errors[i] is None
+        assert_tree(dests[i], "tar.gz")
+        assert sorted((dests[i] / "python" / "many").iterdir()) == sorted(
+            dests[i] / "python" / "many" / f"f{n}" for n in range(300)
+        )
+        assert (dests[i] / "python" / "many" / "f299").read_bytes() == b"299"
+
+
 def test_missing_archive_file(dest: Path, tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="cannot read archive"):
         extract_file(tmp_path / "nope.tar.gz", dest)

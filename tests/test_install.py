@@ -600,3 +600,15 @@ def test_build_prefix_is_rewritten_to_the_installation(env: dict, v312: str, mir
     assert Path(out[1], "Python.h").is_file()
     sysdata = next((inst / "lib" / "python3.12").glob("_sysconfigdata_*.py")).read_text()
     assert "'/install" not in sysdata
+
+
+def test_downloading_does_not_import_httpx_command_line(mirror) -> None:
+    """httpx's own CLI (click, rich, pygments: ~65 ms) stays out of a download."""
+    code = (
+        "import sys\n"
+        "from shimkit import fetch\n"
+        f"assert fetch.fetch_bytes({mirror.downloads_json_url!r})\n"
+        "print(sorted(m for m in ('click', 'rich', 'pygments') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
