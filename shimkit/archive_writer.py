@@ -17,12 +17,12 @@ import threading
 import unicodedata
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Deque, Dict, List, Optional, Set, Tuple, Union
 
 from . import interrupt
 from .errors import ArchiveError, StoreError
+from .record import Record
 
 _MAX_LINK_HOPS = 40  # like the kernel's symlink limit
 _O_CREATE = (
@@ -63,8 +63,7 @@ def _shared_pool() -> ThreadPoolExecutor:
 _Small = Tuple[str, str, int, bytes, Optional[float]]  # name, rel, perm, data, mtime
 
 
-@dataclass(frozen=True)
-class ExtractLimits:
+class ExtractLimits(Record, frozen=True):
     """Upper bounds that stop a hostile or broken archive before it fills the disk."""
 
     max_total_bytes: int = 4 * 1024**3

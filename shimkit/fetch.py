@@ -13,14 +13,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import sys
 import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Callable, Iterator, Optional, TypeVar
 
 from . import interrupt
 from .errors import ChecksumError, DownloadError, OfflineError
+from .http_client import client, skip_httpx_cli
+from .record import Record
 
 if TYPE_CHECKING:
     import httpx
@@ -42,8 +42,7 @@ def _env_float(name: str, default: float) -> float:
         return default
 
 
-@dataclass(frozen=True)
-class FetchOptions:
+class FetchOptions(Record, frozen=True):
     """Network knobs; the defaults can be changed with environment variables."""
 
     timeout: float = 30.0  # seconds without progress (connect, read) — SHIMKIT_HTTP_TIMEOUT
@@ -182,76 +181,6 @@ class Body:
             )
 
 
-_client: Optional[httpx.Client] = None
-_LIMITS = {"max_connections": 16, "max_keepalive_connections": 8}
-
-
-def _skip_httpx_cli() -> None:
-    """Call before ``import httpx``: its ``__init__`` imports ``httpx._main``, the command line
-    (click, rich and pygments, installed here because typer needs them), ~65 ms of a ~190 ms
-    import that shimkit never uses.  A ``None`` entry in ``sys.modules`` makes that import raise
-    ImportError and httpx falls back to a stub.  Only while httpx is not imported yet: later the
-    entry would change nothing, or hide a ``_main`` someone imported on purpose."""
-    if "httpx" not in sys.modules:
-        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not importable"
-
-
-def client(options: FetchOptions) -> httpx.Client:
-    """One shared client (connection pool) per process; httpx is imported only when needed."""
-    global _client
-    if _client is None:
-        _skip_httpx_cli()
-        import httpx
-
-        from . import __version__
-
-        _client = httpx.Client(
-            follow_redirects=True,
-            max_redirects=10,
-            timeout=httpx.Timeout(options.timeout),
-            transport=_by_scheme_transport(),
-            # identity: the bytes hashed must be the archive's own, never a transfer encoding of it
-            headers={"User-Agent": f"shimkit/{__version__}", "Accept-Encoding": "identity"},
-        )
-    return _client
-
-
-def _by_scheme_transport() -> httpx.BaseTransport:
-    """A transport that makes the TLS context (loading the CA bundle: ~100 ms) only when a URL is
-    https: plain-http mirrors never pay for it.  Each scheme has a pool of its own; a redirect to
-    https goes through the verified one.  (Proxies from the environment are mounted by httpx over
-    this transport, as before.)"""
-    import threading
-
-    _skip_httpx_cli()
-    import httpx
-
-    class ByScheme(httpx.BaseTransport):
-        def __init__(self) -> None:
-            self._lock = threading.Lock()
-            self._pools: dict[bool, httpx.HTTPTransport] = {}
-
-        def _pool(self, https: bool) -> httpx.HTTPTransport:
-            with self._lock:
-                pool = self._pools.get(https)
-                if pool is None:
-                    limits = httpx.Limits(**_LIMITS)
-                    # verify=False on the plain-http pool builds a bare context, never used: no TLS there
-                    pool = self._pools[https] = httpx.HTTPTransport(verify=https, limits=limits)
-                return pool
-
-        def handle_request(self, request: httpx.Request) -> httpx.Response:
-            return self._pool(request.url.scheme == "https").handle_request(request)
-
-        def close(self) -> None:
-            with self._lock:
-                pools, self._pools = list(self._pools.values()), {}
-            for pool in pools:
-                pool.close()
-
-    return ByScheme()
-
-
 def _short(url: str) -> str:
     from .redact import redact_url
 
@@ -343,14 +272,14 @@ def _http_body(
     """GET ``url``; yield the response and its body.  Every httpx error, before or during the
     body, becomes a DownloadError (a TransientError when worth retrying).  Statuses in ``accept``
     are yielded instead of raised (304 for conditional requests)."""
-    _skip_httpx_cli()
+    skip_httpx_cli()
     import httpx
 
     try:
         # a per-request timeout: the shared client may have been made with other options
         timeout = httpx.Timeout(options.timeout)
         with (
-            client(options).stream("GET", url, headers=headers, timeout=timeout) as response,
+            client(options.timeout).stream("GET", url, headers=headers, timeout=timeout) as response,
             _deadline(response, options.deadline) as expired,
         ):
             status = response.status_code
@@ -405,7 +334,7 @@ def _deadline(response: httpx.Response, seconds: float) -> Iterator[list[bool]]:
 
 def _transport_error(exc: Exception, url: str, what: str) -> TransientError:
     """The retryable error for a timeout or a connection problem (``what`` says when it happened)."""
-    _skip_httpx_cli()
+    skip_httpx_cli()
     import httpx
 
     if isinstance(exc, httpx.TimeoutException):
@@ -421,7 +350,7 @@ def _guard(
 ) -> Iterator[bytes]:
     """Turn httpx errors raised mid-body (inside a reader's read()) into TransientErrors, and a
     connection cut by :func:`_deadline` into a DownloadError saying so."""
-    _skip_httpx_cli()
+    skip_httpx_cli()
     import httpx
 
     try:
@@ -472,8 +401,7 @@ def fetch_bytes(url: str, options: Optional[FetchOptions] = None, *, limit: int 
     return with_retries(once, opts)
 
 
-@dataclass(frozen=True)
-class Fetched:
+class Fetched(Record, frozen=True):
     """A small document fetched by :func:`fetch_if_changed`, with the validators to send next time."""
 
     body: Optional[bytes]  # None: the server answered 304 Not Modified

@@ -27,7 +27,6 @@ import re
 import shutil
 import subprocess
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
 
@@ -39,6 +38,7 @@ from .model.request import PythonRequest
 from .platform import normalize_arch
 from .probe import probe
 from .procs import run_bounded
+from .record import Record, field
 from .safeio import write_atomic
 from .store import Installation, Store
 
@@ -76,8 +76,7 @@ class NullReporter:
         pass
 
 
-@dataclass(frozen=True)
-class InstallOptions:
+class InstallOptions(Record, frozen=True):
     """How installations are made (``Settings`` -> :meth:`from_settings`)."""
 
     compile_bytecode: bool = False  # compile the stdlib at install time (setting compile-bytecode)
@@ -87,8 +86,10 @@ class InstallOptions:
         return cls(compile_bytecode=settings.compile_bytecode)
 
 
-@dataclass(frozen=True)
-class Source:
+DEFAULT_INSTALL_OPTIONS = InstallOptions()  # frozen: one shared default
+
+
+class Source(Record, frozen=True):
     """Where an installation comes from: a download, or a local archive."""
 
     key: PythonKey
@@ -101,8 +102,7 @@ class Source:
         return str(self.key)
 
 
-@dataclass
-class Outcome:
+class Outcome(Record):
     """What happened to one requested installation."""
 
     key: PythonKey
@@ -285,7 +285,7 @@ def prepare(
     store: Store,
     options: fetch.FetchOptions,
     reporter: Reporter,
-    install_options: InstallOptions = InstallOptions(),
+    install_options: InstallOptions = DEFAULT_INSTALL_OPTIONS,
 ) -> tuple[Path, Path]:
     """Everything up to the commit: returns (staging dir, verified installation root inside it)."""
     staging = store.new_staging_dir(f"stage-{source.key}")
@@ -321,7 +321,7 @@ def install_sources(
     options: Optional[fetch.FetchOptions] = None,
     reporter: Optional[Reporter] = None,
     on_committed: Optional[Callable[[Outcome], None]] = None,
-    install_options: InstallOptions = InstallOptions(),
+    install_options: InstallOptions = DEFAULT_INSTALL_OPTIONS,
 ) -> list[Outcome]:
     """Install ``sources`` (concurrently) into ``store``; the caller holds no lock, this takes it.
 
