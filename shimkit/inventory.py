@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from . import layout
-from .errors import UsageError
+from .errors import StoreError, UsageError
 from .model.key import PythonKey
 from .model.request import PythonRequest
 from .model.version import Version
@@ -127,7 +127,11 @@ def list_rows(
     req = request or PythonRequest(kind="any")
     rows: dict[str, ListRow] = {}
     if not only_downloads:
-        for key in layout.installations(settings.install_dir):
+        try:
+            keys = layout.installations(settings.install_dir)
+        except OSError as exc:  # as the store says it
+            raise StoreError(f"cannot read install dir {settings.install_dir}: {exc.strerror}") from None
+        for key in keys:
             if req.matches_key(key, None if all_platforms else host) or (
                 req.kind == "any" and req.implementation is None and (all_platforms or key.platform == host)
             ):
