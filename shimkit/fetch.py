@@ -272,7 +272,7 @@ def _http_body(
     """GET ``url``; yield the response and its body.  Every httpx error, before or during the
     body, becomes a DownloadError (a TransientError when worth retrying).  Statuses in ``accept``
     are yielded instead of raised (304 for conditional requests)."""
-    skip_httpx_cli()
+    skip_httpx_cli()  # this is where a download first imports httpx
     import httpx
 
     try:
@@ -334,8 +334,7 @@ def _deadline(response: httpx.Response, seconds: float) -> Iterator[list[bool]]:
 
 def _transport_error(exc: Exception, url: str, what: str) -> TransientError:
     """The retryable error for a timeout or a connection problem (``what`` says when it happened)."""
-    skip_httpx_cli()
-    import httpx
+    import httpx  # (imported already: only an httpx request gets here)
 
     if isinstance(exc, httpx.TimeoutException):
         return TransientError(
@@ -350,8 +349,7 @@ def _guard(
 ) -> Iterator[bytes]:
     """Turn httpx errors raised mid-body (inside a reader's read()) into TransientErrors, and a
     connection cut by :func:`_deadline` into a DownloadError saying so."""
-    skip_httpx_cli()
-    import httpx
+    import httpx  # (imported already: only an httpx request gets here)
 
     try:
         for chunk in chunks:

@@ -19,11 +19,12 @@ _LIMITS = {"max_connections": 16, "max_keepalive_connections": 8}
 
 
 def skip_httpx_cli() -> None:
-    """Call before ``import httpx``: its ``__init__`` imports ``httpx._main``, the command line
-    (click, rich and pygments, installed here because typer needs them), ~65 ms of a ~190 ms
-    import that shimkit never uses.  A ``None`` entry in ``sys.modules`` makes that import raise
-    ImportError and httpx falls back to a stub.  Only while httpx is not imported yet: later the
-    entry would change nothing, or hide a ``_main`` someone imported on purpose."""
+    """Call before the first ``import httpx`` (fetch's ``_http_body``, :func:`client`): its
+    ``__init__`` imports ``httpx._main``, the command line (click, rich and pygments, installed
+    here because typer needs them), ~65 ms of a ~190 ms import that shimkit never uses.  A
+    ``None`` entry in ``sys.modules`` makes that import raise ImportError and httpx falls back to
+    a stub.  Only while httpx is not imported yet: later the entry would change nothing, or hide
+    a ``_main`` someone imported on purpose."""
     if "httpx" not in sys.modules:
         sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not importable"
 
@@ -55,8 +56,7 @@ def _by_scheme_transport() -> httpx.BaseTransport:
     this transport, as before.)"""
     import threading
 
-    skip_httpx_cli()
-    import httpx
+    import httpx  # (imported already, by client())
 
     class ByScheme(httpx.BaseTransport):
         def __init__(self) -> None:
