@@ -141,9 +141,9 @@ class Search:
         self.preference = preference
         self.system = system
         self.sources = Sources(
-            install_dir=str(settings.install_dir),
-            cache_dir=str(settings.cache_dir),
-            data_dir=str(user_data_dir()),
+            install_dir=settings.install_dir,
+            cache_dir=settings.cache_dir,
+            data_dir=user_data_dir(),
             host=host or settings.host,
             cwd=cwd,
             preference=preference,
@@ -329,7 +329,7 @@ def to_found(c: Candidate, settings: Settings) -> FoundInterpreter:
     # the link goes to the newest patch of the minor version: only use it if that is this one
     path = through if os.path.normpath(c.exe) == os.path.normpath(through) else inst.executable
     try:
-        info = probe_cached(path, str(settings.cache_dir))
+        info = probe_cached(path, settings.cache_dir)
     except VerificationError as exc:
         raise VerificationError(
             f"managed installation {inst.key} does not run: {exc.message}",
@@ -365,7 +365,7 @@ def explicit(req: PythonRequest, settings: Settings, cwd: Path) -> FoundInterpre
     """The interpreter a path or name request designates, probed (it must run)."""
     exe = resolve_path_request(req, cwd)
     try:
-        info = probe_cached(exe, str(settings.cache_dir))
+        info = probe_cached(exe, settings.cache_dir)
     except VerificationError as exc:  # the one interpreter asked for does not run: nothing matches
         raise NotFoundError(exc.message, exc.hint) from None
     return FoundInterpreter(exe, info, "explicit")

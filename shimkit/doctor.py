@@ -78,7 +78,7 @@ def check_shimkit(ctx: Context) -> list[Finding]:
 def check_path(ctx: Context) -> list[Finding]:
     """The bin dir is on PATH and nothing earlier on PATH shadows its entries."""
     env, s = ctx.environ, ctx.settings
-    bin_dir = str(s.bin_dir)
+    bin_dir = s.bin_dir
     short = home_short(bin_dir, env)
     dirs = _path_dirs(env)
     if not any(_same_dir(d, bin_dir) for d in dirs):
@@ -99,7 +99,7 @@ def check_path(ctx: Context) -> list[Finding]:
         if first is None:
             continue  # a dangling entry; the links check reports it
         where, exe = first
-        if _same_dir(where, bin_dir) or _within(exe, str(s.install_dir)):
+        if _same_dir(where, bin_dir) or _within(exe, s.install_dir):
             continue  # the entry itself, or an installation's bin/ put first by the hook
         if venv and _within(exe, venv):
             continue  # an activated virtual environment is meant to come first
@@ -278,7 +278,7 @@ def check_venvs(ctx: Context) -> list[Finding]:
             continue
         if os.path.isdir(home):
             continue
-        installed = _within(home, str(s.install_dir)) or home.startswith(str(s.install_dir))
+        installed = _within(home, s.install_dir) or home.startswith(s.install_dir)
         out.append(
             Finding(
                 "venvs",

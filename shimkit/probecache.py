@@ -18,11 +18,12 @@ from .model.version import Version
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time
 if TYPE_CHECKING:
-    from typing import Any, Callable, Optional, Union
+    from typing import Any, Callable, Optional
+
+    from _typeshed import StrPath
 
     from .probe import InterpreterInfo
 
-    StrPath = Union[str, "os.PathLike[str]"]
 
 PROBE_TIMEOUT_ENV = "SHIMKIT_PROBE_TIMEOUT"
 DEFAULT_PROBE_TIMEOUT = 10.0

@@ -15,9 +15,10 @@ from .safeio import UnsafeFile, describe_refusal, read_bounded
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (mypy knows the name)
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Callable, Optional, Sequence, Union
+    from typing import Callable, Optional, Sequence
 
-    StrPath = Union[str, "os.PathLike[str]"]
+    from _typeshed import StrPath
+
     Warn = Callable[[str], None]
 
 PYPROJECT = "pyproject.toml"

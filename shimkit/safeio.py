@@ -21,9 +21,10 @@ import stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional, Union
+    from typing import Optional
 
-    StrPath = Union[str, "os.PathLike[str]"]
+    from _typeshed import StrPath
+
 
 _READ_FLAGS = (
     os.O_RDONLY

@@ -238,7 +238,7 @@ def hook_inputs(shell: str, settings: Settings) -> HookInputs:
 
     return HookInputs(
         shell=canonical_shell(shell),
-        install_dir=os.path.abspath(settings.install_dir),
+        install_dir=settings.install_dir,
         bin_dir=os.path.abspath(settings.bin_dir),
         host=str(host()),
         global_file=os.path.abspath(global_version_file()),

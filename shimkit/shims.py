@@ -65,7 +65,7 @@ def render_shim(name: str, settings: Settings, shims_dir: Path, *, sh_path: str 
         candidates=SHIM_NAMES[name],
         sh_path=sh_path,
         shims_dir=os.path.abspath(shims_dir),
-        install_dir=os.path.abspath(settings.install_dir),
+        install_dir=settings.install_dir,
         host=str(host()),
         global_file=os.path.abspath(global_version_file()),
         cmd=shell_mod.shimkit_command(),

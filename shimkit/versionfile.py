@@ -74,11 +74,12 @@ from .safeio import UnsafeFile, describe_refusal, read_bounded, write_text_atomi
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (mypy knows the name)
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Callable, Mapping, Optional, Sequence, Union
+    from typing import Callable, Mapping, Optional, Sequence
+
+    from _typeshed import StrPath
 
     from .model.request import PythonRequest
 
-    StrPath = Union[str, "os.PathLike[str]"]
     Warn = Callable[[str], None]
 
 VERSION_FILE = ".python-version"
