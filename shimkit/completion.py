@@ -28,10 +28,6 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 CACHE_NAME = "completion"
-# the files the download list in force is made of (from dirs: importing the modules that read
-# them costs ~100 ms)
-EMBEDDED = EMBEDDED_DOWNLOADS
-REFRESHED = REFRESHED_DOWNLOADS
 
 
 def _requests(keys: list[PythonKey]) -> list[str]:
@@ -52,13 +48,15 @@ def installed() -> list[str]:
     from .layout import installations
     from .settings import load_settings
 
-    return _requests(installations(str(load_settings().install_dir)))
+    return _requests(installations(load_settings().install_dir))
 
 
 def _fingerprint(settings: Settings) -> str:
     """Size and time of every file the download list in force is read from."""
     location = settings.downloads_json or ""
-    paths = [EMBEDDED, os.path.join(settings.cache_dir, REFRESHED)]
+    # the files the download list in force is made of (named in dirs: the modules that read them
+    # cost ~100 ms to import)
+    paths = [EMBEDDED_DOWNLOADS, os.path.join(settings.cache_dir, REFRESHED_DOWNLOADS)]
     if location:
         paths.append(location)
     parts = [location]

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 
 PBS_PREFIX = "https://github.com/astral-sh/python-build-standalone/releases/download/"
-EMBEDDED = EMBEDDED_DOWNLOADS
 
 
 class Download(Record, frozen=True):
@@ -149,7 +148,7 @@ def check_urls(downloads: Iterable[Download], origin: str) -> None:
 
 def load_embedded() -> Metadata:
     """The list shipped in the package."""
-    with open(EMBEDDED, "rb") as fh:
+    with open(EMBEDDED_DOWNLOADS, "rb") as fh:
         doc = json.loads(fh.read())
     downloads, newest = _from_embedded_doc(doc)
     return Metadata(tuple(downloads), "embedded", str(doc.get("source", "")), newest)

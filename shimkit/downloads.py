@@ -19,7 +19,6 @@ import urllib.parse
 from pathlib import Path
 
 from .download_list import (
-    EMBEDDED,
     PBS_PREFIX,
     Download,
     Metadata,
@@ -190,7 +189,6 @@ def no_download_error(request: PythonRequest, metadata: Metadata, host: Platform
 
 
 __all__ = [  # the list's format lives in download_list; importers of this module keep finding it here
-    "EMBEDDED",
     "PBS_PREFIX",
     "Download",
     "Metadata",

@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from shimkit import completion
-from shimkit.downloads import EMBEDDED
 from shimkit.platform import host
-from shimkit.refreshed_list import cache_file
 
 HOST = str(host())
 
@@ -26,11 +24,6 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("SHIMKIT_PYTHON_INSTALL_DIR", str(tmp_path / "installs"))
     return tmp_path
-
-
-def test_the_spelled_out_paths_are_the_modules(tmp_path: Path) -> None:
-    assert str(EMBEDDED) == completion.EMBEDDED
-    assert cache_file(tmp_path) == tmp_path / completion.REFRESHED
 
 
 def test_installed_versions(env: Path) -> None:
