@@ -33,9 +33,9 @@ from .download_list import Metadata, load_embedded
 from .errors import DownloadError, OfflineError, ShimkitError, StoreError
 from .record import Record, field
 from .refreshed_list import (
-    _default_warn,
     cache_file,
     cache_wins,
+    default_warn,
     load_cache,
     merged,
     write_cache,
@@ -286,7 +286,7 @@ def auto_refresh(cache_dir: StrPath, *, mirror: Optional[str], warn: Optional[Wa
         return refresh(cache_dir, mirror=mirror, options=opts, warn=warn)
     except (ShimkitError, OSError) as exc:
         text = exc.message.removeprefix(_REFRESH_FAILED) if isinstance(exc, ShimkitError) else str(exc)
-        (warn or _default_warn)(f"automatic download list refresh failed: {text}; the previous list stays in force")
+        (warn or default_warn)(f"automatic download list refresh failed: {text}; the previous list stays in force")
         return None
 
 

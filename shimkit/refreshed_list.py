@@ -44,7 +44,8 @@ _REL_URL_RE = re.compile(r"^[0-9]{8}/[A-Za-z0-9._%~+-]+$")
 MetadataWarning = ShimkitWarning
 
 
-def _default_warn(message: str) -> None:
+def default_warn(message: str) -> None:
+    """How a damaged or unrefreshable download list is reported when the caller gives no ``warn``."""
     warnings.warn(message, MetadataWarning, stacklevel=3)
 
 
@@ -155,7 +156,7 @@ def load_cache(cache_dir: StrPath, warn: Optional[Warn] = None) -> Optional[Refr
     try:
         return read_cache(cache_dir)
     except CacheInvalid as exc:
-        (warn or _default_warn)(
+        (warn or default_warn)(
             f"ignoring the refreshed download list {cache_file(cache_dir)}: {exc}; "
             "`shimkit metadata refresh` replaces it"
         )

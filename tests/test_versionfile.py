@@ -299,26 +299,18 @@ def test_symlinked_directory_walks_logical_parents(tmp_path: Path) -> None:
     os.symlink(tmp_path / "physical" / "proj", tmp_path / "logical" / "link")
     code = "from shimkit import versionfile as vf; f = vf.discover(vf.logical_cwd()); print(f.file)"
     env = dict(os.environ, PWD=str(tmp_path / "logical" / "link"), PYTHONPATH=str(Path(shimkit.__file__).parents[1]))
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path / "logical" / "link",
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    assert out == str(tmp_path / "logical" / ".python-version")
+
+    def found_from_link() -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", code], cwd=tmp_path / "logical" / "link", env=env, capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    assert found_from_link() == str(tmp_path / "logical" / ".python-version")
     # a stale PWD (another directory) is not trusted: the physical directory is used
     env["PWD"] = str(tmp_path)
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path / "logical" / "link",
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    assert out == str(tmp_path / "physical" / ".python-version")
+    assert found_from_link() == str(tmp_path / "physical" / ".python-version")
 
 
 def test_unreadable_version_file_is_skipped_with_a_warning() -> None:
